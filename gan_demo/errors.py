@@ -1,0 +1,9 @@
+"""The one exception type for mistakes a user can make.
+
+The UI turns it into a ``gr.Error`` and the CLI into a one-line message with exit code 2, so a
+bad seed or an unknown model never shows a stack trace.
+"""
+
+
+class UserError(ValueError):
+    """Bad input from a person (a flag, a widget, an API call): the message is shown as is."""

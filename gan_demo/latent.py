@@ -1,0 +1,38 @@
+"""Latent-space tools: seeded sampling, truncation, interpolation.
+
+Every sample is a function of its seed alone (a private CPU ``torch.Generator``), so the same seed
+gives the same images on any machine, in the app, the API and the CLI.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def sample_z(n: int, dim: int, seed: int) -> Tensor:
+    """``n`` latents ~ N(0, I) of size ``dim``, reproducible from ``seed``."""
+    gen = torch.Generator().manual_seed(int(seed))
+    return torch.randn(n, dim, generator=gen)
+
+
+def truncate(z: Tensor, psi: float, mean: Tensor | float = 0.0) -> Tensor:
+    """The truncation trick in its general form (Karras et al. 2019): pull latents toward the mean.
+
+    ``psi`` = 1 leaves them as drawn; smaller trades variety for typical-looking samples; 0 gives
+    the average latent; above 1 exaggerates. For z ~ N(0, I) the mean is 0.
+    """
+    return mean + psi * (z - mean)
+
+
+def lerp(a: Tensor, b: Tensor, t: Tensor | float) -> Tensor:
+    return a + (b - a) * t
+
+
+def slerp(a: Tensor, b: Tensor, t: Tensor | float) -> Tensor:
+    """Spherical interpolation (White 2016): keeps the norm a Gaussian latent expects mid-way."""
+    a_n = a / a.norm(dim=-1, keepdim=True).clamp_min(1e-8)
+    b_n = b / b.norm(dim=-1, keepdim=True).clamp_min(1e-8)
+    omega = torch.acos((a_n * b_n).sum(-1, keepdim=True).clamp(-1 + 1e-7, 1 - 1e-7))
+    so = torch.sin(omega)
+    return (torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b

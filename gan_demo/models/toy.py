@@ -1,0 +1,85 @@
+"""MLP generator and discriminator for the 1D/2D toy distributions of the Train tab.
+
+The discriminator can end in a minibatch-discrimination layer (Salimans et al. 2016, section 3.2):
+each sample's features are projected to ``num_kernels`` rows of size ``kernel_dim``, and
+``o(x_i)_b = sum_j exp(-||M_i,b - M_j,b||_1)`` tells D how close a sample is to the rest of its
+batch, so a collapsed generator (all samples alike) is easy to spot and punished.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh, "elu": nn.ELU}
+
+
+@dataclass
+class ToyConfig:
+    data_dim: int = 2
+    noise_dim: int = 2
+    hidden_layers: int = 3
+    width: int = 128
+    activation: str = "relu"
+    minibatch_disc: bool = False
+    mbd_kernels: int = 16  # B in the paper
+    mbd_kernel_dim: int = 8  # C in the paper
+
+
+def mlp(sizes: list[int], activation: str) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    return nn.Sequential(*layers)
+
+
+class ToyGenerator(nn.Module):
+    def __init__(self, config: ToyConfig = ToyConfig()):
+        super().__init__()
+        self.config = config
+        self.net = mlp([config.noise_dim] + [config.width] * config.hidden_layers + [config.data_dim],
+                       config.activation)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.noise_dim
+
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        return self.net(z)
+
+
+class MinibatchDiscrimination(nn.Module):
+    def __init__(self, in_features: int, num_kernels: int, kernel_dim: int):
+        super().__init__()
+        self.num_kernels, self.kernel_dim = num_kernels, kernel_dim
+        self.T = nn.Parameter(torch.randn(in_features, num_kernels * kernel_dim) * 0.1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        m = (x @ self.T).view(-1, self.num_kernels, self.kernel_dim)  # [N, B, C]
+        l1 = (m.unsqueeze(0) - m.unsqueeze(1)).abs().sum(-1)  # [N, N, B]
+        o = torch.exp(-l1).sum(1) - 1.0  # minus the sample's own exp(0) term
+        return torch.cat([x, o], dim=1)
+
+
+class ToyDiscriminator(nn.Module):
+    """Returns one raw output per sample (a logit or a critic score, depending on the loss)."""
+
+    def __init__(self, config: ToyConfig = ToyConfig()):
+        super().__init__()
+        self.config = config
+        w = config.width
+        self.body = mlp([config.data_dim] + [w] * config.hidden_layers, config.activation)
+        self.body.append(ACTIVATIONS[config.activation]())
+        self.mbd = (MinibatchDiscrimination(w, config.mbd_kernels, config.mbd_kernel_dim)
+                    if config.minibatch_disc else None)
+        self.head = nn.Linear(w + (config.mbd_kernels if config.minibatch_disc else 0), 1)
+
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        h = self.body(x)
+        if self.mbd is not None:
+            h = self.mbd(h)
+        return self.head(h).view(-1)

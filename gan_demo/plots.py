@@ -1,0 +1,212 @@
+"""Figures and plot data: the toy views as images, curves as data frames, CSV and GIF exports.
+
+The live views are drawn straight into numpy arrays rather than through matplotlib: a frame costs
+a few milliseconds, so ten refreshes a second barely touch the training thread's CPU.
+Colours follow GAN Lab: green is real, purple is fake.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+REAL = np.array([27, 158, 119], np.uint8)
+FAKE = np.array([123, 50, 148], np.uint8)
+BG_REAL = np.array([199, 233, 192], np.float32)  # D says "real"
+BG_FAKE = np.array([231, 212, 232], np.float32)  # D says "fake"
+MANIFOLD = np.array([110, 110, 110], np.uint8)
+ARROW = np.array([230, 97, 1], np.uint8)
+GRID = np.array([255, 255, 255], np.uint8)
+
+
+def _to_px(points: np.ndarray, bounds: tuple[float, float], size: int) -> np.ndarray:
+    """Data coordinates -> integer pixel (col, row), y pointing up; NaN/inf points dropped."""
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    pts = pts[np.isfinite(pts).all(1)]
+    lo, hi = bounds
+    col = (pts[:, 0] - lo) / (hi - lo) * (size - 1)
+    row = (hi - pts[:, 1]) / (hi - lo) * (size - 1)
+    return np.stack([col, row], 1)
+
+
+def _dots(img: np.ndarray, px: np.ndarray, color: np.ndarray, radius: int = 1) -> None:
+    h, w = img.shape[:2]
+    px = np.round(px).astype(np.int64)
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            if dx * dx + dy * dy > radius * radius + radius:
+                continue
+            c, r = px[:, 0] + dx, px[:, 1] + dy
+            ok = (c >= 0) & (c < w) & (r >= 0) & (r < h)
+            img[r[ok], c[ok]] = color
+
+
+def _lines(img: np.ndarray, a: np.ndarray, b: np.ndarray, color: np.ndarray, samples: int = 24) -> None:
+    """Segments a[i] -> b[i] in pixel coordinates, drawn as closely spaced dots."""
+    if len(a) == 0:
+        return
+    t = np.linspace(0, 1, samples)[None, :, None]
+    pts = (a[:, None, :] * (1 - t) + b[:, None, :] * t).reshape(-1, 2)
+    _dots(img, pts, color, radius=0)
+
+
+def _heat(values: np.ndarray, size: int, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+    v = np.nan_to_num(np.asarray(values, np.float32), nan=0.5)
+    if hi - lo < 1e-9:
+        hi = lo + 1.0
+    v = np.clip((v - lo) / (hi - lo), 0, 1)
+    idx = (np.arange(size) * v.shape[0] / size).astype(int)  # nearest-neighbour upscale
+    v = v[idx][:, idx] if v.ndim == 2 else v
+    return (BG_FAKE + (BG_REAL - BG_FAKE) * v[..., None]).astype(np.uint8)
+
+
+def score_range(values: np.ndarray, probability: bool) -> tuple[float, float]:
+    """Colour scale of D's landscape: [0, 1] for probabilities, the observed range for scores."""
+    if probability:
+        return 0.0, 1.0
+    finite = np.asarray(values)[np.isfinite(values)]
+    return (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+
+
+def view_2d(bounds: tuple[float, float], real: np.ndarray | None, fake: np.ndarray | None,
+            d_grid: np.ndarray | None = None, probability: bool = True, manifold: np.ndarray | None = None,
+            arrows: tuple[np.ndarray, np.ndarray] | None = None, size: int = 420) -> np.ndarray:
+    """GAN Lab's main view: D's landscape, G's manifold, real (green) and fake (purple) points,
+    and optional arrows (start points, vectors) of where G's gradient pushes fakes."""
+    if d_grid is not None:
+        img = _heat(d_grid, size, *score_range(d_grid, probability))
+    else:
+        img = np.full((size, size, 3), 250, np.uint8)
+    lo, hi = bounds
+    for tick in range(int(np.ceil(lo)), int(np.floor(hi)) + 1):  # unit grid lines
+        p = _to_px(np.array([[tick, tick]]), bounds, size)[0]
+        img[:, int(p[0])] = (img[:, int(p[0])] * 0.85 + GRID * 0.15).astype(np.uint8)
+        img[int(p[1]), :] = (img[int(p[1]), :] * 0.85 + GRID * 0.15).astype(np.uint8)
+    if manifold is not None and manifold.shape[-1] == 2:
+        for grid_lines in (manifold, np.swapaxes(manifold, 0, 1)):  # [res, res, 2]: rows, then columns
+            for line in grid_lines:
+                px = _to_px(line, bounds, size)
+                _lines(img, px[:-1], px[1:], MANIFOLD, samples=8)
+    if real is not None:
+        _dots(img, _to_px(real, bounds, size), REAL, radius=1)
+    if fake is not None:
+        _dots(img, _to_px(fake, bounds, size), FAKE, radius=1)
+    if arrows is not None:
+        start, vec = (np.asarray(a, np.float64) for a in arrows)
+        ok = np.isfinite(start).all(1) & np.isfinite(vec).all(1)
+        start, vec = start[ok], vec[ok]
+        if len(start):
+            scale = 0.08 * (hi - lo) / (np.percentile(np.linalg.norm(vec, axis=1), 90) + 1e-12)
+            _lines(img, _to_px(start, bounds, size), _to_px(start + vec * scale, bounds, size), ARROW)
+    return img
+
+
+def view_1d(bounds: tuple[float, float], real: np.ndarray, fake: np.ndarray, d_curve: np.ndarray,
+            probability: bool = True, width: int = 420, height: int = 280, bins: int = 60) -> np.ndarray:
+    """Histograms of real (green) and fake (purple) samples, and D's curve (black) over x."""
+    img = np.full((height, width, 3), 250, np.uint8)
+    lo, hi = bounds
+    edges = np.linspace(lo, hi, bins + 1)
+    hr, _ = np.histogram(np.asarray(real).ravel(), edges, density=True)
+    hf, _ = np.histogram(np.nan_to_num(np.asarray(fake).ravel(), nan=lo - 1), edges, density=True)
+    top = max(hr.max(initial=0), hf.max(initial=0), 1e-9)
+    bar_w = width / bins
+    for i in range(bins):
+        c0, c1 = int(i * bar_w), max(int(i * bar_w) + 1, int((i + 1) * bar_w) - 1)
+        for h, color, alpha in ((hr[i], REAL, 0.55), (hf[i], FAKE, 0.55)):
+            r = int((1 - h / top) * (height - 20)) + 10
+            img[r:height - 10, c0:c1] = (img[r:height - 10, c0:c1] * (1 - alpha) + color * alpha).astype(np.uint8)
+    d = np.asarray(d_curve, np.float64)
+    dlo, dhi = score_range(d, probability)
+    rows = (1 - (np.clip(np.nan_to_num(d, nan=dlo), dlo, dhi) - dlo) / max(dhi - dlo, 1e-9)) * (height - 20) + 10
+    cols = np.linspace(0, width - 1, len(d))
+    px = np.stack([cols, rows], 1)
+    _lines(img, px[:-1], px[1:], np.array([20, 20, 20], np.uint8), samples=12)
+    if probability:  # the 0.5 line where D cannot tell
+        half = int(0.5 * (height - 20) + 10)
+        img[half, ::6] = (90, 90, 90)
+    return img
+
+
+def downsample(history: dict[str, np.ndarray], max_points: int = 400) -> dict[str, np.ndarray]:
+    n = len(history.get("step", []))
+    if n <= max_points:
+        return history
+    idx = np.linspace(0, n - 1, max_points).astype(int)
+    return {k: v[idx] for k, v in history.items()}
+
+
+def curves_frame(history: dict[str, np.ndarray], columns: Sequence[str], labels: dict[str, str] | None = None,
+                 max_points: int = 400, smooth: int = 1):
+    """Long-format data frame (step, value, series) for a line plot of ``columns``."""
+    import pandas as pd
+
+    labels = labels or {}
+    h = history
+    if smooth > 1 and len(h.get("step", [])) > smooth:
+        kernel = np.ones(smooth) / smooth
+        h = {k: (v if k == "step" else np.convolve(np.nan_to_num(v), kernel, mode="same")) for k, v in h.items()}
+    h = downsample(h, max_points)
+    parts = [pd.DataFrame({"step": h["step"], "value": h[c].astype(float), "series": labels.get(c, c)})
+             for c in columns if c in h]
+    if not parts:
+        return pd.DataFrame({"step": [], "value": [], "series": []})
+    frame = pd.concat(parts, ignore_index=True)
+    return frame[np.isfinite(frame["value"])]
+
+
+def history_csv(history: dict[str, np.ndarray], path: str | Path) -> Path:
+    path = Path(path)
+    cols = list(history)
+    data = np.column_stack([np.asarray(history[c], dtype=np.float64) for c in cols]) if cols else np.zeros((0, 0))
+    np.savetxt(path, data, delimiter=",", header=",".join(cols), comments="", fmt="%.6g")
+    return path
+
+
+def save_png(image: np.ndarray, path: str | Path) -> Path:
+    from PIL import Image
+
+    Image.fromarray(image).save(path)
+    return Path(path)
+
+
+def gif_bytes(frames: Sequence[np.ndarray], fps: float = 10.0) -> bytes:
+    from PIL import Image
+
+    if not frames:
+        raise ValueError("no frames")
+    imgs = [Image.fromarray(f) for f in frames]
+    buf = io.BytesIO()
+    imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:], duration=int(1000 / fps), loop=0)
+    return buf.getvalue()
+
+
+
+def toy_view(gan, phase: dict[str, np.ndarray] | None = None, show_manifold: bool = True,
+             show_arrows: bool = False, n_points: int = 600, size: int = 420) -> np.ndarray:
+    """The Train tab's picture of a ``ToyGAN`` (1D or 2D), with slow-motion highlights if any.
+
+    ``gan`` is the reader's copy of the nets (see ``LiveTrainer.reader``), never the one training.
+    """
+    import torch
+
+    probability = gan.cfg.loss in ("minimax", "ns")
+    data = gan.data
+    real = data.sample(n_points, torch.Generator().manual_seed(7)).numpy()
+    fake = gan.samples(n_points)
+    if data.dim == 1:
+        return view_1d(data.bounds, real, fake, gan.decision_grid(200), probability, width=size,
+                       height=int(size * 0.66))
+    phase = phase or {}
+    if phase:
+        real, fake = phase.get("real"), phase.get("fake")
+    arrows = None
+    if "arrows" in phase and fake is not None:
+        arrows = (fake, phase["arrows"])
+    elif show_arrows and fake is not None:
+        arrows = (fake[:150], gan.g_gradients(fake[:150]))
+    return view_2d(data.bounds, real, fake, gan.decision_grid(64), probability,
+                   gan.manifold() if show_manifold else None, arrows, size)

@@ -1,0 +1,282 @@
+"""The live trainer: a ``ToyGAN`` trained by a background thread that views can watch at any rate.
+
+One worker thread owns the GAN; every command (start, pause, step, reset, a changed learning rate,
+the next slow-motion phase) is queued to it, so training code never needs a lock. About ten times
+a second the worker publishes a ``Published`` record (a copy of the weights and the history); the
+views rebuild their own copy of the nets from it, so drawing a frame never stops training
+(GAN Lab's split of model and views). ``TrainerPool`` caps how many run at once on the machine.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from ..errors import UserError
+from .toy import ToyGAN, ToyTrainConfig, check_config
+
+
+def default_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@dataclass(frozen=True)
+class Published:
+    """What the worker hands to readers; never mutated after publication."""
+
+    version: int
+    status: str  # "ready", "running", "paused", "diverged", "closed"
+    step: int
+    steps_per_sec: float
+    elapsed_s: float
+    config: ToyTrainConfig
+    g_state: dict[str, torch.Tensor]
+    d_state: dict[str, torch.Tensor]
+    history: dict[str, np.ndarray]
+    message: str = ""
+    phase: dict[str, np.ndarray] = field(default_factory=dict)  # slow-motion highlights
+
+
+class LiveTrainer:
+    PUBLISH_EVERY_S = 0.1
+
+    def __init__(self, cfg: ToyTrainConfig, device: str | None = None, idle_timeout_s: float = 900.0,
+                 on_close: Callable[["LiveTrainer"], None] | None = None):
+        self.device = device or default_device()
+        self.idle_timeout_s = idle_timeout_s
+        self._on_close = on_close
+        self._commands: queue.Queue = queue.Queue()
+        self._gan = ToyGAN(cfg, self.device)
+        self._running = False
+        self._closed = threading.Event()
+        self._phases = None
+        self._phase: dict[str, np.ndarray] = {}
+        self._message = ""
+        self._steps_per_sec = 0.0
+        self._elapsed = 0.0
+        self._max_rate = 0.0  # steps per second; 0 = as fast as it goes
+        self._last_read = time.monotonic()
+        self._version = 0
+        self.published = self._make_published()
+        self._reader_lock = threading.Lock()
+        self._reader_nets: tuple[ToyGAN, int] | None = None
+        self._thread = threading.Thread(target=self._loop, name="live-trainer", daemon=True)
+        self._thread.start()
+
+    # -- commands (any thread) -----------------------------------------------------------------
+    def _send(self, name: str, *args) -> None:
+        if self._closed.is_set():
+            raise UserError("This trainer has stopped (idle too long or the session ended); reload the page.")
+        self._commands.put((name, args))
+
+    def start(self) -> None:
+        self._send("start")
+
+    def pause(self) -> None:
+        self._send("pause")
+
+    def step(self, n: int = 1, update: str = "both") -> None:
+        """Run ``n`` steps now (while paused): ``update`` "both", "d" (D only) or "g" (G only)."""
+        if update not in ("both", "d", "g"):
+            raise UserError(f"update must be 'both', 'd' or 'g', got {update!r}.")
+        self._send("step", int(n), update)
+
+    def reset(self, cfg: ToyTrainConfig | None = None) -> None:
+        """New nets from ``cfg`` (validated here, so a bad value is refused before anything stops)."""
+        self._send("reset", check_config(cfg) if cfg is not None else None)
+
+    def set_hyperparameters(self, **changes: Any) -> None:
+        check_config(replace(self.published.config, **changes))
+        self._send("set", changes)
+
+    def set_speed(self, steps_per_sec: float) -> None:
+        self._send("speed", float(steps_per_sec))
+
+    def slow_motion_next(self) -> None:
+        """Advance one phase of a step in slow motion (pauses normal training)."""
+        self._send("phase")
+
+    def wait_idle(self, timeout: float = 30.0) -> Published:
+        """Block until every queued command ran and the result was published (tests, CLI)."""
+        done = threading.Event()
+        self._commands.put(("signal", (done,)))
+        if not done.wait(timeout):
+            raise TimeoutError("live trainer did not answer")
+        return self.published
+
+    def close(self) -> None:
+        if not self._closed.is_set():
+            self._commands.put(("close", ()))
+        self._thread.join(timeout=10)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    # -- reading (any thread) ------------------------------------------------------------------
+    def snapshot(self) -> Published:
+        self._last_read = time.monotonic()
+        return self.published
+
+    def reader(self) -> tuple[ToyGAN, Published]:
+        """A private copy of the nets at the latest publication, for drawing views.
+
+        Reused between frames (one per trainer, guarded by a lock) and never touched by the worker.
+        """
+        pub = self.snapshot()
+        with self._reader_lock:
+            if self._reader_nets is None or self._reader_nets[0].cfg.net_config(1) != pub.config.net_config(1) \
+                    or self._reader_nets[0].cfg.dataset != pub.config.dataset:
+                self._reader_nets = (ToyGAN(replace(pub.config), "cpu"), -1)
+            gan, version = self._reader_nets
+            if version != pub.version:
+                gan.G.load_state_dict(pub.g_state)
+                gan.D.load_state_dict(pub.d_state)
+                gan.cfg = pub.config
+                self._reader_nets = (gan, pub.version)
+            return gan, pub
+
+    # -- the worker ----------------------------------------------------------------------------
+    def _make_published(self) -> Published:
+        gan = self._gan
+        div = gan.check_divergence()
+        status = "diverged" if div is not None else ("running" if self._running else
+                                                     ("paused" if gan.step_count else "ready"))
+        if self._closed.is_set():
+            status = "closed"
+        message = f"Diverged at step {div}: losses became NaN/inf. Press Reset." if div is not None else self._message
+        self._version += 1
+        return Published(
+            version=self._version, status=status, step=gan.step_count,
+            steps_per_sec=self._steps_per_sec, elapsed_s=self._elapsed, config=gan.cfg,
+            g_state={k: v.detach().to("cpu", copy=True) for k, v in gan.G.state_dict().items()},
+            d_state={k: v.detach().to("cpu", copy=True) for k, v in gan.D.state_dict().items()},
+            history=gan.history(), message=message, phase=self._phase)
+
+    def _publish(self) -> None:
+        self.published = self._make_published()
+
+    def _handle(self, name: str, args: tuple) -> None:
+        gan = self._gan
+        if name == "start":
+            if gan.check_divergence() is None:
+                self._running, self._phases, self._phase, self._message = True, None, {}, ""
+        elif name == "pause":
+            self._running = False
+        elif name == "step":
+            self._running, self._phase = False, {}
+            n, update = args
+            for _ in range(max(1, min(n, 10_000))):
+                if gan.check_divergence() is not None:
+                    break
+                gan.step(update)
+            gan.evaluate()
+            self._message = f"Ran {n} step(s) updating {'D and G' if update == 'both' else update.upper()}."
+        elif name == "reset":
+            cfg = args[0] or replace(gan.cfg, seed=gan.cfg.seed + 1)
+            self._gan = ToyGAN(cfg, self.device)
+            self._running, self._phases, self._phase, self._message = False, None, {}, "Reset."
+            self._steps_per_sec, self._elapsed = 0.0, 0.0
+        elif name == "set":
+            try:
+                gan.set_hyperparameters(**args[0])
+                self._message = "Applied: " + ", ".join(f"{k} = {v}" for k, v in args[0].items())
+            except UserError as exc:
+                self._message = str(exc)
+        elif name == "speed":
+            self._max_rate = max(0.0, args[0])
+        elif name == "phase":
+            self._running = False
+            if self._phases is None:
+                self._phases = gan.step_phases()
+            try:
+                self._message, self._phase = next(self._phases)
+            except StopIteration:
+                self._phases = gan.step_phases()
+                self._message, self._phase = next(self._phases)
+        elif name == "signal":
+            self._publish()
+            args[0].set()
+            return
+        self._publish()
+
+    def _loop(self) -> None:
+        torch.set_grad_enabled(True)
+        last_pub = time.monotonic()
+        rate_t, rate_steps = time.monotonic(), self._gan.step_count
+        try:
+            while True:
+                try:
+                    name, args = self._commands.get(timeout=0.0 if self._running else 0.2)
+                    if name == "close":
+                        break
+                    self._handle(name, args)
+                    continue
+                except queue.Empty:
+                    pass
+                now = time.monotonic()
+                if now - self._last_read > self.idle_timeout_s:
+                    break  # nobody has looked for a long time: the tab is gone
+                if not self._running:
+                    continue
+                t0 = time.perf_counter()
+                self._gan.step()
+                self._elapsed += time.perf_counter() - t0
+                if self._gan.check_divergence() is not None:
+                    self._running = False
+                    self._publish()
+                    continue
+                if self._max_rate > 0:
+                    time.sleep(max(0.0, 1.0 / self._max_rate - (time.perf_counter() - t0)))
+                if now - last_pub >= self.PUBLISH_EVERY_S:
+                    self._steps_per_sec = (self._gan.step_count - rate_steps) / max(1e-6, now - rate_t)
+                    rate_t, rate_steps = now, self._gan.step_count
+                    self._publish()
+                    last_pub = now
+        finally:
+            self._running = False
+            self._closed.set()
+            self._publish()
+            if self._on_close is not None:
+                self._on_close(self)
+
+
+class TrainerPool:
+    """The app-wide cap on live trainers (default 4): one more gets a clear "room is full"."""
+
+    def __init__(self, capacity: int = 4, idle_timeout_s: float = 900.0):
+        self.capacity = capacity
+        self.idle_timeout_s = idle_timeout_s
+        self._lock = threading.Lock()
+        self._active: set[LiveTrainer] = set()
+
+    def open(self, cfg: ToyTrainConfig, device: str | None = None) -> LiveTrainer:
+        with self._lock:
+            self._active = {t for t in self._active if not t.closed}
+            if len(self._active) >= self.capacity:
+                raise UserError(f"The room is full: {self.capacity} live trainers are running on this "
+                                "server. Try again in a minute, or stop one you started.")
+            trainer = LiveTrainer(cfg, device, self.idle_timeout_s, on_close=self._release)
+            self._active.add(trainer)
+            return trainer
+
+    def _release(self, trainer: LiveTrainer) -> None:
+        with self._lock:
+            self._active.discard(trainer)
+
+    @property
+    def active(self) -> int:
+        with self._lock:
+            return sum(not t.closed for t in self._active)
+
+    def close_all(self) -> None:
+        with self._lock:
+            trainers = list(self._active)
+        for t in trainers:
+            t.close()

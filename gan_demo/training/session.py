@@ -1,0 +1,108 @@
+"""One person's Train-tab session: their live trainer, the frames of its timelapse, and exports.
+
+The UI keeps one ``TrainSession`` per browser session (in ``gr.State``); this file holds what
+that session does, so the UI file only wires widgets. No Gradio import.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import plots
+from ..errors import UserError
+from .live import LiveTrainer, Published, TrainerPool
+from .toy import ToyTrainConfig
+
+MAX_FRAMES = 240
+
+
+@dataclass
+class Frame:
+    image: np.ndarray
+    history: dict[str, np.ndarray]
+    status: str
+    step: int
+    published: Published
+
+
+@dataclass
+class TrainSession:
+    pool: TrainerPool
+    trainer: LiveTrainer | None = None
+    frames: list[np.ndarray] = field(default_factory=list)
+    _frame_steps: list[int] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _workdir: Path | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def ensure(self, cfg: ToyTrainConfig) -> LiveTrainer:
+        """The session's trainer, opened from ``cfg`` on first use (or after it closed)."""
+        with self._lock:
+            if self.trainer is None or self.trainer.closed:
+                self.trainer = self.pool.open(cfg)
+                self.frames, self._frame_steps = [], []
+            return self.trainer
+
+    def reset(self, cfg: ToyTrainConfig) -> None:
+        trainer = self.ensure(cfg)
+        trainer.reset(cfg)
+        with self._lock:
+            self.frames, self._frame_steps = [], []
+
+    def close(self) -> None:
+        with self._lock:
+            trainer, self.trainer = self.trainer, None
+        if trainer is not None:
+            trainer.close()
+
+    # -- views ---------------------------------------------------------------------------------
+    def frame(self, show_manifold: bool = True, show_arrows: bool = False) -> Frame | None:
+        """Draw the latest published state; keeps a thinned-out timelapse as it goes."""
+        trainer = self.trainer
+        if trainer is None:
+            return None
+        gan, pub = trainer.reader()
+        image = plots.toy_view(gan, pub.phase, show_manifold, show_arrows)
+        with self._lock:
+            if not self._frame_steps or pub.step > self._frame_steps[-1]:
+                self.frames.append(image)
+                self._frame_steps.append(pub.step)
+                if len(self.frames) > MAX_FRAMES:  # keep every other frame: an even, bounded timelapse
+                    self.frames, self._frame_steps = self.frames[::2], self._frame_steps[::2]
+        return Frame(image, pub.history, pub.status, pub.step, pub)
+
+    # -- exports -------------------------------------------------------------------------------
+    def _dir(self) -> Path:
+        if self._workdir is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="gan_train_"))
+        return self._workdir
+
+    def _need(self) -> LiveTrainer:
+        if self.trainer is None:
+            raise UserError("Nothing to export yet: press Start or Step first.")
+        return self.trainer
+
+    def export_csv(self) -> Path:
+        pub = self._need().snapshot()
+        return plots.history_csv(pub.history, self._dir() / f"history_step{pub.step}.csv")
+
+    def export_png(self, show_manifold: bool = True, show_arrows: bool = False) -> Path:
+        frame = self.frame(show_manifold, show_arrows)
+        if frame is None:
+            raise UserError("Nothing to export yet: press Start or Step first.")
+        return plots.save_png(frame.image, self._dir() / f"view_step{frame.step}.png")
+
+    def export_gif(self) -> Path:
+        self._need()
+        with self._lock:
+            frames = list(self.frames)
+        if len(frames) < 2:
+            raise UserError("The timelapse needs a few frames: let training run for a moment first.")
+        path = self._dir() / f"timelapse_{len(frames)}frames.gif"
+        path.write_bytes(plots.gif_bytes(frames, fps=12))
+        return path

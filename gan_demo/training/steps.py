@@ -1,0 +1,79 @@
+"""One discriminator step and one generator step: nets + batch + config in, metrics out.
+
+The CLI's image trainer and the live toy trainer both call these, so a loss or trick behaves the
+same everywhere. Nothing here knows about threads, files or Gradio.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from ..losses import d_output_to_score, get_loss, gradient_penalty
+
+
+@dataclass
+class StepConfig:
+    loss: str = "ns"
+    gp_weight: float = 10.0  # lambda of WGAN-GP, the paper's value
+    clip: float = 0.01  # weight clipping of the original WGAN, the paper's value
+    amp: bool = False  # bf16 autocast; only worth it on CUDA
+
+
+def _autocast(device: torch.device, amp: bool):
+    return torch.autocast(device.type, dtype=torch.bfloat16) if amp else nullcontext()
+
+
+def _call(net: nn.Module, x: Tensor, labels: Tensor | None) -> Tensor:
+    return net(x, labels) if labels is not None else net(x)
+
+
+def discriminator_step(G: nn.Module, D: nn.Module, opt: torch.optim.Optimizer, real: Tensor,
+                       z: Tensor, cfg: StepConfig, labels: Tensor | None = None,
+                       fake_labels: Tensor | None = None) -> dict[str, float]:
+    """Update D once on a real batch and G(z); returns its loss, mean D(x) and mean D(G(z))."""
+    loss_fn = get_loss(cfg.loss)
+    fake_labels = labels if fake_labels is None else fake_labels
+    with _autocast(real.device, cfg.amp):
+        with torch.no_grad():
+            fake = _call(G, z, fake_labels)
+        d_real = _call(D, real, labels).float()
+        d_fake = _call(D, fake, fake_labels).float()
+        loss = loss_fn(d_real, d_fake, "d")
+    if cfg.loss == "wgan-gp":
+        loss = loss + cfg.gp_weight * gradient_penalty(D, real, fake.to(real.dtype), labels)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    if cfg.loss == "wgan":
+        with torch.no_grad():
+            for p in D.parameters():
+                p.clamp_(-cfg.clip, cfg.clip)
+    return {
+        "d_loss": loss.item(),
+        "d_real": d_output_to_score(d_real.detach(), cfg.loss).mean().item(),
+        "d_fake": d_output_to_score(d_fake.detach(), cfg.loss).mean().item(),
+        "wasserstein": (d_real.mean() - d_fake.mean()).item(),
+    }
+
+
+def generator_step(G: nn.Module, D: nn.Module, opt: torch.optim.Optimizer, z: Tensor,
+                   cfg: StepConfig, labels: Tensor | None = None) -> dict[str, float]:
+    """Update G once through a frozen D; returns G's loss."""
+    loss_fn = get_loss(cfg.loss)
+    for p in D.parameters():
+        p.requires_grad_(False)
+    try:
+        with _autocast(z.device, cfg.amp):
+            d_fake = _call(D, _call(G, z, labels), labels).float()
+            loss = loss_fn(None, d_fake, "g")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    finally:
+        for p in D.parameters():
+            p.requires_grad_(True)
+    return {"g_loss": loss.item()}

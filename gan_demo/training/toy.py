@@ -1,0 +1,350 @@
+"""A GAN on a 1D/2D toy distribution: nets, optimisers, the fast step, evaluation and views' data.
+
+``ToyGAN`` is synchronous and knows nothing of threads or Gradio: the CLI's ``train-toy`` calls it
+in a loop, the live trainer (``live.py``) calls it from a background thread.
+
+Why it is faster than a textbook loop (see benchmarks/toy_speed.py):
+* one G forward per iteration: the fakes that D is trained on (detached) are the ones G is then
+  updated through, so G's graph is built once;
+* real and fake go through D in one call when no minibatch layer needs them apart;
+* gradients come from ``torch.autograd.grad`` for exactly the net being updated, so D's weight
+  gradients are never computed in G's step;
+* fused Adam (one kernel over all tensors), real data drawn from a pre-sampled pool, and metrics
+  kept as tensors until someone reads them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..data import ToyDistribution, toy_dataset
+from ..errors import UserError
+from ..losses import LOSSES, PROBABILITY_LOSSES, get_loss, gradient_penalty
+from ..metrics import kl_js, mode_coverage
+from ..models.toy import ACTIVATIONS, ToyConfig, ToyDiscriminator, ToyGenerator
+
+# Loss values at the game's equilibrium (D(x) = D(G(z)) = 1/2, or equal scores): "train only the
+# weaker network" compares how far above its equilibrium each player's loss is.
+_EQUILIBRIUM = {
+    "minimax": (2 * math.log(2), -math.log(2)),
+    "ns": (2 * math.log(2), math.log(2)),
+    "lsgan": (0.25, 0.125),
+    "hinge": (2.0, 0.0),
+}
+
+HISTORY_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "wasserstein", "modes", "hq_pct",
+                   "kl", "js", "updated")
+
+
+@dataclass
+class ToyTrainConfig:
+    dataset: str = "ring8"
+    loss: str = "ns"
+    minibatch_disc: bool = True
+    train_weaker: bool = False
+    d_steps: int = 1
+    optimizer: str = "adam"
+    lr_d: float = 1e-3
+    lr_g: float = 1e-3
+    batch_size: int = 256
+    noise_dim: int = 2
+    noise_dist: str = "gaussian"
+    hidden_layers: int = 3
+    width: int = 128
+    activation: str = "relu"
+    gp_weight: float = 0.1
+    clip: float = 0.01
+    seed: int = 0
+    eval_every: int = 250
+    eval_samples: int = 2500
+    points: list | None = field(default=None, repr=False)  # the drawing, for dataset "custom"
+
+    def net_config(self, dim: int) -> ToyConfig:
+        return ToyConfig(data_dim=dim, noise_dim=self.noise_dim, hidden_layers=self.hidden_layers,
+                         width=self.width, activation=self.activation,
+                         minibatch_disc=self.minibatch_disc)
+
+
+# Limits a person can set through the UI or API; beyond them a run is absurd or cannot fit memory.
+LIMITS = {
+    "d_steps": (1, 20), "lr_d": (1e-6, 1.0), "lr_g": (1e-6, 1.0), "batch_size": (2, 4096),
+    "noise_dim": (1, 64), "hidden_layers": (1, 8), "width": (4, 512), "gp_weight": (0.0, 100.0),
+    "clip": (1e-4, 1.0), "seed": (0, 2**32 - 1), "eval_every": (10, 100_000),
+    "eval_samples": (100, 20_000),
+}
+CHOICES = {"loss": tuple(LOSSES), "optimizer": ("adam", "sgd"), "noise_dist": ("gaussian", "uniform"),
+           "activation": tuple(ACTIVATIONS)}
+
+
+def check_config(cfg: ToyTrainConfig) -> ToyTrainConfig:
+    """Validate every field a person can set; returns the config or raises ``UserError``."""
+    from ..validate import as_choice, as_float, as_int
+
+    values = {}
+    for name, (lo, hi) in LIMITS.items():
+        raw = getattr(cfg, name)
+        values[name] = (as_float(raw, name, lo, hi) if isinstance(lo, float) else as_int(raw, name, lo, hi))
+    for name, options in CHOICES.items():
+        values[name] = as_choice(getattr(cfg, name), name, options)
+    if cfg.dataset != "custom":
+        as_choice(cfg.dataset, "data set", ["gauss1d", "ring8", "grid25", "spiral", "moons"])
+    return replace(cfg, **values, minibatch_disc=bool(cfg.minibatch_disc), train_weaker=bool(cfg.train_weaker))
+
+
+class ToyGAN:
+    """One toy GAN run. ``step()`` trains; ``evaluate()``, ``views()`` read without training."""
+
+    POOL = 1 << 16  # real samples drawn at once; refilled when used up
+
+    def __init__(self, cfg: ToyTrainConfig, device: str | torch.device = "cpu"):
+        self.cfg = check_config(cfg)
+        self.device = torch.device(device)
+        self.data: ToyDistribution = toy_dataset(cfg.dataset, cfg.points)
+        torch.manual_seed(self.cfg.seed)
+        net_cfg = self.cfg.net_config(self.data.dim)
+        self.G = ToyGenerator(net_cfg).to(self.device)
+        self.D = ToyDiscriminator(net_cfg).to(self.device)
+        self.g_params = list(self.G.parameters())
+        self.d_params = list(self.D.parameters())
+        self.opt_g = self._optimizer(self.g_params, self.cfg.lr_g)
+        self.opt_d = self._optimizer(self.d_params, self.cfg.lr_d)
+        self.gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed)
+        self.data_gen = torch.Generator().manual_seed(self.cfg.seed + 1)
+        self.eval_gen_seed = self.cfg.seed + 2
+        self._pool = torch.empty(0)
+        self._pool_pos = 0
+        self.step_count = 0
+        # per-step metrics stay tensors in a growing buffer: no Python float per step
+        self._buf = torch.empty(4096, 6)
+        self.evals: list[dict[str, float]] = []
+        self.w_avg = 0.0
+        self.diverged_at: int | None = None
+
+    # -- construction helpers ------------------------------------------------------------------
+    def _optimizer(self, params, lr):
+        if self.cfg.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=lr, momentum=0.0)
+        # beta1 = 0.5 as in DCGAN; fused Adam updates every tensor in one kernel
+        return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999), fused=True)
+
+    def set_hyperparameters(self, **changes: Any) -> None:
+        """Apply at the next step what can change mid-run (learning rates, loss, tricks, batch)."""
+        new = check_config(replace(self.cfg, **changes))
+        rebuild = {"noise_dim", "hidden_layers", "width", "activation", "minibatch_disc", "dataset",
+                   "points", "optimizer", "noise_dist", "seed"}
+        if any(getattr(new, k) != getattr(self.cfg, k) for k in rebuild):
+            raise UserError("That setting changes the networks or the data: press Reset to apply it.")
+        for group in self.opt_d.param_groups:
+            group["lr"] = new.lr_d
+        for group in self.opt_g.param_groups:
+            group["lr"] = new.lr_g
+        self.cfg = new
+
+    def noise(self, n: int, gen: torch.Generator | None = None) -> Tensor:
+        gen = gen or self.gen
+        shape = (n, self.cfg.noise_dim)
+        if self.cfg.noise_dist == "uniform":
+            return torch.rand(shape, generator=gen, device=self.device) * 2 - 1
+        return torch.randn(shape, generator=gen, device=self.device)
+
+    def real_batch(self, n: int) -> Tensor:
+        if self._pool_pos + n > len(self._pool):
+            self._pool = self.data.sample(max(self.POOL, n), self.data_gen).to(self.device)
+            self._pool_pos = 0
+        batch = self._pool[self._pool_pos:self._pool_pos + n]
+        self._pool_pos += n
+        return batch
+
+    # -- training ------------------------------------------------------------------------------
+    def _d_outputs(self, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
+        if self.D.mbd is not None:  # minibatch features must see real and fake batches apart
+            return self.D(real), self.D(fake)
+        out = self.D(torch.cat([real, fake]))
+        return out[: len(real)], out[len(real):]
+
+    def _d_loss(self, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        d_real, d_fake = self._d_outputs(real, fake)
+        loss = get_loss(self.cfg.loss)(d_real, d_fake, "d")
+        if self.cfg.loss == "wgan-gp":
+            loss = loss + self.cfg.gp_weight * gradient_penalty(self.D, real, fake)
+        return loss, d_real, d_fake
+
+    def _apply(self, loss: Tensor, params: list[Tensor], opt: torch.optim.Optimizer) -> None:
+        grads = torch.autograd.grad(loss, params)
+        for p, g in zip(params, grads):
+            p.grad = g
+        opt.step()
+
+    def _clip(self) -> None:
+        if self.cfg.loss == "wgan":
+            with torch.no_grad():
+                torch._foreach_clamp_min_(self.d_params, -self.cfg.clip)
+                torch._foreach_clamp_max_(self.d_params, self.cfg.clip)
+
+    def _d_is_weaker(self, d_loss: float, g_loss: float, wasserstein: float) -> bool:
+        if self.cfg.loss in _EQUILIBRIUM:
+            d_eq, g_eq = _EQUILIBRIUM[self.cfg.loss]
+            return d_loss - d_eq > g_loss - g_eq
+        # WGAN: the critic is losing when its distance estimate drops below its recent average
+        self.w_avg = 0.9 * self.w_avg + 0.1 * wasserstein
+        return wasserstein <= self.w_avg
+
+    def step(self, update: str = "both") -> None:
+        """One training iteration: ``update`` is "both", "d" (D only) or "g" (G only)."""
+        cfg = self.cfg
+        bs = cfg.batch_size
+        for _ in range(cfg.d_steps - 1 if update != "g" else 0):  # the extra critic steps
+            with torch.no_grad():
+                fake = self.G(self.noise(bs))
+            self._apply(self._d_loss(self.real_batch(bs), fake)[0], self.d_params, self.opt_d)
+            self._clip()
+        real, fake = self.real_batch(bs), self.G(self.noise(bs))
+        d_loss, d_real, d_fake = self._d_loss(real, fake.detach())
+        do_d, do_g = update in ("both", "d"), update in ("both", "g")
+        if cfg.train_weaker and update == "both":
+            g_est = get_loss(cfg.loss)(None, d_fake.detach(), "g").item()
+            w = (d_real.mean() - d_fake.mean()).item()
+            do_d = self._d_is_weaker(d_loss.item(), g_est, w)
+            do_g = not do_d
+        if do_d:
+            self._apply(d_loss, self.d_params, self.opt_d)
+            self._clip()
+        g_loss = get_loss(cfg.loss)(None, self.D(fake), "g")
+        if do_g:
+            self._apply(g_loss, self.g_params, self.opt_g)
+        self._record(d_loss, g_loss, d_real, d_fake, do_d, do_g)
+
+    @torch.no_grad()
+    def _record(self, d_loss, g_loss, d_real, d_fake, do_d: bool, do_g: bool) -> None:
+        self.step_count += 1
+        if self.step_count > len(self._buf):
+            self._buf = torch.cat([self._buf, torch.empty_like(self._buf)])
+        dr, df = self.d_score(d_real), self.d_score(d_fake)
+        self._buf[self.step_count - 1] = torch.stack([
+            d_loss.detach(), g_loss.detach(), dr.mean(), df.mean(), d_real.mean() - d_fake.mean(),
+            torch.tensor(float(do_d) + 2 * float(do_g))]).float().cpu()
+        if self.step_count % self.cfg.eval_every == 0:
+            self.evaluate()
+
+    def run(self, steps: int) -> None:
+        for _ in range(steps):
+            self.step()
+
+    # -- reading -------------------------------------------------------------------------------
+    @torch.no_grad()
+    def samples(self, n: int | None = None, seed: int | None = None) -> np.ndarray:
+        """``n`` samples of the current G from a fixed noise seed (the same points every frame)."""
+        gen = torch.Generator(device=self.device).manual_seed(self.eval_gen_seed if seed is None else seed)
+        z = self.noise(n or self.cfg.eval_samples, gen)
+        return self.G(z).float().cpu().numpy()
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float]:
+        """Modes covered, HQ %, KL and JS on ``eval_samples`` samples; appended to the history."""
+        fake = self.samples()
+        real = self.data.sample(len(fake), torch.Generator().manual_seed(self.cfg.seed + 3)).numpy()
+        kl, js = kl_js(real, fake, self.data.bounds)
+        row = {"step": self.step_count, "kl": kl, "js": js, "modes": float("nan"), "hq_pct": float("nan")}
+        if self.data.modes is not None:
+            report = mode_coverage(fake, self.data.modes, self.data.sigma)
+            row.update(modes=report.modes_covered, hq_pct=report.hq_pct)
+        if not np.isfinite(fake).all() and self.diverged_at is None:
+            self.diverged_at = self.step_count
+        self.evals = self.evals[-5000:] + [row]
+        return row
+
+    def history(self) -> dict[str, np.ndarray]:
+        """Per-step columns (step, d_loss, g_loss, d_real, d_fake, wasserstein, updated) and the
+        evaluation columns (modes, hq_pct, kl, js) forward-filled onto the same steps."""
+        n = self.step_count
+        per_step = self._buf[:n].numpy()
+        steps = np.arange(1, n + 1)
+        out = {"step": steps.astype(np.int64)}
+        for i, name in enumerate(("d_loss", "g_loss", "d_real", "d_fake", "wasserstein", "updated")):
+            out[name] = per_step[:, i].astype(np.float32)
+        eval_steps = np.array([e["step"] for e in self.evals], dtype=np.int64)
+        for name in ("modes", "hq_pct", "kl", "js"):
+            vals = np.array([e[name] for e in self.evals], dtype=np.float32)
+            idx = np.searchsorted(eval_steps, steps, side="right") - 1
+            out[name] = np.where(idx >= 0, vals[np.clip(idx, 0, None)] if len(vals) else np.nan, np.nan
+                                 ).astype(np.float32)
+        return out
+
+    def check_divergence(self) -> int | None:
+        """The step where losses or samples first became NaN/inf, or None."""
+        if self.diverged_at is None and self.step_count and not torch.isfinite(self._buf[self.step_count - 1]).all():
+            self.diverged_at = self.step_count
+        return self.diverged_at
+
+    def config_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self.cfg).items() if k != "points"}
+
+    # -- what the views draw -------------------------------------------------------------------
+    def d_score(self, out: Tensor) -> Tensor:
+        return torch.sigmoid(out) if self.cfg.loss in PROBABILITY_LOSSES else out
+
+    @torch.no_grad()
+    def decision_grid(self, res: int = 64) -> np.ndarray:
+        """D's score over the view: [res, res] for 2D (row 0 = top), [res] for 1D."""
+        lo, hi = self.data.bounds
+        axis = torch.linspace(lo, hi, res, device=self.device)
+        if self.data.dim == 1:
+            return self.d_score(self.D(axis[:, None])).cpu().numpy()
+        yy, xx = torch.meshgrid(axis.flip(0), axis, indexing="ij")
+        pts = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
+        return self.d_score(self.D(pts)).view(res, res).cpu().numpy()
+
+    @torch.no_grad()
+    def manifold(self, res: int = 21) -> np.ndarray:
+        """G's image of a regular grid over the first two noise dimensions (others 0): [res, res, dim]."""
+        span = 1.0 if self.cfg.noise_dist == "uniform" else 2.5
+        axis = torch.linspace(-span, span, res, device=self.device)
+        if self.cfg.noise_dim == 1:
+            z = axis[:, None]
+            return self.G(z).cpu().numpy()[None]
+        a, b = torch.meshgrid(axis, axis, indexing="ij")
+        z = torch.zeros(res * res, self.cfg.noise_dim, device=self.device)
+        z[:, 0], z[:, 1] = a.reshape(-1), b.reshape(-1)
+        return self.G(z).view(res, res, -1).cpu().numpy()
+
+    def g_gradients(self, fake: np.ndarray) -> np.ndarray:
+        """Minus the gradient of G's loss with respect to each fake point: where G wants it to go."""
+        x = torch.as_tensor(fake, device=self.device).requires_grad_(True)
+        loss = get_loss(self.cfg.loss)(None, self.D(x), "g") * len(x)
+        (grad,) = torch.autograd.grad(loss, x)
+        return (-grad).cpu().numpy()
+
+    def step_phases(self):
+        """One training step in slow motion: yields (sentence, what to highlight) between phases."""
+        cfg = self.cfg
+        bs = min(cfg.batch_size, 64)
+        real, z = self.real_batch(bs), self.noise(bs)
+        yield (f"1/6 Sample: draw {bs} real points from the data and {bs} noise vectors z.",
+               {"real": real.cpu().numpy()})
+        fake = self.G(z)
+        fk = fake.detach().cpu().numpy()
+        yield "2/6 Generate: G maps each z to a fake point.", {"real": real.cpu().numpy(), "fake": fk}
+        d_loss, d_real, d_fake = self._d_loss(real, fake.detach())
+        yield (f"3/6 Judge: D scores them, mean D(x) = {self.d_score(d_real).mean():.3f} on real and "
+               f"D(G(z)) = {self.d_score(d_fake).mean():.3f} on fake; D's loss is {d_loss.item():.3f}.",
+               {"real": real.cpu().numpy(), "fake": fk})
+        self._apply(d_loss, self.d_params, self.opt_d)
+        self._clip()
+        yield ("4/6 Update D: one gradient step moves the decision landscape (background) to tell real "
+               "from fake better.", {"real": real.cpu().numpy(), "fake": fk})
+        arrows = self.g_gradients(fk)
+        yield ("5/6 Push: the gradient of G's loss says where each fake point should move to fool the "
+               "updated D (arrows).", {"fake": fk, "arrows": arrows})
+        g_loss = get_loss(cfg.loss)(None, self.D(fake), "g")
+        self._apply(g_loss, self.g_params, self.opt_g)
+        self._record(d_loss, g_loss, d_real, d_fake, True, True)
+        with torch.no_grad():
+            moved = self.G(z).cpu().numpy()
+        yield (f"6/6 Update G: one gradient step moves the fakes along the arrows (G's loss was "
+               f"{g_loss.item():.3f}). Step {self.step_count} done.", {"fake": moved, "arrows": arrows})

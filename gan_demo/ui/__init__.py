@@ -1,0 +1,37 @@
+"""The Gradio app: one file per tab, each only laying out widgets and wiring them to gan_demo."""
+
+from __future__ import annotations
+
+import os
+
+import gradio as gr
+
+from .. import zoo
+from . import explore
+from .common import AppContext
+
+INTRO = """# GAN Playground
+Explore generative adversarial networks: drag the latent sliders of models this project trained,
+and watch how each noise dimension changes the picture."""
+
+MAX_UPLOAD = "10mb"
+
+
+def build_app(ctx: AppContext | None = None) -> gr.Blocks:
+    ctx = ctx or AppContext(models=zoo.ModelCache())
+    cards = zoo.list_models(ctx.models.weights_dir)
+    with gr.Blocks(title="GAN Playground") as demo:
+        gr.Markdown(INTRO)
+        with gr.Tabs():
+            with gr.Tab("Explore", id="explore"):
+                explore.build(demo, ctx, cards)
+    # A class of 30 shares two CPU cores: keep bursts in a bounded queue rather than in threads.
+    demo.queue(max_size=256, default_concurrency_limit=2)
+    return demo
+
+
+def launch_kwargs() -> dict:
+    """Launch settings; a Space sets GRADIO_SERVER_NAME/PORT, which Gradio reads itself."""
+    return {"max_file_size": MAX_UPLOAD, "show_error": False,
+            "server_name": os.environ.get("GRADIO_SERVER_NAME"),
+            "footer_links": ["api", "gradio", "settings"]}

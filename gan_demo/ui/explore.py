@@ -1,0 +1,102 @@
+"""The Explore tab: pick a zoo model, a seed and a truncation, and drag latent sliders."""
+
+from __future__ import annotations
+
+import inspect
+
+import gradio as gr
+
+from .. import sampling, validate
+from .common import AppContext, fresh_seed, user_errors
+
+N_SLIDERS = 16
+MAX_GRID = 64
+
+
+def model_summary(card: dict) -> str:
+    t = card.get("training", {})
+    cfg = card["config"]
+    lines = [f"**{card['name']}**: {card.get('description', '')}",
+             f"family `{card['family']}`, data `{card.get('dataset', '?')}`, "
+             f"{cfg['image_size']}x{cfg['image_size']}, latent size {cfg['latent_dim']}"]
+    if t:
+        lines.append(f"trained {t.get('epochs_done', '?')} epochs ({t.get('steps', '?')} steps) "
+                     f"in {t.get('wall_time_s', 0) / 60:.0f} min on {t.get('device', '?')}")
+    return "  \n".join(lines)
+
+
+def _name_shift_params(fn, n_fixed: int):
+    """Give ``*shifts`` the names z0..z15 so the API page and clients show real parameter names."""
+    params = list(inspect.signature(fn).parameters.values())[:n_fixed]
+    params += [inspect.Parameter(f"z{i}", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=0.0)
+               for i in range(N_SLIDERS)]
+    fn.__signature__ = inspect.Signature(params)
+    return fn
+
+
+def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
+    names = [c["name"] for c in cards]
+    by_name = {c["name"]: c for c in cards}
+
+    @user_errors
+    def explore(model: str, seed: float, truncation: float, grid_size: float, *shifts: float):
+        """Sample a zoo model: `grid_size` images from `seed`, truncation psi (1 = none), and a
+        shift added to each of the first 16 latent dimensions. Returns the image grid."""
+        seed = validate.as_seed(seed)
+        psi = validate.as_float(truncation, "Truncation", 0.0, 2.0)
+        n = validate.as_int(grid_size, "Grid size", 1, MAX_GRID)
+        shifts = [validate.as_float(s, f"Latent slider {i}", -10.0, 10.0) for i, s in enumerate(shifts)]
+        return sampling.explore_grid(ctx.models.get(validate.as_choice(model, "model", names)),
+                                     n, seed, psi, shifts)
+
+    @user_errors
+    def new_seed(model, truncation, grid_size, *shifts):
+        """Draw a fresh random seed and sample with it. Returns (seed, image grid)."""
+        seed = fresh_seed()
+        return seed, explore(model, seed, truncation, grid_size, *shifts)
+
+    @user_errors
+    def reset_latents(model, seed, truncation, grid_size):
+        """Set every latent slider back to 0 and sample. Returns (16 zeros..., image grid)."""
+        zeros = [0.0] * N_SLIDERS
+        return *zeros, explore(model, seed, truncation, grid_size, *zeros)
+
+    _name_shift_params(explore, 4)
+    _name_shift_params(new_seed, 3)
+
+    @user_errors
+    def describe_model(model: str) -> str:
+        """The model's card as a short Markdown summary."""
+        return model_summary(by_name[validate.as_choice(model, "model", names)])
+
+    with gr.Row():
+        with gr.Column(scale=2):
+            model = gr.Dropdown(names, value=names[0] if names else None, label="Model")
+            info = gr.Markdown(model_summary(cards[0]) if cards else "No models in weights/.")
+            with gr.Row():
+                seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=validate.MAX_SEED)
+                new_seed_btn = gr.Button("New seed", elem_id="new-seed")
+            truncation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Truncation ψ (1 = none)")
+            grid_size = gr.Slider(1, MAX_GRID, value=16, step=1, label="Grid size")
+            image = gr.Image(label="Samples", type="numpy", format="png", elem_id="explore-image",
+                             interactive=False)
+        with gr.Column(scale=1):
+            gr.Markdown("**Latent sliders**: shift dimension *i* of every noise vector.")
+            sliders = [gr.Slider(-3.0, 3.0, value=0.0, step=0.05, label=f"z[{i}]", elem_id=f"z-{i}")
+                       for i in range(N_SLIDERS)]
+            reset_btn = gr.Button("Reset sliders", elem_id="reset-sliders")
+
+    controls = [model, seed, truncation, grid_size, *sliders]
+    model.input(describe_model, model, info, api_name="describe_model")
+    # .input fires on a person's edits only, so the buttons' own updates never re-trigger a render.
+    # preprocess=False hands our validators the raw values: NaN or a string sent to the API gets
+    # our sentence instead of Gradio's conversion error.
+    for i, control in enumerate((model, seed, truncation, grid_size, *sliders)):
+        control.input(explore, controls, image, api_name="explore" if i == 0 else None,
+                      api_visibility="public" if i == 0 else "undocumented",
+                      trigger_mode="always_last", show_progress="hidden", preprocess=False)
+    new_seed_btn.click(new_seed, [model, truncation, grid_size, *sliders], [seed, image],
+                       api_name="new_seed", preprocess=False)
+    reset_btn.click(reset_latents, [model, seed, truncation, grid_size], [*sliders, image],
+                    api_name="reset_latents", preprocess=False)
+    demo.load(explore, controls, image, api_visibility="private", show_progress="hidden", preprocess=False)

@@ -1,0 +1,158 @@
+"""The model zoo: a name -> generator class + weights + card, from ``weights/`` or the Hugging Face Hub.
+
+A zoo entry is two files side by side, in the layout of ``PyTorchModelHubMixin``:
+``NAME.safetensors`` (the generator's state dict, nothing else) and ``NAME.json`` (the card: family,
+config, data set, classes, how it was trained, metrics). On the hub the same pair is stored as
+``model.safetensors`` + ``config.json``. Weights only ever load from safetensors: never a pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .errors import UserError
+from .models import config_from_dict, get_family
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+HUB_WEIGHTS, HUB_CARD = "model.safetensors", "config.json"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    generator: nn.Module
+    card: dict[str, Any]
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.card["config"]["latent_dim"])
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.card.get("classes") or [])
+
+
+def _read_card(path: Path) -> dict[str, Any]:
+    try:
+        card = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"The model card {path.name} cannot be read: {exc}.") from None
+    if not isinstance(card, dict) or "family" not in card or "config" not in card:
+        raise UserError(f"The model card {path.name} lacks 'family' or 'config'.")
+    return card
+
+
+def list_models(weights_dir: Path = WEIGHTS_DIR) -> list[dict[str, Any]]:
+    """Cards of the generators shipped in ``weights_dir``, sorted by name."""
+    cards = []
+    for card_path in sorted(weights_dir.glob("*.json")):
+        if card_path.with_suffix(".safetensors").is_file() and not card_path.stem.endswith(".ckpt"):
+            try:
+                card = _read_card(card_path)
+            except UserError:
+                continue  # a broken card hides one model, it does not take down the zoo
+            cards.append({"name": card_path.stem, **card})
+    return cards
+
+
+def model_names(weights_dir: Path = WEIGHTS_DIR) -> list[str]:
+    return [c["name"] for c in list_models(weights_dir)]
+
+
+def build_generator(card: dict[str, Any]) -> nn.Module:
+    family = get_family(card["family"])
+    return family.generator(config_from_dict(family, card["config"]))
+
+
+def _load_pair(name: str, weights: Path, card_path: Path, device: str) -> LoadedModel:
+    card = _read_card(card_path)
+    G = build_generator(card)
+    try:
+        state = load_file(str(weights), device="cpu")
+        G.load_state_dict(state)
+    except Exception as exc:  # corrupt file or a card that does not match its weights
+        raise UserError(f"The weights of {name!r} do not load: {str(exc).splitlines()[0]}") from None
+    return LoadedModel(name, G.to(device).eval(), card)
+
+
+def save(G: nn.Module, card: dict[str, Any], stem: str | Path) -> Path:
+    """Write ``STEM.safetensors`` and ``STEM.json``; returns the weights path."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
+    weights = stem.parent / (stem.name + ".safetensors")
+    save_file(state, str(weights))
+    (stem.parent / (stem.name + ".json")).write_text(json.dumps(card, indent=2) + "\n")
+    return weights
+
+
+def load(name: str, device: str = "cpu", weights_dir: Path = WEIGHTS_DIR) -> LoadedModel:
+    """Load a zoo model by local name, or by Hugging Face repo id (``owner/repo``)."""
+    if not isinstance(name, str) or not name:
+        raise UserError("Choose a model by name.")
+    if "/" in name:
+        return load_from_hub(name, device)
+    if not _NAME.match(name) or not (weights_dir / f"{name}.safetensors").is_file():
+        known = ", ".join(model_names(weights_dir)) or "none"
+        raise UserError(f"Unknown model {name!r}; the zoo has: {known}.")
+    return _load_pair(name, weights_dir / f"{name}.safetensors", weights_dir / f"{name}.json", device)
+
+
+def validate_repo_id(repo_id: str) -> str:
+    if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id) or ".." in repo_id:
+        raise UserError(f"{repo_id!r} is not a Hugging Face repo id (owner/name).")
+    return repo_id
+
+
+def load_from_hub(repo_id: str, device: str = "cpu", revision: str | None = None) -> LoadedModel:
+    """Fetch ``model.safetensors`` + ``config.json`` with huggingface_hub and load them."""
+    validate_repo_id(repo_id)
+    from huggingface_hub import hf_hub_download
+
+    try:
+        card_path = hf_hub_download(repo_id, HUB_CARD, revision=revision)
+        weights = hf_hub_download(repo_id, HUB_WEIGHTS, revision=revision)
+    except Exception as exc:  # offline, unknown repo, gated repo: all end as one sentence
+        kind = type(exc).__name__
+        raise UserError(f"Could not fetch {repo_id!r} from the Hugging Face Hub ({kind}); "
+                        f"check the network and the repo id, or use a local model: "
+                        f"{', '.join(model_names()) or 'none'}.") from None
+    return _load_pair(repo_id, Path(weights), Path(card_path), device)
+
+
+class ModelCache:
+    """Loaded models kept for the app's lifetime: one per name and device, safe across threads.
+
+    The app owns one instance; there is no module-level cache.
+    """
+
+    def __init__(self, device: str = "cpu", weights_dir: Path = WEIGHTS_DIR):
+        self.device = device
+        self.weights_dir = weights_dir
+        self._models: dict[str, LoadedModel] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> LoadedModel:
+        with self._lock:
+            if name not in self._models:
+                self._models[name] = load(name, self.device, self.weights_dir)
+            return self._models[name]
+
+
+def describe(card: dict[str, Any]) -> str:
+    """One line for lists: family, data set, image size, latent size."""
+    cfg = card["config"]
+    return (f"{card['family']:<8} {card.get('dataset', '?'):<8} "
+            f"{cfg.get('image_size', '?')}x{cfg.get('image_size', '?')}x{cfg.get('channels', '?')}  "
+            f"z={cfg.get('latent_dim', '?')}")

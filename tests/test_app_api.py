@@ -1,0 +1,94 @@
+"""The Explore tab through its public API, as gradio_client (and any other tool) calls it."""
+
+import json
+import urllib.request
+
+import numpy as np
+import pytest
+from gradio_client import Client
+from PIL import Image
+
+ZEROS = [0.0] * 16
+
+
+def image_of(path) -> np.ndarray:
+    return np.asarray(Image.open(path))
+
+
+def test_api_lists_named_endpoints(client):
+    names = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
+    assert {"/explore", "/new_seed", "/reset_latents", "/describe_model"} <= names
+
+
+def test_explore_is_deterministic_and_the_sliders_change_the_image(client):
+    a = image_of(client.predict("dcgan-fashion", 5, 1.0, 4, *ZEROS, api_name="/explore"))
+    b = image_of(client.predict("dcgan-fashion", 5, 1.0, 4, *ZEROS, api_name="/explore"))
+    shifted = [2.5] + ZEROS[1:]
+    c = image_of(client.predict("dcgan-fashion", 5, 1.0, 4, *shifted, api_name="/explore"))
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_grid_size_sets_the_number_of_tiles(client):
+    one = image_of(client.predict("dcgan-fashion", 1, 1.0, 1, *ZEROS, api_name="/explore"))
+    many = image_of(client.predict("dcgan-fashion", 1, 1.0, 64, *ZEROS, api_name="/explore"))
+    assert one.shape[0] >= 200 and many.shape[0] >= 200  # both scaled up to be seen
+    # 64 tiles of 30 px each way: the white gutters repeat 8 times across
+    assert many.shape[0] % (8 * 30 + 2) == 0
+
+
+def test_new_seed_returns_a_seed_and_its_image(client):
+    seed, path = client.predict("dcgan-fashion", 1.0, 1, *ZEROS, api_name="/new_seed")
+    direct = client.predict("dcgan-fashion", seed, 1.0, 1, *ZEROS, api_name="/explore")
+    assert np.array_equal(image_of(path), image_of(direct))
+
+
+def test_reset_latents_zeroes_every_slider(client):
+    *values, path = client.predict("dcgan-fashion", 3, 1.0, 1, api_name="/reset_latents")
+    assert values == ZEROS and image_of(path).ndim == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (("no-such-model", 1, 1.0, 1), "no-such-model"),
+    (("dcgan-fashion", -1, 1.0, 1), "Seed must be between 0 and 4294967295"),
+    (("dcgan-fashion", 2**40, 1.0, 1), "Seed must be between"),
+    (("dcgan-fashion", 1, 1.0, 0), "Grid size must be between 1 and 64"),
+    (("dcgan-fashion", 1, 1.0, 10_000), "Grid size must be between 1 and 64"),
+    (("dcgan-fashion", 1, 9.0, 1), "Truncation must be between 0 and 2"),
+    (("dcgan-fashion", 1.5, 1.0, 1), "whole number"),
+])
+def test_bad_values_get_one_clear_message(client, args, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(*args, *ZEROS, api_name="/explore")
+
+
+def _raw_call(app_url, payload: str):
+    """POST a hand-written JSON body (NaN and strings that no well-behaved client sends)."""
+    req = urllib.request.Request(app_url + "gradio_api/call/explore", data=payload.encode(),
+                                 headers={"Content-Type": "application/json"})
+    event = json.loads(urllib.request.urlopen(req, timeout=30).read())["event_id"]
+    with urllib.request.urlopen(f"{app_url}gradio_api/call/explore/{event}", timeout=30) as r:
+        return r.read().decode()
+
+
+@pytest.mark.parametrize("values, message", [
+    ('["dcgan-fashion", NaN, 1.0, 1', "Seed must be a finite number"),
+    ('["dcgan-fashion", 1, Infinity, 1', "finite"),
+    ('["dcgan-fashion", "seven", 1.0, 1', "number"),
+    ('["dcgan-fashion", 1, 1.0, null', "Grid size must be a number"),
+])
+def test_nan_inf_and_wrong_types_through_raw_http_are_refused_clearly(app_url, client, values, message):
+    body = '{"data": ' + values + ', ' + ", ".join(["0.0"] * 16) + "]}"
+    stream = _raw_call(app_url, body)
+    assert "event: error" in stream and message in stream, stream
+    assert "Traceback" not in stream
+    # and the app keeps serving
+    assert client.predict("dcgan-fashion", 1, 1.0, 1, *ZEROS, api_name="/explore")
+
+
+def test_sessions_do_not_share_state(app_url):
+    a, b = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    ia = image_of(a.predict("dcgan-fashion", 1, 1.0, 1, *([3.0] + ZEROS[1:]), api_name="/explore"))
+    ib = image_of(b.predict("dcgan-fashion", 1, 1.0, 1, *ZEROS, api_name="/explore"))
+    ia2 = image_of(a.predict("dcgan-fashion", 1, 1.0, 1, *ZEROS, api_name="/explore"))
+    assert np.array_equal(ib, ia2) and not np.array_equal(ia, ib)

@@ -1,0 +1,53 @@
+"""A real browser: headless Chromium drives the app the way a student does."""
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = os.environ.get("GAN_DEMO_CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = pytest.mark.skipif(
+    not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+    reason="chromium not installed (CI installs it)")
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(app_url)
+        yield page
+        browser.close()
+
+
+def _image_src(page) -> str:
+    img = page.locator("#explore-image img")
+    img.wait_for(state="visible", timeout=30_000)
+    return img.get_attribute("src")
+
+
+def test_moving_a_latent_slider_changes_the_image(page, artifacts):
+    before = _image_src(page)
+    page.screenshot(path=str(artifacts / "explore_before.png"), full_page=True)
+    page.locator("#z-0 input[type=range]").fill("2.5")
+    page.wait_for_function(
+        "src => document.querySelector('#explore-image img')?.getAttribute('src') !== src",
+        arg=before, timeout=30_000)
+    after = _image_src(page)
+    page.screenshot(path=str(artifacts / "explore_after_slider.png"), full_page=True)
+    assert after != before
+
+
+def test_new_seed_button_changes_seed_and_image(page, artifacts):
+    before = _image_src(page)
+    seed_before = page.get_by_label("Seed").input_value()
+    page.locator("#new-seed").click()
+    page.wait_for_function(
+        "src => document.querySelector('#explore-image img')?.getAttribute('src') !== src",
+        arg=before, timeout=30_000)
+    assert page.get_by_label("Seed").input_value() != seed_before
+    page.screenshot(path=str(artifacts / "explore_new_seed.png"), full_page=True)

@@ -1,0 +1,85 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT
+
+MODEL = "dcgan-fashion"
+
+
+def run_cli(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "gan_demo", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+def test_models_lists_name_family_dataset_size_and_latent():
+    out = run_cli("models").stdout
+    header, *rows = out.strip().splitlines()
+    assert header.split() == ["name", "family", "dataset", "image", "latent"]
+    row = next(r for r in rows if r.startswith(MODEL)).split()
+    assert row == [MODEL, "dcgan", "fashion", "28x28x1", "64"]
+
+
+def test_sample_writes_npz_with_images_and_z_and_is_seed_deterministic(tmp_path):
+    a, b, c = tmp_path / "a.npz", tmp_path / "b.npz", tmp_path / "c.npz"
+    run_cli("sample", MODEL, "--n", 5, "--seed", 11, "--out", a)
+    run_cli("sample", MODEL, "--n", 5, "--seed", 11, "--out", b)
+    run_cli("sample", MODEL, "--n", 5, "--seed", 12, "--truncation", 0.5, "--out", c)
+    fa, fb, fc = np.load(a), np.load(b), np.load(c)
+    assert fa["images"].shape == (5, 28, 28, 1) and fa["images"].dtype == np.uint8
+    assert fa["z"].shape == (5, 64)
+    assert np.array_equal(fa["images"], fb["images"]) and np.array_equal(fa["z"], fb["z"])
+    assert not np.array_equal(fa["images"], fc["images"])
+
+
+def test_truncation_zero_gives_the_same_average_image_for_every_seed(tmp_path):
+    run_cli("sample", MODEL, "--n", 3, "--seed", 1, "--truncation", 0, "--out", tmp_path / "t.npz")
+    images = np.load(tmp_path / "t.npz")["images"]
+    assert np.array_equal(images[0], images[1]) and np.array_equal(images[1], images[2])
+
+
+def test_sample_png_writes_a_grid(tmp_path):
+    run_cli("sample", MODEL, "--n", 16, "--out", tmp_path / "g.png")
+    img = Image.open(tmp_path / "g.png")
+    assert img.size == (4 * 30 + 2, 4 * 30 + 2)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["sample", "no-such-model", "--n", 2, "--out", "x.npz"], "Unknown model"),
+    (["sample", MODEL, "--n", 0, "--out", "x.npz"], "--n must be between"),
+    (["sample", MODEL, "--n", 100000, "--out", "x.npz"], "--n must be between"),
+    (["sample", MODEL, "--seed", -3, "--out", "x.npz"], "Seed must be between"),
+    (["sample", MODEL, "--truncation", "nan", "--out", "x.npz"], "finite"),
+    (["sample", MODEL, "--out", "x.jpg"], "must end in .npz or .png"),
+    (["sample", "owner/repo", "--out", "x.npz"], "Could not fetch 'owner/repo'"),
+    (["train", "dcgan", "--epochs", 0, "--out", "x"], "--epochs must be at least 1"),
+    (["train", "dcgan", "--lr", "inf", "--out", "x"], "--lr must be between"),
+])
+def test_bad_input_exits_2_with_one_sentence(tmp_path, args, message):
+    args = [str(tmp_path / a) if str(a).startswith("x.") or a == "x" else a for a in args]
+    proc = run_cli(*args, check=False)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_train_writes_weights_and_card_that_sample_can_use(tmp_path, data_root):
+    out = tmp_path / "tiny"
+    proc = run_cli("train", "dcgan", "--dataset", "mnist", "--max-steps", 4, "--batch-size", 16,
+                   "--width", 8, "--latent-dim", 8, "--data-root", data_root, "--quiet", "--out", out)
+    assert "4 steps" in proc.stdout
+    card = json.loads((tmp_path / "tiny.json").read_text())
+    assert card["family"] == "dcgan" and card["training"]["steps"] == 4
+    assert {"epochs_done", "wall_time_s", "device", "data_source"} <= card["training"].keys()
+    assert (tmp_path / "tiny.safetensors").is_file() and (tmp_path / "tiny.ckpt.safetensors").is_file()
+    proc = run_cli("train", "dcgan", "--dataset", "mnist", "--max-steps", 6, "--batch-size", 16,
+                   "--width", 8, "--latent-dim", 8, "--data-root", data_root, "--quiet", "--resume",
+                   "--out", out)
+    assert "6 steps" in proc.stdout

@@ -1,0 +1,59 @@
+import json
+
+import pytest
+
+from gan_demo import zoo
+from gan_demo.errors import UserError
+
+
+def test_shipped_dcgan_fashion_has_a_complete_card():
+    card = next(c for c in zoo.list_models() if c["name"] == "dcgan-fashion")
+    assert card["dataset"] == "fashion" and len(card["classes"]) == 10
+    assert card["training"]["epochs_done"] >= 1 and card["training"]["wall_time_s"] > 0
+
+
+def test_unknown_name_lists_what_the_zoo_has():
+    with pytest.raises(UserError, match="the zoo has: .*dcgan-fashion"):
+        zoo.load("nope")
+
+
+@pytest.mark.parametrize("name", ["../etc/passwd", "..", "a/../../b", "/abs/path", "x" * 300, ""])
+def test_names_that_look_like_paths_never_reach_the_filesystem(name):
+    with pytest.raises(UserError):
+        zoo.load(name)
+
+
+def test_hub_load_offline_fails_with_one_sentence(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(UserError, match=r"Could not fetch 'someone/some-gan' from the Hugging Face Hub"):
+        zoo.load("someone/some-gan")
+
+
+def test_hub_load_reads_the_hub_layout(monkeypatch, tmp_path):
+    """The hub path with huggingface_hub's download replaced by local files in the hub layout."""
+    import huggingface_hub
+
+    src = zoo.WEIGHTS_DIR
+    files = {zoo.HUB_WEIGHTS: src / "dcgan-fashion.safetensors", zoo.HUB_CARD: src / "dcgan-fashion.json"}
+    calls = []
+
+    def fake_download(repo_id, filename, revision=None):
+        calls.append((repo_id, filename))
+        return str(files[filename])
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    model = zoo.load("gan-playground/dcgan-fashion")
+    assert model.latent_dim == 64 and {f for _, f in calls} == set(files)
+
+
+def test_a_broken_card_hides_one_model_not_the_zoo(tmp_path):
+    (tmp_path / "bad.json").write_text("{not json")
+    (tmp_path / "bad.safetensors").write_bytes(b"junk")
+    assert zoo.list_models(tmp_path) == []
+
+
+def test_corrupt_weights_give_a_clear_message(tmp_path):
+    (tmp_path / "bad.json").write_text(json.dumps({"family": "dcgan", "config": {}}))
+    (tmp_path / "bad.safetensors").write_bytes(b"junk")
+    with pytest.raises(UserError, match="do not load"):
+        zoo.load("bad", weights_dir=tmp_path)
