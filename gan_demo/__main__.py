@@ -14,7 +14,6 @@ import numpy as np
 
 from .errors import UserError
 
-TOY_STEPS = 10_000
 
 
 def cmd_models(args) -> None:
@@ -77,10 +76,11 @@ def cmd_train_toy(args) -> None:
 
     from .training.toy import HISTORY_COLUMNS, ToyGAN, ToyTrainConfig
 
+    steps = validate_steps(args.steps)
     cfg = ToyTrainConfig(dataset=args.dataset, loss=args.loss, minibatch_disc=args.minibatch_disc,
                          train_weaker=args.train_weaker, d_steps=args.d_steps, seed=args.seed,
-                         lr_d=args.lr, lr_g=args.lr, batch_size=args.batch_size)
-    steps = validate_steps(args.steps)
+                         lr_d=args.lr, lr_g=args.lr, batch_size=args.batch_size, pack=args.pack,
+                         noise_dist=args.noise_dist, total_steps=0 if args.constant_lr else steps)
     out = Path(args.out)
     if out.suffix.lower() != ".npz":
         raise UserError(f"--out must end in .npz, got {out.name!r}.")
@@ -165,18 +165,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="path stem, e.g. weights/dcgan-fashion")
     p.set_defaults(func=cmd_train)
 
-    from .training.toy import ToyTrainConfig
+    from dataclasses import asdict
 
-    toy = ToyTrainConfig()
+    from .training.toy import RECOMMENDED, RECOMMENDED_STEPS, ToyTrainConfig
+
+    toy = {**asdict(ToyTrainConfig()), **RECOMMENDED}
     p = sub.add_parser("train-toy", help="train a GAN on a 1D/2D toy distribution, write samples + history")
     p.add_argument("--dataset", choices=["ring8", "grid25", "gauss1d", "spiral", "moons"], default="ring8")
-    p.add_argument("--loss", choices=list(LOSSES), default=toy.loss)
+    p.add_argument("--loss", choices=list(LOSSES), default=toy["loss"])
     p.add_argument("--minibatch-disc", action="store_true", help="minibatch discrimination in D")
     p.add_argument("--train-weaker", action="store_true", help="update only the network that is losing")
-    p.add_argument("--d-steps", type=int, default=toy.d_steps)
-    p.add_argument("--steps", type=int, default=TOY_STEPS)
-    p.add_argument("--lr", type=float, default=toy.lr_d)
-    p.add_argument("--batch-size", type=int, default=toy.batch_size)
+    p.add_argument("--d-steps", type=int, default=toy["d_steps"])
+    p.add_argument("--steps", type=int, default=RECOMMENDED_STEPS)
+    p.add_argument("--lr", type=float, default=toy["lr_d"], help="learning rate of D and G")
+    p.add_argument("--constant-lr", action="store_true", help="no decay over the second half")
+    p.add_argument("--batch-size", type=int, default=toy["batch_size"])
+    p.add_argument("--pack", type=int, default=1, help="PacGAN: D judges this many samples at once")
+    p.add_argument("--noise-dist", choices=["gaussian", "uniform"], default=toy["noise_dist"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     p.add_argument("--quiet", action="store_true")

@@ -151,6 +151,7 @@ class ToyDistribution:
     sigma: float | None = None
     points: np.ndarray | None = None  # for drawn data: the points to resample
     jitter: float = 0.0
+    scale: float = 1.0  # typical extent, so the nets can work in unit-sized coordinates
 
     def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
         if self.modes is not None:
@@ -177,21 +178,22 @@ class ToyDistribution:
 
 def _ring8() -> ToyDistribution:
     angles = np.arange(8) * 2 * np.pi / 8
-    return ToyDistribution("ring8", 2, (-3.0, 3.0), np.stack([2 * np.cos(angles), 2 * np.sin(angles)], 1), 0.02)
+    return ToyDistribution("ring8", 2, (-3.0, 3.0), np.stack([2 * np.cos(angles), 2 * np.sin(angles)], 1), 0.02,
+                           scale=2.0)
 
 
 def _grid25() -> ToyDistribution:
     axis = np.array([-4.0, -2.0, 0.0, 2.0, 4.0])
     modes = np.stack(np.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
-    return ToyDistribution("grid25", 2, (-5.5, 5.5), modes, 0.05)
+    return ToyDistribution("grid25", 2, (-5.5, 5.5), modes, 0.05, scale=4.0)
 
 
 TOY_DATASETS = {
-    "gauss1d": lambda: ToyDistribution("gauss1d", 1, (-2.0, 8.0), np.array([[4.0]]), 0.5),  # N(4, 0.5)
+    "gauss1d": lambda: ToyDistribution("gauss1d", 1, (-2.0, 8.0), np.array([[4.0]]), 0.5),
     "ring8": _ring8,
     "grid25": _grid25,
-    "spiral": lambda: ToyDistribution("spiral", 2, (-4.0, 4.0)),
-    "moons": lambda: ToyDistribution("moons", 2, (-3.0, 3.0)),
+    "spiral": lambda: ToyDistribution("spiral", 2, (-4.0, 4.0), scale=3.0),
+    "moons": lambda: ToyDistribution("moons", 2, (-3.0, 3.0), scale=1.5),
 }
 
 
@@ -212,4 +214,35 @@ def drawn_dataset(points, bounds: tuple[float, float] = (-3.0, 3.0)) -> ToyDistr
     if len(pts) < 3:
         raise UserError("Draw at least a few strokes on the canvas first (3 or more points).")
     pts = np.clip(pts, *bounds)
-    return ToyDistribution("custom", 2, bounds, points=pts.astype(np.float32), jitter=0.03)
+    return ToyDistribution("custom", 2, bounds, points=pts.astype(np.float32), jitter=0.03,
+                           scale=float(np.abs(pts).max()) or 1.0)
+
+
+def points_from_sketch(image, bounds: tuple[float, float] = (-3.0, 3.0), max_points: int = 4000,
+                       seed: int = 0) -> np.ndarray:
+    """The inked pixels of a canvas drawing as points in data coordinates (y up), at most ``max_points``.
+
+    Accepts an RGB(A) or grey array. Ink is any pixel that is opaque and darker than the paper, so
+    both transparent and white canvases work.
+    """
+    arr = np.asarray(image)
+    if arr.ndim not in (2, 3) or arr.shape[0] < 2 or arr.shape[1] < 2:
+        raise UserError("The drawing must be an image.")
+    arr = arr.astype(np.float32)
+    if arr.ndim == 2:
+        ink = arr < 128
+    else:
+        rgb = arr[..., :3].mean(-1) if arr.shape[-1] >= 3 else arr[..., 0]
+        opaque = arr[..., 3] > 32 if arr.shape[-1] == 4 else np.ones(arr.shape[:2], bool)
+        ink = opaque & (rgb < 200)
+    rows, cols = np.nonzero(ink)
+    if len(rows) < 3:
+        raise UserError("Draw at least a few strokes on the canvas first.")
+    if len(rows) > max_points:
+        keep = np.random.default_rng(seed).choice(len(rows), max_points, replace=False)
+        rows, cols = rows[keep], cols[keep]
+    h, w = ink.shape
+    lo, hi = bounds
+    x = lo + (cols + 0.5) / w * (hi - lo)
+    y = hi - (rows + 0.5) / h * (hi - lo)
+    return np.stack([x, y], 1).astype(np.float32)

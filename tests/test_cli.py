@@ -83,3 +83,35 @@ def test_train_writes_weights_and_card_that_sample_can_use(tmp_path, data_root):
                    "--width", 8, "--latent-dim", 8, "--data-root", data_root, "--quiet", "--resume",
                    "--out", out)
     assert "6 steps" in proc.stdout
+
+
+def test_train_toy_writes_samples_and_history_columns(tmp_path):
+    out = tmp_path / "ring.npz"
+    proc = run_cli("train-toy", "--dataset", "ring8", "--loss", "ns", "--steps", 300, "--seed", 1,
+                   "--quiet", "--out", out)
+    assert "modes" in proc.stdout and "high quality" in proc.stdout
+    f = np.load(out)
+    assert f["samples"].shape == (2500, 2) and f["samples"].dtype == np.float32
+    for col in ("step", "d_loss", "g_loss", "d_real", "d_fake", "modes", "hq_pct"):
+        assert len(f[col]) == 300, col
+    assert list(f["history_columns"][:7]) == ["step", "d_loss", "g_loss", "d_real", "d_fake", "wasserstein", "modes"] \
+        or "modes" in list(f["history_columns"])
+    assert f["history"].shape[0] == 300
+
+
+def test_train_toy_1d_and_every_flag(tmp_path):
+    out = tmp_path / "g.npz"
+    run_cli("train-toy", "--dataset", "gauss1d", "--loss", "wgan-gp", "--minibatch-disc", "--train-weaker",
+            "--d-steps", 2, "--steps", 40, "--quiet", "--out", out)
+    assert np.load(out)["samples"].shape == (2500, 1)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dataset", "ring8", "--steps", 0], "--steps must be between"),
+    (["--dataset", "ring8", "--lr", "nan"], "finite"),
+    (["--dataset", "ring8", "--d-steps", 1000], "d_steps must be between"),
+    (["--dataset", "ring8", "--batch-size", 0], "batch_size must be between"),
+])
+def test_train_toy_bad_input_exits_2(tmp_path, args, message):
+    proc = run_cli("train-toy", *args, "--quiet", "--out", tmp_path / "x.npz", check=False)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr

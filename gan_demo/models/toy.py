@@ -2,7 +2,7 @@
 
 The discriminator can end in a minibatch-discrimination layer (Salimans et al. 2016, section 3.2):
 each sample's features are projected to ``num_kernels`` rows of size ``kernel_dim``, and
-``o(x_i)_b = sum_j exp(-||M_i,b - M_j,b||_1)`` tells D how close a sample is to the rest of its
+``o(x_i)_b = mean_j exp(-||M_i,b - M_j,b||_1)`` tells D how close a sample is to the rest of its
 batch, so a collapsed generator (all samples alike) is easy to spot and punished.
 """
 
@@ -24,8 +24,14 @@ class ToyConfig:
     width: int = 128
     activation: str = "relu"
     minibatch_disc: bool = False
-    mbd_kernels: int = 16  # B in the paper
-    mbd_kernel_dim: int = 8  # C in the paper
+    mbd_kernels: int = 8  # B in the paper (100 there, for images)
+    mbd_kernel_dim: int = 4  # C in the paper (5 there)
+    # The data's spread: G's output is scaled up by it and D's input down, so both nets work on
+    # unit-sized numbers whatever the data set's extent (the grid spans +-4, the 1D Gaussian sits at 4).
+    data_scale: float = 1.0
+    # PacGAN (Lin et al. 2018): D judges `pack` samples at once, concatenated, so a generator whose
+    # samples look alike is caught by the set as a whole. 1 = an ordinary discriminator.
+    pack: int = 1
 
 
 def mlp(sizes: list[int], activation: str) -> nn.Sequential:
@@ -49,7 +55,7 @@ class ToyGenerator(nn.Module):
         return self.config.noise_dim
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        return self.net(z)
+        return self.net(z) * self.config.data_scale
 
 
 class MinibatchDiscrimination(nn.Module):
@@ -59,10 +65,13 @@ class MinibatchDiscrimination(nn.Module):
         self.T = nn.Parameter(torch.randn(in_features, num_kernels * kernel_dim) * 0.1)
 
     def forward(self, x: Tensor) -> Tensor:
-        m = (x @ self.T).view(-1, self.num_kernels, self.kernel_dim)  # [N, B, C]
-        l1 = (m.unsqueeze(0) - m.unsqueeze(1)).abs().sum(-1)  # [N, N, B]
-        o = torch.exp(-l1).sum(1) - 1.0  # minus the sample's own exp(0) term
-        return torch.cat([x, o], dim=1)
+        m = (x @ self.T).view(-1, self.num_kernels, self.kernel_dim).transpose(0, 1)  # [B, N, C]
+        # cdist's L1 kernel avoids materialising the [N, N, B, C] difference tensor
+        l1 = torch.cdist(m.contiguous(), m.contiguous(), p=1)  # [B, N, N]
+        # The paper sums over the batch; we average (divide by N - 1, leaving out the sample's own
+        # exp(0) term) so the features stay in [0, 1] whatever the batch size.
+        o = (torch.exp(-l1).sum(2) - 1.0) / max(1, x.shape[0] - 1)
+        return torch.cat([x, o.t()], dim=1)
 
 
 class ToyDiscriminator(nn.Module):
@@ -72,14 +81,16 @@ class ToyDiscriminator(nn.Module):
         super().__init__()
         self.config = config
         w = config.width
-        self.body = mlp([config.data_dim] + [w] * config.hidden_layers, config.activation)
+        self.body = mlp([config.data_dim * config.pack] + [w] * config.hidden_layers, config.activation)
         self.body.append(ACTIVATIONS[config.activation]())
         self.mbd = (MinibatchDiscrimination(w, config.mbd_kernels, config.mbd_kernel_dim)
                     if config.minibatch_disc else None)
         self.head = nn.Linear(w + (config.mbd_kernels if config.minibatch_disc else 0), 1)
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        h = self.body(x)
+        """One output per sample, or per pack of ``pack`` consecutive samples."""
+        x = x.reshape(-1, self.config.data_dim * self.config.pack)
+        h = self.body(x / self.config.data_scale)
         if self.mbd is not None:
             h = self.mbd(h)
         return self.head(h).view(-1)

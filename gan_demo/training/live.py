@@ -31,6 +31,7 @@ class Published:
     """What the worker hands to readers; never mutated after publication."""
 
     version: int
+    generation: int  # bumped by every reset: new nets, maybe new data
     status: str  # "ready", "running", "paused", "diverged", "closed"
     step: int
     steps_per_sec: float
@@ -49,6 +50,7 @@ class LiveTrainer:
     def __init__(self, cfg: ToyTrainConfig, device: str | None = None, idle_timeout_s: float = 900.0,
                  on_close: Callable[["LiveTrainer"], None] | None = None):
         self.device = device or default_device()
+        self.owner: str | None = None
         self.idle_timeout_s = idle_timeout_s
         self._on_close = on_close
         self._commands: queue.Queue = queue.Queue()
@@ -63,9 +65,10 @@ class LiveTrainer:
         self._max_rate = 0.0  # steps per second; 0 = as fast as it goes
         self._last_read = time.monotonic()
         self._version = 0
+        self._generation = 0
         self.published = self._make_published()
         self._reader_lock = threading.Lock()
-        self._reader_nets: tuple[ToyGAN, int] | None = None
+        self._reader_nets: tuple[ToyGAN, int, int] | None = None  # (nets, generation, version)
         self._thread = threading.Thread(target=self._loop, name="live-trainer", daemon=True)
         self._thread.start()
 
@@ -131,15 +134,14 @@ class LiveTrainer:
         """
         pub = self.snapshot()
         with self._reader_lock:
-            if self._reader_nets is None or self._reader_nets[0].cfg.net_config(1) != pub.config.net_config(1) \
-                    or self._reader_nets[0].cfg.dataset != pub.config.dataset:
-                self._reader_nets = (ToyGAN(replace(pub.config), "cpu"), -1)
-            gan, version = self._reader_nets
+            if self._reader_nets is None or self._reader_nets[1] != pub.generation:
+                self._reader_nets = (ToyGAN(replace(pub.config), "cpu"), pub.generation, -1)
+            gan, generation, version = self._reader_nets
             if version != pub.version:
                 gan.G.load_state_dict(pub.g_state)
                 gan.D.load_state_dict(pub.d_state)
                 gan.cfg = pub.config
-                self._reader_nets = (gan, pub.version)
+                self._reader_nets = (gan, generation, pub.version)
             return gan, pub
 
     # -- the worker ----------------------------------------------------------------------------
@@ -153,7 +155,7 @@ class LiveTrainer:
         message = f"Diverged at step {div}: losses became NaN/inf. Press Reset." if div is not None else self._message
         self._version += 1
         return Published(
-            version=self._version, status=status, step=gan.step_count,
+            version=self._version, generation=self._generation, status=status, step=gan.step_count,
             steps_per_sec=self._steps_per_sec, elapsed_s=self._elapsed, config=gan.cfg,
             g_state={k: v.detach().to("cpu", copy=True) for k, v in gan.G.state_dict().items()},
             d_state={k: v.detach().to("cpu", copy=True) for k, v in gan.D.state_dict().items()},
@@ -181,6 +183,7 @@ class LiveTrainer:
         elif name == "reset":
             cfg = args[0] or replace(gan.cfg, seed=gan.cfg.seed + 1)
             self._gan = ToyGAN(cfg, self.device)
+            self._generation += 1
             self._running, self._phases, self._phase, self._message = False, None, {}, "Reset."
             self._steps_per_sec, self._elapsed = 0.0, 0.0
         elif name == "set":
@@ -256,19 +259,29 @@ class TrainerPool:
         self._lock = threading.Lock()
         self._active: set[LiveTrainer] = set()
 
-    def open(self, cfg: ToyTrainConfig, device: str | None = None) -> LiveTrainer:
+    def open(self, cfg: ToyTrainConfig, device: str | None = None, owner: str | None = None) -> LiveTrainer:
+        """A new trainer for ``owner`` (a browser session id), or "the room is full"."""
         with self._lock:
             self._active = {t for t in self._active if not t.closed}
             if len(self._active) >= self.capacity:
                 raise UserError(f"The room is full: {self.capacity} live trainers are running on this "
                                 "server. Try again in a minute, or stop one you started.")
             trainer = LiveTrainer(cfg, device, self.idle_timeout_s, on_close=self._release)
+            trainer.owner = owner
             self._active.add(trainer)
             return trainer
 
     def _release(self, trainer: LiveTrainer) -> None:
         with self._lock:
             self._active.discard(trainer)
+
+    def close_owner(self, owner: str) -> int:
+        """Stop every trainer of one browser session (it closed its tab); returns how many."""
+        with self._lock:
+            mine = [t for t in self._active if t.owner == owner]
+        for t in mine:
+            t.close()
+        return len(mine)
 
     @property
     def active(self) -> int:

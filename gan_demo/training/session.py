@@ -24,15 +24,13 @@ MAX_FRAMES = 240
 @dataclass
 class Frame:
     image: np.ndarray
-    history: dict[str, np.ndarray]
-    status: str
-    step: int
     published: Published
 
 
 @dataclass
 class TrainSession:
     pool: TrainerPool
+    owner: str | None = None  # the browser session, so the pool can stop its trainer on unload
     trainer: LiveTrainer | None = None
     frames: list[np.ndarray] = field(default_factory=list)
     _frame_steps: list[int] = field(default_factory=list)
@@ -44,7 +42,7 @@ class TrainSession:
         """The session's trainer, opened from ``cfg`` on first use (or after it closed)."""
         with self._lock:
             if self.trainer is None or self.trainer.closed:
-                self.trainer = self.pool.open(cfg)
+                self.trainer = self.pool.open(cfg, owner=self.owner)
                 self.frames, self._frame_steps = [], []
             return self.trainer
 
@@ -74,7 +72,7 @@ class TrainSession:
                 self._frame_steps.append(pub.step)
                 if len(self.frames) > MAX_FRAMES:  # keep every other frame: an even, bounded timelapse
                     self.frames, self._frame_steps = self.frames[::2], self._frame_steps[::2]
-        return Frame(image, pub.history, pub.status, pub.step, pub)
+        return Frame(image, pub)
 
     # -- exports -------------------------------------------------------------------------------
     def _dir(self) -> Path:
@@ -95,7 +93,7 @@ class TrainSession:
         frame = self.frame(show_manifold, show_arrows)
         if frame is None:
             raise UserError("Nothing to export yet: press Start or Step first.")
-        return plots.save_png(frame.image, self._dir() / f"view_step{frame.step}.png")
+        return plots.save_png(frame.image, self._dir() / f"view_step{frame.published.step}.png")
 
     def export_gif(self) -> Path:
         self._need()

@@ -7,24 +7,30 @@ import os
 import gradio as gr
 
 from .. import zoo
-from . import explore
+from ..training.live import TrainerPool
+from . import explore, train
 from .common import AppContext
 
+MAX_TRAINERS_ENV = "GAN_DEMO_MAX_TRAINERS"
+
 INTRO = """# GAN Playground
-Explore generative adversarial networks: drag the latent sliders of models this project trained,
-and watch how each noise dimension changes the picture."""
+See how generative adversarial networks work: drag the latent sliders of models this project
+trained (**Explore**), or train a small GAN live and watch it learn (**Train live**)."""
 
 MAX_UPLOAD = "10mb"
 
 
 def build_app(ctx: AppContext | None = None) -> gr.Blocks:
-    ctx = ctx or AppContext(models=zoo.ModelCache())
+    ctx = ctx or AppContext(models=zoo.ModelCache(),
+                            pool=TrainerPool(int(os.environ.get(MAX_TRAINERS_ENV, "4"))))
     cards = zoo.list_models(ctx.models.weights_dir)
     with gr.Blocks(title="GAN Playground") as demo:
         gr.Markdown(INTRO)
         with gr.Tabs():
             with gr.Tab("Explore", id="explore"):
                 explore.build(demo, ctx, cards)
+            with gr.Tab("Train live", id="train"):
+                train.build(demo, ctx)
     # A class of 30 shares two CPU cores: keep bursts in a bounded queue rather than in threads.
     demo.queue(max_size=256, default_concurrency_limit=2)
     return demo

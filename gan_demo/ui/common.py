@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import random
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ import gradio as gr
 
 from ..errors import UserError
 from ..validate import MAX_SEED
+from ..training.live import TrainerPool
 from ..zoo import ModelCache
 
 log = logging.getLogger("gan_demo.ui")
@@ -21,6 +23,7 @@ class AppContext:
     """The app's shared, read-mostly resources; built once in ``build_app``."""
 
     models: ModelCache
+    pool: TrainerPool  # the only cross-session mutable state: the cap on live trainers
 
 
 def user_errors(fn):
@@ -47,3 +50,16 @@ def user_errors(fn):
 
 def fresh_seed() -> int:
     return random.SystemRandom().randint(0, MAX_SEED)
+
+
+def with_param_names(fn, names):
+    """Name a handler's parameters (e.g. ``*values``) so the API page and clients show real names.
+
+    Gradio reads the signature; a ``request: gr.Request`` parameter is kept at the end.
+    """
+    params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
+    request = inspect.signature(fn).parameters.get("request")
+    if request is not None:
+        params.append(request.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+    fn.__signature__ = inspect.Signature(params)
+    return fn

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
-
 import gradio as gr
 
 from .. import sampling, validate
-from .common import AppContext, fresh_seed, user_errors
+from .common import AppContext, fresh_seed, user_errors, with_param_names
 
 N_SLIDERS = 16
 MAX_GRID = 64
@@ -23,15 +21,6 @@ def model_summary(card: dict) -> str:
         lines.append(f"trained {t.get('epochs_done', '?')} epochs ({t.get('steps', '?')} steps) "
                      f"in {t.get('wall_time_s', 0) / 60:.0f} min on {t.get('device', '?')}")
     return "  \n".join(lines)
-
-
-def _name_shift_params(fn, n_fixed: int):
-    """Give ``*shifts`` the names z0..z15 so the API page and clients show real parameter names."""
-    params = list(inspect.signature(fn).parameters.values())[:n_fixed]
-    params += [inspect.Parameter(f"z{i}", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=0.0)
-               for i in range(N_SLIDERS)]
-    fn.__signature__ = inspect.Signature(params)
-    return fn
 
 
 def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
@@ -61,8 +50,9 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         zeros = [0.0] * N_SLIDERS
         return *zeros, explore(model, seed, truncation, grid_size, *zeros)
 
-    _name_shift_params(explore, 4)
-    _name_shift_params(new_seed, 3)
+    shift_names = [f"z{i}" for i in range(N_SLIDERS)]
+    with_param_names(explore, ["model", "seed", "truncation", "grid_size", *shift_names])
+    with_param_names(new_seed, ["model", "truncation", "grid_size", *shift_names])
 
     @user_errors
     def describe_model(model: str) -> str:

@@ -1,0 +1,125 @@
+"""Steps per second of the live toy trainer against a plain PyTorch loop, in one run.
+
+    python benchmarks/toy_speed.py [--steps 1500] [--repeats 3]
+
+The plain loop is written here in pytorch/examples' dcgan style with the same networks
+(ToyGenerator / ToyDiscriminator), batch size, optimiser settings and loss (non-saturating):
+D step on real and G(z).detach(), then G step on a fresh G(z). Both run in the same process
+with the same torch thread settings, alternating, best of ``repeats``. A third measurement runs
+the trainer inside ``LiveTrainer`` while a reader draws the view at 10 Hz (the UI watching).
+Writes benchmarks/results/toy_speed.json. Goals: >= 2x the plain loop; watching costs <= 10 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+
+import torch
+import torch.nn.functional as F
+
+from common import write
+
+from gan_demo import plots
+from gan_demo.training.live import LiveTrainer
+from gan_demo.training.toy import ToyGAN, ToyTrainConfig
+
+
+def plain_loop(cfg: ToyTrainConfig, steps: int) -> float:
+    gan = ToyGAN(cfg)  # only for its nets and its data; the loop below is textbook
+    G, D, data = gan.G, gan.D, gan.data
+    opt_g = torch.optim.Adam(G.parameters(), cfg.lr_g, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), cfg.lr_d, betas=(0.5, 0.999))
+    gen = torch.Generator().manual_seed(0)
+    t = time.perf_counter()
+    for _ in range(steps):
+        real = data.sample(cfg.batch_size, gen)
+        z = torch.randn(cfg.batch_size, cfg.noise_dim)
+        fake = G(z)
+        D.zero_grad()
+        loss_d = F.softplus(-D(real)).mean() + F.softplus(D(fake.detach())).mean()
+        loss_d.backward()
+        opt_d.step()
+        G.zero_grad()
+        z = torch.randn(cfg.batch_size, cfg.noise_dim)
+        loss_g = F.softplus(-D(G(z))).mean()
+        loss_g.backward()
+        opt_g.step()
+        _ = (loss_d.item(), loss_g.item())  # the loop logs its losses, as examples/dcgan prints them
+    return steps / (time.perf_counter() - t)
+
+
+def trainer_loop(cfg: ToyTrainConfig, steps: int) -> float:
+    gan = ToyGAN(cfg)
+    t = time.perf_counter()
+    gan.run(steps)
+    gan.history()
+    return steps / (time.perf_counter() - t)
+
+
+def watched_loop(cfg: ToyTrainConfig, seconds: float, hz: float) -> tuple[float, int]:
+    """LiveTrainer's own rate over ``seconds``, with a reader drawing frames at ``hz`` (0 = none)."""
+    trainer = LiveTrainer(cfg, "cpu")
+    frames = 0
+    stop = threading.Event()
+
+    def watch():
+        nonlocal frames
+        while not stop.is_set():
+            t = time.perf_counter()
+            gan, _ = trainer.reader()
+            plots.toy_view(gan)
+            frames += 1
+            time.sleep(max(0.0, 1 / hz - (time.perf_counter() - t)))
+
+    trainer.start()
+    time.sleep(1.0)  # warm up
+    start_step = trainer.wait_idle().step
+    watcher = threading.Thread(target=watch) if hz else None
+    if watcher:
+        watcher.start()
+    t = time.perf_counter()
+    time.sleep(seconds)
+    end_step = trainer.wait_idle().step
+    rate = (end_step - start_step) / (time.perf_counter() - t)
+    stop.set()
+    if watcher:
+        watcher.join()
+    trainer.close()
+    return rate, frames
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--dataset", default="ring8")
+    ap.add_argument("--watch-seconds", type=float, default=8.0)
+    args = ap.parse_args()
+    cfg = ToyTrainConfig(dataset=args.dataset, eval_every=100_000)
+    plain, ours = [], []
+    for _ in range(args.repeats):
+        plain.append(plain_loop(cfg, args.steps))
+        ours.append(trainer_loop(cfg, args.steps))
+    live_cfg = ToyTrainConfig(dataset=args.dataset, eval_every=250)
+    unwatched, _ = watched_loop(live_cfg, args.watch_seconds, 0)
+    watched, frames = watched_loop(live_cfg, args.watch_seconds, 10)
+    result = {
+        "config": {"dataset": args.dataset, "batch_size": cfg.batch_size, "width": cfg.width,
+                   "hidden_layers": cfg.hidden_layers, "loss": cfg.loss, "steps": args.steps},
+        "plain_steps_per_s": [round(x, 1) for x in plain],
+        "trainer_steps_per_s": [round(x, 1) for x in ours],
+        "speedup_best": round(max(ours) / max(plain), 2),
+        "live_unwatched_steps_per_s": round(unwatched, 1),
+        "live_watched_10hz_steps_per_s": round(watched, 1),
+        "watch_frames": frames,
+        "watch_slowdown_pct": round(100 * (1 - watched / unwatched), 1),
+    }
+    result["goals"] = {"speedup_at_least_2x": result["speedup_best"] >= 2.0,
+                       "watch_slowdown_at_most_10pct": result["watch_slowdown_pct"] <= 10.0}
+    write("toy_speed", result)
+
+
+if __name__ == "__main__":
+    main()

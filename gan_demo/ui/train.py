@@ -1,0 +1,271 @@
+"""The Train live tab: a toy GAN trained in a background thread, watched through a timer."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from .. import plots
+from ..data import points_from_sketch
+from ..lessons import LESSONS, get_lesson
+from ..training.session import TrainSession
+from ..training.toy import LIMITS, ToyTrainConfig, check_config
+from .common import AppContext, user_errors, with_param_names
+
+DATASETS = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"),
+            ("1D Gaussian N(4, 0.5)", "gauss1d"), ("Spiral", "spiral"), ("Two moons", "moons"),
+            ("Draw your own", "custom")]
+LOSSES = [("Non-saturating (ns)", "ns"), ("Minimax (saturating)", "minimax"), ("WGAN, weight clipping", "wgan"),
+          ("WGAN-GP", "wgan-gp"), ("Hinge", "hinge"), ("Least squares (LSGAN)", "lsgan")]
+REFRESH_S = 0.2
+
+# Order of the config widgets; the handlers receive their values in this order.
+FIELDS = ("dataset", "loss", "minibatch_disc", "train_weaker", "d_steps", "optimizer", "lr_d", "lr_g",
+          "batch_size", "noise_dim", "noise_dist", "hidden_layers", "width", "seed")
+
+
+def config_from(values: dict, sketch) -> ToyTrainConfig:
+    """Widget values -> a validated config; the drawing becomes points for "custom"."""
+    points = None
+    if values.get("dataset") == "custom":
+        image = (sketch or {}).get("composite") if isinstance(sketch, dict) else sketch
+        if image is None:
+            from ..errors import UserError
+            raise UserError("Draw the data on the canvas first (pick 'Draw your own', then sketch).")
+        points = points_from_sketch(image).tolist()
+    return check_config(ToyTrainConfig(**values, points=points))
+
+
+def status_text(session: TrainSession | None) -> str:
+    if session is None or session.trainer is None:
+        return "Press **Start** (or **Step**) to begin. Lessons load a ready-made setting."
+    t = session.trainer
+    pub = t.published
+    h = pub.history
+    line = f"**{pub.status}** · step {pub.step:,} · {pub.steps_per_sec:,.0f} steps/s · device `{t.device}`"
+    if len(h["step"]):
+        line += (f"  \nD loss {h['d_loss'][-1]:.3f} · G loss {h['g_loss'][-1]:.3f} · "
+                 f"D(x) {h['d_real'][-1]:.3f} · D(G(z)) {h['d_fake'][-1]:.3f}")
+        if pub.config.loss.startswith("wgan"):
+            line += f" · Wasserstein estimate {h['wasserstein'][-1]:.3f}"
+        if h["modes"].size and h["modes"][-1] == h["modes"][-1]:  # not NaN
+            line += f"  \nmodes covered {int(h['modes'][-1])} · high quality {h['hq_pct'][-1]:.1f} %"
+        if h["kl"].size and h["kl"][-1] == h["kl"][-1]:
+            line += f" · KL {h['kl'][-1]:.3f} · JS {h['js'][-1]:.3f}"
+    if pub.message:
+        line += f"  \n_{pub.message}_"
+    return line
+
+
+def build(demo: gr.Blocks, ctx: AppContext) -> None:
+    session = gr.State(None, delete_callback=lambda s: s.close() if s is not None else None)
+    first = ToyTrainConfig()
+
+    with gr.Row():
+        with gr.Column(scale=2, min_width=320):
+            with gr.Group():
+                lesson = gr.Dropdown([(l.title, l.key) for l in LESSONS.values()], value="equilibrium",
+                                     label="Lesson")
+                lesson_text = gr.Markdown(LESSONS["equilibrium"].text)
+                load_lesson = gr.Button("Load lesson", elem_id="load-lesson")
+            dataset = gr.Radio(DATASETS, value=first.dataset, label="Data")
+            sketch = gr.Sketchpad(label="Draw the real data (used with 'Draw your own')", type="numpy",
+                                  image_mode="RGBA", canvas_size=(300, 300), visible=False)
+            loss = gr.Dropdown(LOSSES, value=first.loss, label="Loss")
+            with gr.Row():
+                mbd = gr.Checkbox(first.minibatch_disc, label="Minibatch discrimination")
+                weaker = gr.Checkbox(first.train_weaker, label="Train only the weaker network")
+            with gr.Accordion("Hyperparameters", open=False):
+                d_steps = gr.Slider(*LIMITS["d_steps"], value=first.d_steps, step=1, label="D steps per G step")
+                optimizer = gr.Radio(["adam", "sgd"], value=first.optimizer, label="Optimiser")
+                with gr.Row():
+                    lr_d = gr.Number(first.lr_d, label="D learning rate")
+                    lr_g = gr.Number(first.lr_g, label="G learning rate")
+                batch = gr.Slider(8, 1024, value=first.batch_size, step=8, label="Batch size")
+                noise_dim = gr.Slider(1, 16, value=first.noise_dim, step=1, label="Noise size")
+                noise_dist = gr.Radio(["gaussian", "uniform"], value=first.noise_dist, label="Noise")
+                layers = gr.Slider(1, 6, value=first.hidden_layers, step=1, label="Hidden layers")
+                width = gr.Slider(8, 256, value=first.width, step=8, label="Width")
+                seed = gr.Number(first.seed, label="Seed", precision=0)
+            speed = gr.Slider(0, 500, value=0, step=5, label="Speed limit (steps/s, 0 = as fast as it goes)")
+        with gr.Column(scale=3):
+            status = gr.Markdown(status_text(None), elem_id="train-status")
+            with gr.Row():
+                start = gr.Button("Start", variant="primary", elem_id="train-start")
+                pause = gr.Button("Pause", elem_id="train-pause")
+                reset = gr.Button("Reset", elem_id="train-reset")
+            with gr.Row():
+                n_steps = gr.Number(1, label="Steps", precision=0, minimum=1, maximum=10_000, min_width=80)
+                update = gr.Radio([("D and G", "both"), ("D only", "d"), ("G only", "g")], value="both",
+                                  label="Update")
+                step_btn = gr.Button("Step", elem_id="train-step")
+                phase_btn = gr.Button("Slow motion: next phase", elem_id="train-phase")
+            view = gr.Image(label="Real (green), fake (purple), D's landscape and G's manifold",
+                            type="numpy", format="png", interactive=False, elem_id="train-view", height=440)
+            with gr.Row():
+                show_manifold = gr.Checkbox(True, label="G's manifold")
+                show_arrows = gr.Checkbox(False, label="G's gradient arrows")
+            losses_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=220)
+            d_plot = gr.LinePlot(x="step", y="value", color="series", title="D(x) and D(G(z)) (0.5 = can't tell)",
+                                 height=220)
+            quality_plot = gr.LinePlot(x="step", y="value", color="series",
+                                       title="Modes covered and high-quality % (every evaluation)", height=220)
+            with gr.Row():
+                csv_btn = gr.Button("History CSV")
+                png_btn = gr.Button("PNG of the view")
+                gif_btn = gr.Button("Timelapse GIF")
+            export = gr.File(label="Download", interactive=False)
+
+    config_widgets = [dataset, loss, mbd, weaker, d_steps, optimizer, lr_d, lr_g, batch, noise_dim,
+                      noise_dist, layers, width, seed]
+    config_inputs = [session, *config_widgets, sketch]
+
+    def _session(state: TrainSession | None, request: gr.Request | None) -> TrainSession:
+        if state is None:
+            state = TrainSession(ctx.pool, owner=getattr(request, "session_hash", None))
+        return state
+
+    def _config(values, sketch_value) -> ToyTrainConfig:
+        return config_from(dict(zip(FIELDS, values)), sketch_value)
+
+    @user_errors
+    def on_start(state, *values, request: gr.Request = None):
+        """Start (or resume) live training with these settings. Returns the session and status."""
+        *values, sketch_value = values
+        state = _session(state, request)
+        cfg = _config(values, sketch_value)
+        trainer = state.ensure(cfg)
+        trainer.start()
+        trainer.wait_idle()
+        return state, status_text(state)
+
+    @user_errors
+    def on_pause(state):
+        """Pause training (Step and slow motion work while paused)."""
+        if state is not None and state.trainer is not None:
+            state.trainer.pause()
+            state.trainer.wait_idle()
+        return status_text(state)
+
+    @user_errors
+    def on_reset(state, *values, request: gr.Request = None):
+        """New networks from the current settings and the next seed. Returns (session, status, seed)."""
+        *values, sketch_value = values
+        state = _session(state, request)
+        values[FIELDS.index("seed")] = (int(values[FIELDS.index("seed")] or 0) + 1) % (2**32)
+        cfg = _config(values, sketch_value)
+        state.reset(cfg)
+        state.trainer.wait_idle()
+        return state, status_text(state), cfg.seed
+
+    @user_errors
+    def on_step(state, n, which, *values, request: gr.Request = None):
+        """Run N steps now, updating D and G, D only, or G only."""
+        from ..validate import as_choice, as_int
+
+        *values, sketch_value = values
+        n = as_int(n, "Steps", 1, 10_000)
+        which = as_choice(which, "update", ["both", "d", "g"])
+        state = _session(state, request)
+        trainer = state.ensure(_config(values, sketch_value))
+        trainer.step(n, which)
+        trainer.wait_idle(timeout=120)
+        return state, status_text(state)
+
+    @user_errors
+    def on_phase(state, *values, request: gr.Request = None):
+        """Slow motion: walk through one training step a phase at a time, with a sentence each."""
+        *values, sketch_value = values
+        state = _session(state, request)
+        trainer = state.ensure(_config(values, sketch_value))
+        trainer.slow_motion_next()
+        trainer.wait_idle()
+        return state, status_text(state)
+
+    @user_errors
+    def on_change(state, *values):
+        """Apply a changed hyperparameter to the running trainer at its next step."""
+        *values, sketch_value = values
+        if state is None or state.trainer is None:
+            return status_text(state)
+        new = dict(zip(FIELDS, values))
+        live = {k: new[k] for k in ("loss", "train_weaker", "d_steps", "lr_d", "lr_g", "batch_size")}
+        state.trainer.set_hyperparameters(**live)
+        state.trainer.wait_idle()
+        return status_text(state)
+
+    @user_errors
+    def on_speed(state, steps_per_sec):
+        """Limit training speed (steps per second; 0 = no limit), to watch it slowly."""
+        from ..validate import as_float
+
+        rate = as_float(steps_per_sec, "Speed", 0, 100_000)
+        if state is not None and state.trainer is not None:
+            state.trainer.set_speed(rate)
+
+    def on_tick(state, manifold_on, arrows_on):
+        """The current view, status and curves of this session's trainer (what the page polls)."""
+        if state is None or state.trainer is None:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        frame = state.frame(bool(manifold_on), bool(arrows_on))
+        h = frame.published.history
+        quality = (["modes", "hq_pct"] if frame.published.config.dataset in ("ring8", "grid25", "gauss1d")
+                   else ["kl", "js"])
+        return (frame.image, status_text(state),
+                plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}),
+                plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}),
+                plots.curves_frame(h, quality, {"modes": "modes covered", "hq_pct": "high quality %",
+                                                "kl": "KL(real||fake)", "js": "JS"}))
+
+    @user_errors
+    def on_lesson(key):
+        """Load a lesson preset: returns its text and the settings it uses."""
+        lesson = get_lesson(key)
+        cfg = lesson.config()
+        return (lesson.text, *[getattr(cfg, f) for f in FIELDS])
+
+    def on_lesson_pick(key):
+        return get_lesson(key).text if key in LESSONS else ""
+
+    @user_errors
+    def on_export(state, kind, manifold_on=True, arrows_on=False):
+        if state is None:
+            from ..errors import UserError
+            raise UserError("Nothing to export yet: press Start or Step first.")
+        if kind == "csv":
+            return str(state.export_csv())
+        if kind == "png":
+            return str(state.export_png(bool(manifold_on), bool(arrows_on)))
+        return str(state.export_gif())
+
+    named = ["session", *FIELDS, "drawing"]
+    for fn in (on_start, on_reset, on_phase, on_change):
+        with_param_names(fn, named)
+    with_param_names(on_step, ["session", "n", "update", *FIELDS, "drawing"])
+
+    timer = gr.Timer(REFRESH_S)
+    timer.tick(on_tick, [session, show_manifold, show_arrows],
+               [view, status, losses_plot, d_plot, quality_plot], show_progress="hidden",
+               api_name="train_view", concurrency_limit=None, trigger_mode="always_last")
+
+    start.click(on_start, config_inputs, [session, status], api_name="train_start")
+    pause.click(on_pause, session, status, api_name="train_pause")
+    reset.click(on_reset, config_inputs, [session, status, seed], api_name="train_reset")
+    step_btn.click(on_step, [session, n_steps, update, *config_widgets, sketch], [session, status],
+                   api_name="train_step")
+    phase_btn.click(on_phase, config_inputs, [session, status], api_name="train_slow_motion")
+    speed.release(on_speed, [session, speed], None, api_name="train_speed")
+    for widget in (loss, weaker, d_steps, lr_d, lr_g, batch):
+        widget.input(on_change, config_inputs, status, api_visibility="undocumented")
+    dataset.change(lambda d: gr.update(visible=d == "custom"), dataset, sketch, api_visibility="private")
+    lesson.input(on_lesson_pick, lesson, lesson_text, api_visibility="private")
+    load_lesson.click(on_lesson, lesson, [lesson_text, *config_widgets], api_name="train_lesson")
+    csv_btn.click(lambda s: on_export(s, "csv"), session, export, api_name="train_export_csv")
+    png_btn.click(lambda session, manifold, arrows: on_export(session, "png", manifold, arrows),
+                  [session, show_manifold, show_arrows], export,
+                  api_name="train_export_png")
+    gif_btn.click(lambda s: on_export(s, "gif"), session, export, api_name="train_export_gif")
+    def on_unload(request: gr.Request):
+        if request is not None and request.session_hash:
+            ctx.pool.close_owner(request.session_hash)
+
+    demo.unload(on_unload)

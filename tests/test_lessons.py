@@ -1,0 +1,66 @@
+"""Every lesson preset shows what its text says (seeded runs of the preset's own length)."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from gan_demo.lessons import LESSONS, get_lesson
+from gan_demo.training.toy import ToyGAN
+
+
+def run(key, **changes):
+    lesson = get_lesson(key)
+    gan = ToyGAN(replace(lesson.config(), eval_every=250, **changes))
+    gan.run(lesson.steps)
+    return gan
+
+
+def final_modes(gan, last=4):
+    return float(np.mean([e["modes"] for e in gan.evals[-last:]]))
+
+
+@pytest.fixture(scope="module")
+def collapsed():
+    return run("collapse")
+
+
+def test_every_lesson_has_a_title_two_sentences_and_a_valid_config():
+    for lesson in LESSONS.values():
+        assert lesson.text.count(". ") >= 1 and lesson.title
+        ToyGAN(lesson.config())  # validates
+
+
+def test_equilibrium_d_settles_at_one_half():
+    gan = run("equilibrium")
+    h = gan.history()
+    assert abs(h["d_real"][-200:].mean() - 0.5) < 0.05 and abs(h["d_fake"][-200:].mean() - 0.5) < 0.05
+    assert abs(gan.samples(2000).mean() - 4.0) < 0.3
+
+
+def test_minimax_saturates_where_nonsaturating_takes_off():
+    stuck, moving = run("minimax"), run("minimax", loss="ns")
+    assert abs(stuck.samples(2000).mean() - 4.0) > 3.0  # fakes still far from N(4, 0.5)
+    assert stuck.history()["d_fake"][-50:].mean() < 0.05  # D rejects them confidently
+    assert abs(moving.samples(2000).mean() - 4.0) < 0.5
+
+
+def test_plain_run_collapses_well_below_25_modes(collapsed):
+    assert final_modes(collapsed) <= 16
+
+
+def test_minibatch_discrimination_covers_many_more_modes(collapsed):
+    assert final_modes(run("cure-mbd")) >= final_modes(collapsed) + 5
+
+
+def test_wgan_gp_covers_many_more_modes(collapsed):
+    assert final_modes(run("cure-wgan-gp")) >= final_modes(collapsed) + 5
+
+
+def test_training_the_weaker_network_holds_more_modes_and_steadier(collapsed):
+    weaker = run("cure-weaker")
+    assert final_modes(weaker) > final_modes(collapsed)
+    swings = lambda g: np.std([e["modes"] for e in g.evals[-6:]])  # noqa: E731
+    assert swings(weaker) <= swings(collapsed)
+    updated = weaker.history()["updated"]
+    assert (updated != 3).any()  # it did skip updates

@@ -1,0 +1,138 @@
+import threading
+import time
+
+import pytest
+
+from gan_demo.errors import UserError
+from gan_demo.training.live import LiveTrainer, TrainerPool
+from gan_demo.training.session import TrainSession
+from gan_demo.training.toy import ToyTrainConfig
+
+SMALL = ToyTrainConfig(width=32, hidden_layers=2, batch_size=64, eval_every=50, eval_samples=500)
+
+
+def wait_for(cond, timeout=20.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def live_threads() -> int:
+    return sum(t.name == "live-trainer" for t in threading.enumerate())
+
+
+def test_start_pause_step_and_the_thread_returns_to_baseline():
+    base = live_threads()
+    trainer = LiveTrainer(SMALL, "cpu")
+    try:
+        trainer.start()
+        assert wait_for(lambda: trainer.snapshot().step > 20)
+        trainer.pause()
+        paused = trainer.wait_idle().step
+        time.sleep(0.3)
+        assert trainer.wait_idle().step == paused and trainer.published.status == "paused"
+        trainer.step(5, "d")
+        assert trainer.wait_idle().step == paused + 5
+    finally:
+        trainer.close()
+    assert live_threads() == base and trainer.closed
+
+
+def test_pressing_start_fifty_times_runs_one_thread():
+    base = live_threads()
+    trainer = LiveTrainer(SMALL, "cpu")
+    for _ in range(50):
+        trainer.start()
+    trainer.wait_idle()
+    assert live_threads() == base + 1
+    trainer.close()
+    assert live_threads() == base
+
+
+def test_hyperparameters_change_while_running():
+    trainer = LiveTrainer(SMALL, "cpu")
+    try:
+        trainer.start()
+        trainer.set_hyperparameters(lr_g=3e-4, loss="lsgan")
+        pub = trainer.wait_idle()
+        assert pub.config.lr_g == 3e-4 and pub.config.loss == "lsgan" and "Applied" in pub.message
+        with pytest.raises(UserError):
+            trainer.set_hyperparameters(lr_d=float("inf"))
+    finally:
+        trainer.close()
+
+
+def test_a_diverged_run_says_where_and_can_be_reset():
+    trainer = LiveTrainer(SMALL, "cpu")
+    try:
+        trainer.step(3)
+        trainer.wait_idle()
+        gan = trainer._gan  # poison the worker's nets from the worker's own queue order
+        for p in gan.G.parameters():
+            p.data.fill_(float("nan"))
+        trainer.step(2)
+        pub = trainer.wait_idle()
+        assert pub.status == "diverged" and "Diverged at step 4" in pub.message
+        trainer.start()  # refuses to run on
+        assert trainer.wait_idle().status == "diverged"
+        trainer.reset()
+        pub = trainer.wait_idle()
+        assert pub.status == "ready" and pub.step == 0 and pub.config.seed == SMALL.seed + 1
+    finally:
+        trainer.close()
+
+
+def test_slow_motion_publishes_a_sentence_per_phase():
+    trainer = LiveTrainer(SMALL, "cpu")
+    try:
+        seen = []
+        for _ in range(6):
+            trainer.slow_motion_next()
+            seen.append(trainer.wait_idle().message)
+        assert [s[:3] for s in seen] == [f"{i}/6" for i in range(1, 7)]
+        assert trainer.published.step == 1 and "arrows" in trainer.published.phase
+    finally:
+        trainer.close()
+
+
+def test_the_room_is_full_after_the_cap_and_frees_up_when_one_closes():
+    pool = TrainerPool(capacity=2)
+    a, b = pool.open(SMALL, "cpu", owner="s1"), pool.open(SMALL, "cpu", owner="s2")
+    with pytest.raises(UserError, match="room is full"):
+        pool.open(SMALL, "cpu")
+    assert pool.close_owner("s1") == 1
+    c = pool.open(SMALL, "cpu")
+    pool.close_all()
+    assert a.closed and b.closed and c.closed and pool.active == 0
+
+
+def test_an_unwatched_trainer_stops_by_itself():
+    base = live_threads()
+    trainer = LiveTrainer(SMALL, "cpu", idle_timeout_s=0.5)
+    trainer.start()
+    assert wait_for(lambda: trainer.closed, timeout=10)
+    assert wait_for(lambda: live_threads() == base)
+
+
+def test_session_frames_exports_and_timelapse(tmp_path):
+    pool = TrainerPool(capacity=1)
+    session = TrainSession(pool)
+    with pytest.raises(UserError, match="Nothing to export"):
+        session.export_csv()
+    trainer = session.ensure(SMALL)
+    trainer.step(30)
+    trainer.wait_idle()
+    assert session.frame() is not None
+    trainer.step(30)
+    trainer.wait_idle()
+    frame = session.frame(show_arrows=True)
+    assert frame.image.shape == (420, 420, 3)
+    csv = session.export_csv().read_text().splitlines()
+    assert csv[0].startswith("step,d_loss,g_loss") and len(csv) == 61
+    assert session.export_png().stat().st_size > 1000
+    assert session.export_gif().read_bytes()[:3] == b"GIF"
+    session.close()
+    assert pool.active == 0

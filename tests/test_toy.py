@@ -1,0 +1,163 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gan_demo.data import points_from_sketch, toy_dataset
+from gan_demo.errors import UserError
+from gan_demo.losses import LOSSES
+from gan_demo.metrics import kl_js, mode_coverage
+from gan_demo.models.toy import MinibatchDiscrimination
+from gan_demo.training.toy import ToyGAN, ToyTrainConfig
+
+SMALL = dict(width=32, hidden_layers=2, batch_size=64, eval_every=50, eval_samples=500)
+
+
+def test_ring8_and_grid25_have_the_papers_modes_and_sigmas():
+    ring, grid = toy_dataset("ring8"), toy_dataset("grid25")
+    assert np.allclose(np.linalg.norm(ring.modes, axis=1), 2.0) and ring.sigma == 0.02
+    assert len(grid.modes) == 25 and set(grid.modes[:, 0]) == {-4, -2, 0, 2, 4} and grid.sigma == 0.05
+    x = ring.sample(1000, torch.Generator().manual_seed(0))
+    assert x.shape == (1000, 2)
+
+
+def test_real_data_covers_every_mode_at_high_quality():
+    for name in ("ring8", "grid25"):
+        d = toy_dataset(name)
+        report = mode_coverage(d.sample(2500, torch.Generator().manual_seed(1)).numpy(), d.modes, d.sigma)
+        assert report.modes_covered == report.modes_total
+        assert report.hq_pct > 97  # 1 - exp(-4.5) = 98.9 % of a 2D Gaussian lies within 3 sigma
+
+
+def test_a_collapsed_generator_covers_one_mode():
+    d = toy_dataset("ring8")
+    collapsed = np.repeat(d.modes[:1], 2500, 0) + 0.01
+    assert mode_coverage(collapsed, d.modes, d.sigma).modes_covered == 1
+
+
+def test_nan_samples_count_as_low_quality():
+    d = toy_dataset("ring8")
+    x = d.sample(100, torch.Generator().manual_seed(0)).numpy()
+    x[:50] = np.nan
+    assert mode_coverage(x, d.modes, d.sigma).hq_pct <= 50
+
+
+def test_kl_and_js_are_zero_for_equal_and_ln2_for_disjoint_samples():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(5000, 2))
+    kl, js = kl_js(a, a, (-3, 3))
+    assert kl == pytest.approx(0, abs=1e-9) and js == pytest.approx(0, abs=1e-9)
+    _, js = kl_js(np.full((100, 2), -2.0), np.full((100, 2), 2.0), (-3, 3))
+    assert js == pytest.approx(math.log(2), rel=1e-3)
+
+
+def test_minibatch_features_are_larger_for_a_collapsed_batch():
+    torch.manual_seed(0)
+    layer = MinibatchDiscrimination(8, 4, 3)
+    spread = layer(torch.randn(32, 8))[:, 8:]
+    collapsed = layer(torch.randn(1, 8).repeat(32, 1))[:, 8:]
+    # identical samples: every other sample is at distance 0, so each feature is exp(0) = 1
+    assert collapsed.mean().item() == pytest.approx(1.0)
+    assert spread.mean().item() < 0.6
+
+
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_every_loss_trains_without_nan(loss):
+    gan = ToyGAN(ToyTrainConfig(dataset="ring8", loss=loss, **SMALL))
+    gan.run(60)
+    h = gan.history()
+    assert len(h["step"]) == 60 and np.isfinite(h["d_loss"]).all() and np.isfinite(h["g_loss"]).all()
+    assert gan.check_divergence() is None
+
+
+def test_minibatch_discrimination_and_d_steps_train():
+    gan = ToyGAN(ToyTrainConfig(dataset="grid25", minibatch_disc=True, d_steps=3, **SMALL))
+    gan.run(20)
+    assert gan.step_count == 20 and gan.D.mbd is not None
+
+
+@pytest.mark.parametrize("update, frozen", [("d", "G"), ("g", "D")])
+def test_step_can_update_one_network_only(update, frozen):
+    gan = ToyGAN(ToyTrainConfig(**SMALL))
+    before = [p.clone() for p in getattr(gan, frozen).parameters()]
+    gan.step(update)
+    assert all(torch.equal(a, b) for a, b in zip(before, getattr(gan, frozen).parameters()))
+
+
+def test_train_weaker_skips_the_leaders_update_by_d_accuracy():
+    import torch as t
+
+    gan = ToyGAN(ToyTrainConfig(train_weaker=True, **SMALL))
+    gan.run(200)
+    updated = set(np.unique(gan.history()["updated"]))
+    assert updated <= {1.0, 2.0, 3.0} and updated != {3.0}  # some steps skipped one side
+    assert ToyGAN.d_accuracy(t.tensor([2.0, 3.0]), t.tensor([-1.0, 0.0])) == 1.0
+    assert ToyGAN.d_accuracy(t.tensor([0.0, 1.0]), t.tensor([0.0, 1.0])) == 0.5
+
+
+def test_learning_rate_changes_apply_and_structural_changes_are_refused():
+    gan = ToyGAN(ToyTrainConfig(**SMALL))
+    gan.set_hyperparameters(lr_d=5e-4, loss="hinge")
+    assert gan.opt_d.param_groups[0]["lr"] == 5e-4 and gan.cfg.loss == "hinge"
+    with pytest.raises(UserError, match="Reset"):
+        gan.set_hyperparameters(width=64)
+
+
+@pytest.mark.parametrize("bad", [dict(lr_d=float("nan")), dict(lr_g=1e9), dict(batch_size=0),
+                                 dict(hidden_layers=10_000), dict(width=-1), dict(loss="nope"),
+                                 dict(dataset="nope"), dict(noise_dist="cauchy"), dict(d_steps="many")])
+def test_absurd_settings_are_refused_with_a_sentence(bad):
+    with pytest.raises(UserError):
+        ToyGAN(ToyTrainConfig(**{**SMALL, **bad}))
+
+
+def test_divergence_is_detected_with_its_step():
+    gan = ToyGAN(ToyTrainConfig(**SMALL))
+    gan.run(5)
+    with torch.no_grad():
+        for p in gan.G.parameters():
+            p.fill_(float("nan"))
+    gan.step()
+    assert gan.check_divergence() == 6
+
+
+def test_seeded_runs_are_identical():
+    a, b = ToyGAN(ToyTrainConfig(seed=3, **SMALL)), ToyGAN(ToyTrainConfig(seed=3, **SMALL))
+    a.run(30)
+    b.run(30)
+    assert np.array_equal(a.samples(100), b.samples(100))
+
+
+def test_views_have_the_right_shapes_for_1d_and_2d():
+    gan2 = ToyGAN(ToyTrainConfig(**SMALL))
+    assert gan2.decision_grid(32).shape == (32, 32) and gan2.manifold(11).shape == (11, 11, 2)
+    gan1 = ToyGAN(ToyTrainConfig(dataset="gauss1d", noise_dim=1, **SMALL))
+    assert gan1.decision_grid(50).shape == (50,)
+
+
+def test_slow_motion_walks_through_six_phases_and_counts_one_step():
+    gan = ToyGAN(ToyTrainConfig(**SMALL))
+    sentences = [s for s, _ in gan.step_phases()]
+    assert len(sentences) == 6 and sentences[0].startswith("1/6") and gan.step_count == 1
+    assert len(gan.history()["step"]) == 1
+
+
+def test_a_drawing_becomes_the_real_distribution():
+    canvas = np.zeros((100, 100, 4), np.uint8)
+    canvas[10:20, 80:90] = (0, 0, 0, 255)  # ink in the top right corner
+    pts = points_from_sketch(canvas)
+    assert (pts[:, 0] > 1.5).all() and (pts[:, 1] > 1.5).all()
+    gan = ToyGAN(ToyTrainConfig(dataset="custom", points=pts.tolist(), **SMALL))
+    gan.run(10)
+    with pytest.raises(UserError, match="Draw"):
+        points_from_sketch(np.zeros((100, 100, 4), np.uint8))
+
+
+def test_a_packed_discriminator_judges_pairs_and_still_draws_pointwise_views():
+    gan = ToyGAN(ToyTrainConfig(pack=2, **SMALL))
+    assert gan.D(torch.zeros(64, 2)).shape == (32,)
+    gan.run(20)
+    assert gan.decision_grid(16).shape == (16, 16) and gan.g_gradients(gan.samples(10)).shape == (10, 2)
+    with pytest.raises(UserError, match="multiple of pack"):
+        ToyGAN(ToyTrainConfig(**{**SMALL, "pack": 3}))
