@@ -178,8 +178,7 @@ class ToyDistribution:
 
 def _ring8() -> ToyDistribution:
     angles = np.arange(8) * 2 * np.pi / 8
-    return ToyDistribution("ring8", 2, (-3.0, 3.0), np.stack([2 * np.cos(angles), 2 * np.sin(angles)], 1), 0.02,
-                           scale=2.0)
+    return ToyDistribution("ring8", 2, (-3.0, 3.0), np.stack([2 * np.cos(angles), 2 * np.sin(angles)], 1), 0.02)
 
 
 def _grid25() -> ToyDistribution:

@@ -145,10 +145,10 @@ def curves_frame(history: dict[str, np.ndarray], columns: Sequence[str], labels:
     import pandas as pd
 
     labels = labels or {}
-    h = history
-    if smooth > 1 and len(h.get("step", [])) > smooth:
+    h = {"step": history["step"], **{c: history[c] for c in columns if c in history}}
+    if smooth > 1 and len(h["step"]) > smooth:  # trailing moving average: no dip at either end
         kernel = np.ones(smooth) / smooth
-        h = {k: (v if k == "step" else np.convolve(np.nan_to_num(v), kernel, mode="same")) for k, v in h.items()}
+        h = {k: (v[smooth - 1:] if k == "step" else np.convolve(v, kernel, mode="valid")) for k, v in h.items()}
     h = downsample(h, max_points)
     parts = [pd.DataFrame({"step": h["step"], "value": h[c].astype(float), "series": labels.get(c, c)})
              for c in columns if c in h]

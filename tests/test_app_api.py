@@ -32,9 +32,8 @@ def test_explore_is_deterministic_and_the_sliders_change_the_image(client):
 def test_grid_size_sets_the_number_of_tiles(client):
     one = image_of(client.predict("dcgan-fashion", 1, 1.0, 1, *ZEROS, api_name="/explore"))
     many = image_of(client.predict("dcgan-fashion", 1, 1.0, 64, *ZEROS, api_name="/explore"))
-    assert one.shape[0] >= 200 and many.shape[0] >= 200  # both scaled up to be seen
-    # 64 tiles of 30 px each way: the white gutters repeat 8 times across
-    assert many.shape[0] % (8 * 30 + 2) == 0
+    # native resolution: 28 px tiles with 2 px gutters (the page scales it up)
+    assert one.shape == (32, 32) and many.shape == (8 * 30 + 2, 8 * 30 + 2)
 
 
 def test_new_seed_returns_a_seed_and_its_image(client):

@@ -51,3 +51,37 @@ def test_new_seed_button_changes_seed_and_image(page, artifacts):
         arg=before, timeout=30_000)
     assert page.get_by_label("Seed").input_value() != seed_before
     page.screenshot(path=str(artifacts / "explore_new_seed.png"), full_page=True)
+
+
+def test_train_tab_starts_a_live_run_and_the_view_moves(page, artifacts):
+    page.get_by_role("tab", name="Train live").click()
+    page.locator("#train-start").click()
+    status = page.locator("#train-status")
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('running')",
+                           timeout=30_000)
+    img = page.locator("#train-view img")
+    img.wait_for(state="visible", timeout=30_000)
+    first = img.get_attribute("src")
+    page.wait_for_function(
+        "src => document.querySelector('#train-view img')?.getAttribute('src') !== src", arg=first,
+        timeout=30_000)
+    page.wait_for_timeout(4000)  # let the curves fill in for the screenshot
+    page.screenshot(path=str(artifacts / "train_running.png"), full_page=True)
+    page.locator("#train-pause").click()
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('paused')",
+                           timeout=30_000)
+    assert "step" in status.inner_text()
+
+
+def test_a_lesson_loads_its_settings_and_slow_motion_explains_a_step(page, artifacts):
+    page.get_by_role("tab", name="Train live").click()
+    page.locator("#train-reset").click()
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('Reset')",
+                           timeout=30_000)
+    page.locator("#train-phase").click()
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('1/6')",
+                           timeout=30_000)
+    page.locator("#train-phase").click()
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('2/6')",
+                           timeout=30_000)
+    page.screenshot(path=str(artifacts / "train_slow_motion.png"), full_page=True)

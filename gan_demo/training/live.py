@@ -148,8 +148,8 @@ class LiveTrainer:
     def _make_published(self) -> Published:
         gan = self._gan
         div = gan.check_divergence()
-        status = "diverged" if div is not None else ("running" if self._running else
-                                                     ("paused" if gan.step_count else "ready"))
+        status = ("diverged" if div is not None else "running" if self._running else
+                  "slow motion" if self._phases is not None else "paused" if gan.step_count else "ready")
         if self._closed.is_set():
             status = "closed"
         message = f"Diverged at step {div}: losses became NaN/inf. Press Reset." if div is not None else self._message
@@ -216,7 +216,8 @@ class LiveTrainer:
         try:
             while True:
                 try:
-                    name, args = self._commands.get(timeout=0.0 if self._running else 0.2)
+                    name, args = (self._commands.get_nowait() if self._running
+                                  else self._commands.get(timeout=0.2))
                     if name == "close":
                         break
                     self._handle(name, args)

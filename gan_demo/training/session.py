@@ -36,6 +36,7 @@ class TrainSession:
     _frame_steps: list[int] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _workdir: Path | None = None
+    _last: tuple | None = None  # (publication key, Frame) of the last drawing
 
     # -- lifecycle -----------------------------------------------------------------------------
     def ensure(self, cfg: ToyTrainConfig) -> LiveTrainer:
@@ -64,6 +65,10 @@ class TrainSession:
         trainer = self.trainer
         if trainer is None:
             return None
+        pub = trainer.snapshot()
+        key = (pub.version, show_manifold, show_arrows)
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]  # nothing new was published: don't redraw (saves the trainer's CPU)
         gan, pub = trainer.reader()
         image = plots.toy_view(gan, pub.phase, show_manifold, show_arrows)
         with self._lock:
@@ -72,7 +77,9 @@ class TrainSession:
                 self._frame_steps.append(pub.step)
                 if len(self.frames) > MAX_FRAMES:  # keep every other frame: an even, bounded timelapse
                     self.frames, self._frame_steps = self.frames[::2], self._frame_steps[::2]
-        return Frame(image, pub)
+        frame = Frame(image, pub)
+        self._last = ((pub.version, show_manifold, show_arrows), frame)
+        return frame
 
     # -- exports -------------------------------------------------------------------------------
     def _dir(self) -> Path:

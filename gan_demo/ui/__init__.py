@@ -19,6 +19,11 @@ trained (**Explore**), or train a small GAN live and watch it learn (**Train liv
 
 MAX_UPLOAD = "10mb"
 
+# Explore sends native-resolution grids; the browser scales them up without blurring the pixels.
+CSS = """
+#explore-image img { image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain; }
+"""
+
 
 def build_app(ctx: AppContext | None = None) -> gr.Blocks:
     ctx = ctx or AppContext(models=zoo.ModelCache(),
@@ -38,6 +43,6 @@ def build_app(ctx: AppContext | None = None) -> gr.Blocks:
 
 def launch_kwargs() -> dict:
     """Launch settings; a Space sets GRADIO_SERVER_NAME/PORT, which Gradio reads itself."""
-    return {"max_file_size": MAX_UPLOAD, "show_error": False,
+    return {"max_file_size": MAX_UPLOAD, "show_error": False, "css": CSS,
             "server_name": os.environ.get("GRADIO_SERVER_NAME"),
             "footer_links": ["api", "gradio", "settings"]}

@@ -69,7 +69,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             truncation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Truncation ψ (1 = none)")
             grid_size = gr.Slider(1, MAX_GRID, value=16, step=1, label="Grid size")
             image = gr.Image(label="Samples", type="numpy", format="png", elem_id="explore-image",
-                             interactive=False)
+                             interactive=False, height=460)
         with gr.Column(scale=1):
             gr.Markdown("**Latent sliders**: shift dimension *i* of every noise vector.")
             sliders = [gr.Slider(-3.0, 3.0, value=0.0, step=0.05, label=f"z[{i}]", elem_id=f"z-{i}")

@@ -32,7 +32,8 @@ def config_from(values: dict, sketch) -> ToyTrainConfig:
             from ..errors import UserError
             raise UserError("Draw the data on the canvas first (pick 'Draw your own', then sketch).")
         points = points_from_sketch(image).tolist()
-    return check_config(ToyTrainConfig(**values, points=points))
+    # Evaluate more often than the CLI does: the modes curve is what the class watches.
+    return check_config(ToyTrainConfig(**values, points=points, eval_every=100))
 
 
 def status_text(session: TrainSession | None) -> str:
@@ -211,8 +212,8 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         quality = (["modes", "hq_pct"] if frame.published.config.dataset in ("ring8", "grid25", "gauss1d")
                    else ["kl", "js"])
         return (frame.image, status_text(state),
-                plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}),
-                plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}),
+                plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
+                plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}, smooth=9),
                 plots.curves_frame(h, quality, {"modes": "modes covered", "hq_pct": "high quality %",
                                                 "kl": "KL(real||fake)", "js": "JS"}))
 
