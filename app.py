@@ -1,7 +1,8 @@
 """GAN Playground: builds the Gradio app from gan_demo.ui and launches it."""
 
-from gan_demo.ui import build_app, launch_kwargs
+from gan_demo.ui import build_app, launch_kwargs, prepare_runtime
 
+prepare_runtime()
 demo = build_app()
 
 if __name__ == "__main__":

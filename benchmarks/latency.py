@@ -45,7 +45,7 @@ def main() -> None:
 
     from gradio_client import Client
 
-    from gan_demo import sampling, zoo
+    from gan_demo import zoo
     from gan_demo.ui import build_app, launch_kwargs
 
     model = zoo.load(args.model)

@@ -207,8 +207,10 @@ def toy_dataset(name: str, points=None) -> ToyDistribution:
 
 def drawn_dataset(points, bounds: tuple[float, float] = (-3.0, 3.0)) -> ToyDistribution:
     """Points sketched on the canvas (in data coordinates) become a distribution to learn."""
-    pts = np.asarray(points if points is not None else [], dtype=np.float64).reshape(-1, 2) \
-        if points is not None and len(points) else np.zeros((0, 2))
+    try:
+        pts = np.asarray(points if points is not None else [], dtype=np.float64).reshape(-1, 2)
+    except (TypeError, ValueError):
+        raise UserError("Drawn points must be pairs of numbers (x, y).") from None
     pts = pts[np.isfinite(pts).all(1)]
     if len(pts) < 3:
         raise UserError("Draw at least a few strokes on the canvas first (3 or more points).")

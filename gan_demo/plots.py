@@ -191,11 +191,11 @@ def toy_view(gan, phase: dict[str, np.ndarray] | None = None, show_manifold: boo
 
     ``gan`` is the reader's copy of the nets (see ``LiveTrainer.reader``), never the one training.
     """
-    import torch
+    from .losses import PROBABILITY_LOSSES
 
-    probability = gan.cfg.loss in ("minimax", "ns")
+    probability = gan.cfg.loss in PROBABILITY_LOSSES
     data = gan.data
-    real = data.sample(n_points, torch.Generator().manual_seed(7)).numpy()
+    real = gan.view_real(n_points)
     fake = gan.samples(n_points)
     if data.dim == 1:
         return view_1d(data.bounds, real, fake, gan.decision_grid(200), probability, width=size,
@@ -208,5 +208,5 @@ def toy_view(gan, phase: dict[str, np.ndarray] | None = None, show_manifold: boo
         arrows = (fake, phase["arrows"])
     elif show_arrows and fake is not None:
         arrows = (fake[:150], gan.g_gradients(fake[:150]))
-    return view_2d(data.bounds, real, fake, gan.decision_grid(64), probability,
+    return view_2d(data.bounds, real, fake, gan.decision_grid(48), probability,
                    gan.manifold() if show_manifold else None, arrows, size)

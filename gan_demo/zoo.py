@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -149,10 +148,3 @@ class ModelCache:
                 self._models[name] = load(name, self.device, self.weights_dir)
             return self._models[name]
 
-
-def describe(card: dict[str, Any]) -> str:
-    """One line for lists: family, data set, image size, latent size."""
-    cfg = card["config"]
-    return (f"{card['family']:<8} {card.get('dataset', '?'):<8} "
-            f"{cfg.get('image_size', '?')}x{cfg.get('image_size', '?')}x{cfg.get('channels', '?')}  "
-            f"z={cfg.get('latent_dim', '?')}")

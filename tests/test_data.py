@@ -47,3 +47,14 @@ def test_data_root_setting_prefers_flag_then_env(monkeypatch, tmp_path):
     assert str(data_root("/elsewhere")) == "/elsewhere"
     monkeypatch.delenv(DATA_ENV)
     assert str(data_root()) == "data"
+
+
+def test_a_failed_download_says_where_to_put_the_data(monkeypatch, tmp_path):
+    import torchvision
+
+    def offline(*args, **kwargs):
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+
+    monkeypatch.setattr(torchvision.datasets, "FashionMNIST", offline)
+    with pytest.raises(DataNotFoundError, match=r"download failed.*FashionMNIST/raw"):
+        load_images("fashion", tmp_path, download=True)

@@ -134,6 +134,7 @@ class ToyGAN:
         self._buf = torch.empty(4096, 6)
         self.evals: list[dict[str, float]] = []
         self.diverged_at: int | None = None
+        self._view_real: np.ndarray | None = None
 
     # -- construction helpers ------------------------------------------------------------------
     def _optimizer(self, params, lr):
@@ -306,6 +307,12 @@ class ToyGAN:
     def d_pointwise(self, x: Tensor) -> Tensor:
         """D's output for each point on its own (a packed D sees the point ``pack`` times)."""
         return self.D(x.repeat_interleave(self.cfg.pack, 0)) if self.cfg.pack > 1 else self.D(x)
+
+    def view_real(self, n: int = 600) -> np.ndarray:
+        """The real points the views draw: the same ones every frame, so only the fakes move."""
+        if self._view_real is None or len(self._view_real) != n:
+            self._view_real = self.data.sample(n, torch.Generator().manual_seed(7)).numpy()
+        return self._view_real
 
     @torch.no_grad()
     def decision_grid(self, res: int = 64) -> np.ndarray:

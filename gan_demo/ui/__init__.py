@@ -41,6 +41,19 @@ def build_app(ctx: AppContext | None = None) -> gr.Blocks:
     return demo
 
 
+def serving_threads(cores: int | None = None) -> int:
+    """Torch threads for a server: all cores but one, so the web server and the live views always
+    have a core to themselves and watching a run barely slows it (benchmarks/toy_speed.py)."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
+def prepare_runtime() -> None:
+    import torch
+
+    torch.set_num_threads(serving_threads())
+
+
 def launch_kwargs() -> dict:
     """Launch settings; a Space sets GRADIO_SERVER_NAME/PORT, which Gradio reads itself."""
     return {"max_file_size": MAX_UPLOAD, "show_error": False, "css": CSS,
