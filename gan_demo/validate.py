@@ -51,3 +51,11 @@ def as_choice(value, name: str, choices) -> str:
     if not isinstance(value, str) or value not in choices:
         raise UserError(f"Unknown {name} {value!r}; choose one of: {', '.join(choices)}.")
     return value
+
+
+def as_bool(value, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1) and not isinstance(value, float):
+        return bool(value)
+    raise UserError(f"{name} must be true or false, got {value!r}.")

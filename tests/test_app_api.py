@@ -91,3 +91,44 @@ def test_sessions_do_not_share_state(app_url):
     ib = image_of(b.predict("dcgan-fashion", 1, 1.0, 1, *ZEROS, api_name="/explore"))
     ia2 = image_of(a.predict("dcgan-fashion", 1, 1.0, 1, *ZEROS, api_name="/explore"))
     assert np.array_equal(ib, ia2) and not np.array_equal(ia, ib)
+
+
+TRAIN_OK = ["ring8", "ns", False, False, 1, "adam", 1e-3, 1e-3, 64, 2, "gaussian", 2, 32, 0]
+
+
+def _raw_train(app_url, values: str):
+    req = urllib.request.Request(app_url + "gradio_api/call/train_start",
+                                 data=('{"data": ' + values + '}').encode(),
+                                 headers={"Content-Type": "application/json"})
+    event = json.loads(urllib.request.urlopen(req, timeout=30).read())["event_id"]
+    with urllib.request.urlopen(f"{app_url}gradio_api/call/train_start/{event}", timeout=60) as r:
+        return r.read().decode()
+
+
+@pytest.mark.parametrize("values, message", [
+    ('["ring8", "ns", false, false, 1, "adam", NaN, 0.001, 64, 2, "gaussian", 2, 32, 0]', "lr_d must be a finite"),
+    ('["ring8", "ns", false, false, 1, "adam", 1e9, 0.001, 64, 2, "gaussian", 2, 32, 0]', "lr_d must be between"),
+    ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 0, 2, "gaussian", 2, 32, 0]', "batch_size must be between"),
+    ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 10000, 32, 0]', "hidden_layers"),
+    ('["ring8", "ns", "yes", false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, 0]', "true or false"),
+    ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, NaN]', "seed must be a finite"),
+    ('["custom", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, 0]', "Draw"),
+])
+def test_train_start_refuses_absurd_settings_with_one_sentence(app_url, values, message):
+    stream = _raw_train(app_url, values)
+    assert "event: error" in stream and message in stream, stream
+
+
+def test_a_trainer_runs_through_the_api_and_sessions_are_separate(app_url):
+    a, b = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    status = a.predict(*TRAIN_OK, api_name="/train_start")
+    assert "running" in status or "step" in status
+    view_b = b.predict(True, False, api_name="/train_view")  # b has no trainer: nothing to show
+    assert not isinstance(view_b[0], str)
+    a.predict(api_name="/train_pause")
+    view_a = a.predict(True, False, api_name="/train_view")
+    assert isinstance(view_a[0], str) and "paused" in view_a[1]
+    csv = a.predict(api_name="/train_export_csv")
+    assert open(csv).readline().startswith("step,d_loss")
+    with pytest.raises(Exception, match="Nothing to export"):
+        b.predict(api_name="/train_export_csv")

@@ -85,3 +85,26 @@ def test_a_lesson_loads_its_settings_and_slow_motion_explains_a_step(page, artif
     page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('2/6')",
                            timeout=30_000)
     page.screenshot(path=str(artifacts / "train_slow_motion.png"), full_page=True)
+
+
+def test_drawing_your_own_data_trains_on_the_sketch(page, artifacts):
+    page.get_by_role("tab", name="Train live").click()
+    page.get_by_label("Draw your own").check()
+    canvas = page.locator("#train-sketch canvas").first
+    canvas.wait_for(state="visible", timeout=30_000)
+    page.locator("#train-sketch button[aria-label='Brush']").click()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.5)
+    page.mouse.down()
+    for i in range(20):  # a diagonal stroke
+        page.mouse.move(box["x"] + box["width"] * (0.2 + 0.03 * i), box["y"] + box["height"] * (0.5 - 0.015 * i))
+    page.mouse.up()
+    page.locator("#use-drawing").click()  # decodes the canvas and resets onto the new data
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('Reset')",
+                           timeout=30_000)
+    page.locator("#train-start").click()
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('running')",
+                           timeout=30_000)
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(artifacts / "train_drawn.png"), full_page=True)
+    page.locator("#train-pause").click()

@@ -92,7 +92,7 @@ CHOICES = {"loss": tuple(LOSSES), "optimizer": ("adam", "sgd"), "noise_dist": ("
 
 def check_config(cfg: ToyTrainConfig) -> ToyTrainConfig:
     """Validate every field a person can set; returns the config or raises ``UserError``."""
-    from ..validate import as_choice, as_float, as_int
+    from ..validate import as_bool, as_choice, as_float, as_int
 
     values = {}
     for name, (lo, hi) in LIMITS.items():
@@ -100,11 +100,12 @@ def check_config(cfg: ToyTrainConfig) -> ToyTrainConfig:
         values[name] = (as_float(raw, name, lo, hi) if isinstance(lo, float) else as_int(raw, name, lo, hi))
     for name, options in CHOICES.items():
         values[name] = as_choice(getattr(cfg, name), name, options)
-    if int(cfg.batch_size) % int(cfg.pack or 1):
-        raise UserError(f"batch_size ({cfg.batch_size}) must be a multiple of pack ({cfg.pack}).")
+    if values["batch_size"] % values["pack"]:
+        raise UserError(f"batch_size ({values['batch_size']}) must be a multiple of pack ({values['pack']}).")
     if cfg.dataset != "custom":
         as_choice(cfg.dataset, "data set", ["gauss1d", "ring8", "grid25", "spiral", "moons"])
-    return replace(cfg, **values, minibatch_disc=bool(cfg.minibatch_disc), train_weaker=bool(cfg.train_weaker))
+    return replace(cfg, **values, minibatch_disc=as_bool(cfg.minibatch_disc, "minibatch_disc"),
+                   train_weaker=as_bool(cfg.train_weaker, "train_weaker"))
 
 
 class ToyGAN:

@@ -9,6 +9,7 @@ from ..data import points_from_sketch
 from ..lessons import LESSONS, get_lesson
 from ..training.session import TrainSession
 from ..training.toy import LIMITS, ToyTrainConfig, check_config
+from ..errors import UserError
 from .common import AppContext, user_errors, with_param_names
 
 DATASETS = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"),
@@ -23,15 +24,13 @@ FIELDS = ("dataset", "loss", "minibatch_disc", "train_weaker", "d_steps", "optim
           "batch_size", "noise_dim", "noise_dist", "hidden_layers", "width", "seed")
 
 
-def config_from(values: dict, sketch) -> ToyTrainConfig:
-    """Widget values -> a validated config; the drawing becomes points for "custom"."""
+def config_from(values: dict, drawing) -> ToyTrainConfig:
+    """Widget values -> a validated config; the drawing (an RGBA array) becomes points for "custom"."""
     points = None
     if values.get("dataset") == "custom":
-        image = (sketch or {}).get("composite") if isinstance(sketch, dict) else sketch
-        if image is None:
-            from ..errors import UserError
+        if drawing is None:
             raise UserError("Draw the data on the canvas first (pick 'Draw your own', then sketch).")
-        points = points_from_sketch(image).tolist()
+        points = points_from_sketch(drawing).tolist()
     # Evaluate more often than the CLI does: the modes curve is what the class watches.
     return check_config(ToyTrainConfig(**values, points=points, eval_every=100))
 
@@ -70,7 +69,9 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                 load_lesson = gr.Button("Load lesson", elem_id="load-lesson")
             dataset = gr.Radio(DATASETS, value=first.dataset, label="Data")
             sketch = gr.Sketchpad(label="Draw the real data (used with 'Draw your own')", type="numpy",
-                                  image_mode="RGBA", canvas_size=(300, 300), visible=False)
+                                  image_mode="RGBA", canvas_size=(300, 300), visible=False,
+                                  elem_id="train-sketch")
+            use_drawing = gr.Button("Use this drawing as the data", visible=False, elem_id="use-drawing")
             loss = gr.Dropdown(LOSSES, value=first.loss, label="Loss")
             with gr.Row():
                 mbd = gr.Checkbox(first.minibatch_disc, label="Minibatch discrimination")
@@ -118,15 +119,21 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
 
     config_widgets = [dataset, loss, mbd, weaker, d_steps, optimizer, lr_d, lr_g, batch, noise_dim,
                       noise_dist, layers, width, seed]
-    config_inputs = [session, *config_widgets, sketch]
+    drawing = gr.State(None)  # the canvas as an RGBA array, decoded once per stroke
+    config_inputs = [session, *config_widgets, drawing]
 
     def _session(state: TrainSession | None, request: gr.Request | None) -> TrainSession:
         if state is None:
             state = TrainSession(ctx.pool, owner=getattr(request, "session_hash", None))
         return state
 
-    def _config(values, sketch_value) -> ToyTrainConfig:
-        return config_from(dict(zip(FIELDS, values)), sketch_value)
+    def _config(values, drawing) -> ToyTrainConfig:
+        # Handlers get raw payloads (preprocess=False) so our validators, not Gradio's converters,
+        # answer NaN or a string. The drawing arrives already decoded, through the `drawing` state.
+        return config_from(dict(zip(FIELDS, values)), drawing)
+
+    def on_draw(value):
+        return (value or {}).get("composite") if isinstance(value, dict) else None
 
     @user_errors
     def on_start(state, *values, request: gr.Request = None):
@@ -152,7 +159,9 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         """New networks from the current settings and the next seed. Returns (session, status, seed)."""
         *values, sketch_value = values
         state = _session(state, request)
-        values[FIELDS.index("seed")] = (int(values[FIELDS.index("seed")] or 0) + 1) % (2**32)
+        from ..validate import as_seed
+
+        values[FIELDS.index("seed")] = (as_seed(values[FIELDS.index("seed")]) + 1) % (2**32)
         cfg = _config(values, sketch_value)
         state.reset(cfg)
         state.trainer.wait_idle()
@@ -189,6 +198,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         if state is None or state.trainer is None:
             return status_text(state)
         new = dict(zip(FIELDS, values))
+        _config(values, sketch_value)  # validates every value before anything is applied
         live = {k: new[k] for k in ("loss", "train_weaker", "d_steps", "lr_d", "lr_g", "batch_size")}
         state.trainer.set_hyperparameters(**live)
         state.trainer.wait_idle()
@@ -230,7 +240,6 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     @user_errors
     def on_export(state, kind, manifold_on=True, arrows_on=False):
         if state is None:
-            from ..errors import UserError
             raise UserError("Nothing to export yet: press Start or Step first.")
         if kind == "csv":
             return str(state.export_csv())
@@ -248,16 +257,21 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                [view, status, losses_plot, d_plot, quality_plot], show_progress="hidden",
                api_name="train_view", concurrency_limit=None, trigger_mode="always_last")
 
-    start.click(on_start, config_inputs, [session, status], api_name="train_start")
+    raw = dict(preprocess=False)
+    start.click(on_start, config_inputs, [session, status], api_name="train_start", **raw)
     pause.click(on_pause, session, status, api_name="train_pause")
-    reset.click(on_reset, config_inputs, [session, status, seed], api_name="train_reset")
-    step_btn.click(on_step, [session, n_steps, update, *config_widgets, sketch], [session, status],
-                   api_name="train_step")
-    phase_btn.click(on_phase, config_inputs, [session, status], api_name="train_slow_motion")
-    speed.release(on_speed, [session, speed], None, api_name="train_speed")
+    reset.click(on_reset, config_inputs, [session, status, seed], api_name="train_reset", **raw)
+    step_btn.click(on_step, [session, n_steps, update, *config_widgets, drawing], [session, status],
+                   api_name="train_step", **raw)
+    phase_btn.click(on_phase, config_inputs, [session, status], api_name="train_slow_motion", **raw)
+    speed.release(on_speed, [session, speed], None, api_name="train_speed", **raw)
     for widget in (loss, weaker, d_steps, lr_d, lr_g, batch):
-        widget.input(on_change, config_inputs, status, api_visibility="undocumented")
-    dataset.change(lambda d: gr.update(visible=d == "custom"), dataset, sketch, api_visibility="private")
+        widget.input(on_change, config_inputs, status, api_visibility="undocumented", **raw)
+    dataset.change(lambda d: (gr.update(visible=d == "custom"),) * 2, dataset, [sketch, use_drawing],
+                   api_visibility="private")
+    sketch.change(on_draw, sketch, drawing, api_visibility="private", show_progress="hidden")
+    use_drawing.click(on_draw, sketch, drawing, api_visibility="private").then(
+        on_reset, config_inputs, [session, status, seed], api_visibility="private", preprocess=False)
     lesson.input(on_lesson_pick, lesson, lesson_text, api_visibility="private")
     load_lesson.click(on_lesson, lesson, [lesson_text, *config_widgets], api_name="train_lesson")
     csv_btn.click(lambda s: on_export(s, "csv"), session, export, api_name="train_export_csv")
