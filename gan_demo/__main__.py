@@ -74,13 +74,16 @@ def cmd_train(args) -> None:
 def cmd_train_toy(args) -> None:
     import torch
 
-    from .training.toy import HISTORY_COLUMNS, ToyGAN, ToyTrainConfig
+    from .training.toy import HISTORY_COLUMNS, ToyGAN, ToyTrainConfig, recommended
 
     steps = validate_steps(args.steps)
     cfg = ToyTrainConfig(dataset=args.dataset, loss=args.loss, minibatch_disc=args.minibatch_disc,
                          train_weaker=args.train_weaker, d_steps=args.d_steps, seed=args.seed,
                          lr_d=args.lr, lr_g=args.lr, batch_size=args.batch_size, pack=args.pack,
-                         noise_dist=args.noise_dist, total_steps=0 if args.constant_lr else steps)
+                         noise_dist=args.noise_dist,
+                         minibatch_std=(recommended(args.dataset).get("minibatch_std", False)
+                                        if args.minibatch_std is None else args.minibatch_std),
+                         total_steps=0 if args.constant_lr else steps)
     out = Path(args.out)
     if out.suffix.lower() != ".npz":
         raise UserError(f"--out must end in .npz, got {out.name!r}.")
@@ -182,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=toy["batch_size"])
     p.add_argument("--pack", type=int, default=1, help="PacGAN: D judges this many samples at once")
     p.add_argument("--noise-dist", choices=["gaussian", "uniform"], default=toy["noise_dist"])
+    p.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction, default=None,
+                   help="minibatch standard deviation feature in D (Karras et al. 2018); "
+                        "default: on for grid25, off otherwise")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     p.add_argument("--quiet", action="store_true")

@@ -161,3 +161,17 @@ def test_a_packed_discriminator_judges_pairs_and_still_draws_pointwise_views():
     assert gan.decision_grid(16).shape == (16, 16) and gan.g_gradients(gan.samples(10)).shape == (10, 2)
     with pytest.raises(UserError, match="multiple of pack"):
         ToyGAN(ToyTrainConfig(**{**SMALL, "pack": 3}))
+
+
+def test_minibatch_std_feature_is_zero_for_a_collapsed_batch_and_trains():
+    from gan_demo.models.toy import ToyConfig, ToyDiscriminator
+
+    torch.manual_seed(0)
+    D = ToyDiscriminator(ToyConfig(width=16, hidden_layers=2, minibatch_std=True))
+    same = torch.ones(8, 2)
+    h = D.body(same)
+    assert torch.allclose(h.std(0, unbiased=False).mean(), torch.tensor(0.0))
+    assert D(torch.randn(8, 2)).shape == (8,)
+    gan = ToyGAN(ToyTrainConfig(minibatch_std=True, **SMALL))
+    gan.run(20)
+    assert gan.check_divergence() is None

@@ -32,6 +32,9 @@ class ToyConfig:
     # PacGAN (Lin et al. 2018): D judges `pack` samples at once, concatenated, so a generator whose
     # samples look alike is caught by the set as a whole. 1 = an ordinary discriminator.
     pack: int = 1
+    # Minibatch standard deviation (Karras et al. 2018): one extra feature, the batch's mean
+    # per-feature spread, lets D see a collapsed batch at O(N) cost (minibatch discrimination is O(N^2)).
+    minibatch_std: bool = False
 
 
 def mlp(sizes: list[int], activation: str) -> nn.Sequential:
@@ -85,7 +88,8 @@ class ToyDiscriminator(nn.Module):
         self.body.append(ACTIVATIONS[config.activation]())
         self.mbd = (MinibatchDiscrimination(w, config.mbd_kernels, config.mbd_kernel_dim)
                     if config.minibatch_disc else None)
-        self.head = nn.Linear(w + (config.mbd_kernels if config.minibatch_disc else 0), 1)
+        extra = (config.mbd_kernels if config.minibatch_disc else 0) + int(config.minibatch_std)
+        self.head = nn.Linear(w + extra, 1)
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         """One output per sample, or per pack of ``pack`` consecutive samples."""
@@ -93,4 +97,7 @@ class ToyDiscriminator(nn.Module):
         h = self.body(x / self.config.data_scale)
         if self.mbd is not None:
             h = self.mbd(h)
+        if self.config.minibatch_std:
+            spread = h.std(0, unbiased=False).mean() if len(h) > 1 else h.new_zeros(())
+            h = torch.cat([h, spread.expand(len(h), 1)], 1)
         return self.head(h).view(-1)
