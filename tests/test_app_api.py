@@ -61,12 +61,12 @@ def test_bad_values_get_one_clear_message(client, args, message):
         client.predict(*args, *ZEROS, api_name="/explore")
 
 
-def _raw_call(app_url, payload: str):
+def _raw_call(app_url, payload: str, endpoint: str = "explore"):
     """POST a hand-written JSON body (NaN and strings that no well-behaved client sends)."""
-    req = urllib.request.Request(app_url + "gradio_api/call/explore", data=payload.encode(),
+    req = urllib.request.Request(f"{app_url}gradio_api/call/{endpoint}", data=payload.encode(),
                                  headers={"Content-Type": "application/json"})
     event = json.loads(urllib.request.urlopen(req, timeout=30).read())["event_id"]
-    with urllib.request.urlopen(f"{app_url}gradio_api/call/explore/{event}", timeout=30) as r:
+    with urllib.request.urlopen(f"{app_url}gradio_api/call/{endpoint}/{event}", timeout=60) as r:
         return r.read().decode()
 
 
@@ -96,15 +96,6 @@ def test_sessions_do_not_share_state(app_url):
 TRAIN_OK = ["ring8", "ns", False, False, 1, "adam", 1e-3, 1e-3, 64, 2, "gaussian", 2, 32, 0]
 
 
-def _raw_train(app_url, values: str):
-    req = urllib.request.Request(app_url + "gradio_api/call/train_start",
-                                 data=('{"data": ' + values + '}').encode(),
-                                 headers={"Content-Type": "application/json"})
-    event = json.loads(urllib.request.urlopen(req, timeout=30).read())["event_id"]
-    with urllib.request.urlopen(f"{app_url}gradio_api/call/train_start/{event}", timeout=60) as r:
-        return r.read().decode()
-
-
 @pytest.mark.parametrize("values, message", [
     ('["ring8", "ns", false, false, 1, "adam", NaN, 0.001, 64, 2, "gaussian", 2, 32, 0]', "lr_d must be a finite"),
     ('["ring8", "ns", false, false, 1, "adam", 1e9, 0.001, 64, 2, "gaussian", 2, 32, 0]', "lr_d must be between"),
@@ -115,7 +106,7 @@ def _raw_train(app_url, values: str):
     ('["custom", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, 0]', "Draw"),
 ])
 def test_train_start_refuses_absurd_settings_with_one_sentence(app_url, values, message):
-    stream = _raw_train(app_url, values)
+    stream = _raw_call(app_url, '{"data": ' + values + '}', "train_start")
     assert "event: error" in stream and message in stream, stream
 
 
