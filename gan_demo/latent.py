@@ -1,4 +1,4 @@
-"""Latent-space tools: seeded sampling, truncation, interpolation.
+"""Latent-space tools: seeded sampling and truncation.
 
 Every sample is a function of its seed alone (a private CPU ``torch.Generator``), so the same seed
 gives the same images on any machine, in the app, the API and the CLI.
@@ -24,15 +24,3 @@ def truncate(z: Tensor, psi: float, mean: Tensor | float = 0.0) -> Tensor:
     """
     return mean + psi * (z - mean)
 
-
-def lerp(a: Tensor, b: Tensor, t: Tensor | float) -> Tensor:
-    return a + (b - a) * t
-
-
-def slerp(a: Tensor, b: Tensor, t: Tensor | float) -> Tensor:
-    """Spherical interpolation (White 2016): keeps the norm a Gaussian latent expects mid-way."""
-    a_n = a / a.norm(dim=-1, keepdim=True).clamp_min(1e-8)
-    b_n = b / b.norm(dim=-1, keepdim=True).clamp_min(1e-8)
-    omega = torch.acos((a_n * b_n).sum(-1, keepdim=True).clamp(-1 + 1e-7, 1 - 1e-7))
-    so = torch.sin(omega)
-    return (torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b

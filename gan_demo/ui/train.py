@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gradio as gr
+import numpy as np
 
 from .. import plots
 from ..data import points_from_sketch
@@ -127,10 +128,11 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             state = TrainSession(ctx.pool, owner=getattr(request, "session_hash", None))
         return state
 
-    def _config(values, drawing) -> ToyTrainConfig:
+    def _config(values) -> ToyTrainConfig:
         # Handlers get raw payloads (preprocess=False) so our validators, not Gradio's converters,
-        # answer NaN or a string. The drawing arrives already decoded, through the `drawing` state.
-        return config_from(dict(zip(FIELDS, values)), drawing)
+        # answer NaN or a string. The drawing comes last, already decoded, through the `drawing` state.
+        *fields, drawing_value = values
+        return config_from(dict(zip(FIELDS, fields)), drawing_value)
 
     def on_draw(value):
         return (value or {}).get("composite") if isinstance(value, dict) else None
@@ -138,9 +140,8 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     @user_errors
     def on_start(state, *values, request: gr.Request = None):
         """Start (or resume) live training with these settings. Returns the session and status."""
-        *values, sketch_value = values
         state = _session(state, request)
-        cfg = _config(values, sketch_value)
+        cfg = _config(values)
         trainer = state.ensure(cfg)
         trainer.start()
         trainer.wait_idle()
@@ -157,12 +158,12 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     @user_errors
     def on_reset(state, *values, request: gr.Request = None):
         """New networks from the current settings and the next seed. Returns (session, status, seed)."""
-        *values, sketch_value = values
         state = _session(state, request)
         from ..validate import as_seed
 
+        values = list(values)
         values[FIELDS.index("seed")] = (as_seed(values[FIELDS.index("seed")]) + 1) % (2**32)
-        cfg = _config(values, sketch_value)
+        cfg = _config(values)
         state.reset(cfg)
         state.trainer.wait_idle()
         return state, status_text(state), cfg.seed
@@ -172,11 +173,10 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         """Run N steps now, updating D and G, D only, or G only."""
         from ..validate import as_choice, as_int
 
-        *values, sketch_value = values
         n = as_int(n, "Steps", 1, 10_000)
         which = as_choice(which, "update", ["both", "d", "g"])
         state = _session(state, request)
-        trainer = state.ensure(_config(values, sketch_value))
+        trainer = state.ensure(_config(values))
         trainer.step(n, which)
         trainer.wait_idle(timeout=120)
         return state, status_text(state)
@@ -184,9 +184,8 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     @user_errors
     def on_phase(state, *values, request: gr.Request = None):
         """Slow motion: walk through one training step a phase at a time, with a sentence each."""
-        *values, sketch_value = values
         state = _session(state, request)
-        trainer = state.ensure(_config(values, sketch_value))
+        trainer = state.ensure(_config(values))
         trainer.slow_motion_next()
         trainer.wait_idle()
         return state, status_text(state)
@@ -194,11 +193,10 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     @user_errors
     def on_change(state, *values):
         """Apply a changed hyperparameter to the running trainer at its next step."""
-        *values, sketch_value = values
         if state is None or state.trainer is None:
             return status_text(state)
         new = dict(zip(FIELDS, values))
-        _config(values, sketch_value)  # validates every value before anything is applied
+        _config(values)  # validates every value (the drawing too) before anything is applied
         live = {k: new[k] for k in ("loss", "train_weaker", "d_steps", "lr_d", "lr_g", "batch_size")}
         state.trainer.set_hyperparameters(**live)
         state.trainer.wait_idle()
@@ -219,8 +217,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         frame = state.frame(bool(manifold_on), bool(arrows_on))
         h = frame.published.history
-        quality = (["modes", "hq_pct"] if frame.published.config.dataset in ("ring8", "grid25", "gauss1d")
-                   else ["kl", "js"])
+        quality = ["modes", "hq_pct"] if np.isfinite(h["modes"]).any() else ["kl", "js"]  # data with modes
         return (frame.image, status_text(state),
                 plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
                 plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}, smooth=9),
