@@ -28,6 +28,8 @@ def cmd_models(args) -> None:
 
 
 def cmd_sample(args) -> None:
+    import torch
+
     from . import sampling, validate, zoo
 
     n = validate.as_int(args.n, "--n", 1, sampling.MAX_SAMPLES)
@@ -37,10 +39,24 @@ def cmd_sample(args) -> None:
     if out.suffix.lower() not in (".npz", ".png"):
         raise UserError(f"--out must end in .npz or .png, got {out.name!r}.")
     model = zoo.load(args.name)
-    images, z = sampling.generate(model, n, seed, psi)
+    labels = None
+    if args.label is not None or args.labels_all:
+        if not sampling.is_conditional(model):
+            raise UserError(f"{args.name} is not a conditional model: --label and --labels-all "
+                            "need one (see `models`).")
+        if args.labels_all:
+            if n % len(model.classes):
+                raise UserError(f"--labels-all needs --n to be a multiple of {len(model.classes)}, got {n}.")
+            labels = sampling.default_labels(model, n)
+        else:
+            labels = torch.full((n,), sampling.class_index(model, args.label))
+    elif sampling.is_conditional(model):
+        labels = sampling.default_labels(model, n)
+    images, z = sampling.generate(model, n, seed, psi, labels=labels)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".npz":
-        np.savez(out, images=images, z=z.astype(np.float32))
+        extra = {} if labels is None else {"labels": labels.numpy().astype(np.int64)}
+        np.savez(out, images=images, z=z.astype(np.float32), **extra)
     else:
         from PIL import Image
 
@@ -49,14 +65,80 @@ def cmd_sample(args) -> None:
     print(f"wrote {n} samples of {args.name} (seed {seed}, truncation {psi:g}) to {out}")
 
 
+def cmd_interpolate(args) -> None:
+    from . import plots, sampling, validate, zoo
+
+    seed_a, seed_b = validate.as_seed(args.seed_a), validate.as_seed(args.seed_b)
+    steps = validate.as_int(args.steps, "--steps", 2, sampling.MAX_FRAMES)
+    psi = validate.as_float(args.truncation, "--truncation", 0.0, 2.0)
+    fps = validate.as_float(args.fps, "--fps", 1.0, 50.0)
+    out = Path(args.out)
+    if out.suffix.lower() not in (".gif", ".png", ".npz"):
+        raise UserError(f"--out must end in .gif, .png (a strip) or .npz, got {out.name!r}.")
+    model = zoo.load(args.name)
+    classes = [None if c is None else sampling.class_index(model, c) for c in (args.class_a, args.class_b)]
+    frames = sampling.interpolate(model, seed_a, seed_b, steps, args.mode, psi, *classes)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".gif":
+        out.write_bytes(plots.gif_bytes(plots.frames_for_gif(frames, args.scale), fps=fps))
+    elif out.suffix.lower() == ".npz":
+        np.savez(out, images=frames)
+    else:
+        from PIL import Image
+
+        strip = sampling.grid(frames, scale=args.scale, ncol=len(frames))
+        Image.fromarray(strip[..., 0] if strip.shape[-1] == 1 else strip).save(out)
+    print(f"wrote {steps} frames of {args.name} ({args.mode}, seed {seed_a} -> {seed_b}) to {out}")
+
+
+def cmd_push(args) -> None:
+    from . import zoo
+
+    url = zoo.push(args.name, args.repo_id, private=args.private)
+    print(f"pushed {args.name} to {url}")
+
+
+def cmd_pull(args) -> None:
+    from . import zoo
+
+    path = zoo.pull(args.repo_id, args.name)
+    print(f"pulled {args.repo_id} into {path}; use it as {path.stem!r}")
+
+
+def cmd_train_classifier(args) -> None:
+    from .classifier import ClassifierTrainConfig, train_classifier
+
+    card = train_classifier(ClassifierTrainConfig(dataset=args.dataset, epochs=args.epochs, seed=args.seed,
+                                                  data_root=args.data_root), progress=not args.quiet)
+    print(f"{args.dataset} classifier: test accuracy {100 * card['test_accuracy']:.2f} % on "
+          f"{card['test_images']} images ({card['training']['wall_time_s']} s)")
+
+
+def cmd_evaluate(args) -> None:
+    import json
+
+    from . import validate, zoo
+    from .evaluation import evaluate_generator
+
+    n = validate.as_int(args.n, "--n", 100, 100_000)
+    model = zoo.load(args.name)
+    report = evaluate_generator(model, n, seed=args.seed, data_root=args.data_root)
+    print(json.dumps(report, indent=2))
+    if args.update_card:
+        path = zoo.update_card_metrics(args.name, report)
+        print(f"metrics written to {path}")
+
+
 def cmd_train(args) -> None:
     from .training.image import ImageTrainConfig, train_image_gan
 
     cfg = ImageTrainConfig(
         family=args.family, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
-        lr=args.lr, loss=args.loss, d_steps=args.d_steps, width=args.width,
+        lr=args.lr, beta1=args.beta1, beta2=args.beta2, loss=args.loss, d_steps=args.d_steps,
+        width=args.width, d_norm=args.d_norm or ("layer" if args.loss == "wgan-gp" else "batch"),
         latent_dim=args.latent_dim, seed=args.seed, data_root=args.data_root, device=args.device,
         max_steps=args.max_steps,
+        mode_seeking=(1.0 if args.family == "cgan" else 0.0) if args.mode_seeking is None else args.mode_seeking,
     )
     for name, value, lo in (("--epochs", cfg.epochs, 1), ("--batch-size", cfg.batch_size, 1),
                             ("--width", cfg.width, 1), ("--latent-dim", cfg.latent_dim, 1),
@@ -65,6 +147,11 @@ def cmd_train(args) -> None:
             raise UserError(f"{name} must be at least {lo}, got {value}.")
     if not (0 < cfg.lr < 1):
         raise UserError(f"--lr must be between 0 and 1, got {cfg.lr}.")
+    if not (0 <= cfg.mode_seeking <= 100):
+        raise UserError(f"--mode-seeking must be between 0 and 100, got {cfg.mode_seeking}.")
+    for name, beta in (("--beta1", cfg.beta1), ("--beta2", cfg.beta2)):
+        if not (0 <= beta < 1):
+            raise UserError(f"{name} must be in [0, 1), got {beta}.")
     card = train_image_gan(cfg, args.out, resume=args.resume, progress=not args.quiet)
     t = card["training"]
     print(f"wrote {args.out}.safetensors and {args.out}.json: {t['steps']} steps, "
@@ -146,8 +233,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--truncation", type=float, default=1.0, help="psi in [0, 2]; 1 = none")
-    p.add_argument("--out", required=True, help="FILE.npz or FILE.png")
+    p.add_argument("--label", default=None,
+                   help="conditional models: every sample of this class (name like Sneaker, or index)")
+    p.add_argument("--labels-all", action="store_true",
+                   help="conditional models: N/10 samples of each class, in turn (labels 0,1,...,9,0,...)")
+    p.add_argument("--out", required=True, help="FILE.npz (images, z, and labels for conditional models) "
+                                                "or FILE.png")
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("interpolate", help="walk from one latent (and class) to another: GIF, PNG strip or .npz")
+    p.add_argument("name")
+    p.add_argument("--seed-a", type=int, default=0)
+    p.add_argument("--seed-b", type=int, default=1)
+    p.add_argument("--steps", type=int, default=16)
+    p.add_argument("--mode", choices=["lerp", "slerp"], default="slerp")
+    p.add_argument("--class-a", default=None, help="conditional models: class at the start")
+    p.add_argument("--class-b", default=None, help="conditional models: class at the end")
+    p.add_argument("--truncation", type=float, default=1.0)
+    p.add_argument("--fps", type=float, default=12.0)
+    p.add_argument("--scale", type=int, choices=range(1, 9), default=4, metavar="1-8",
+                   help="pixel upscale of GIF/PNG frames")
+    p.add_argument("--out", required=True, help="FILE.gif, FILE.png or FILE.npz (images)")
+    p.set_defaults(func=cmd_interpolate)
+
+    p = sub.add_parser("push", help="upload a zoo model to a Hugging Face repo (needs a token)")
+    p.add_argument("name")
+    p.add_argument("repo_id", help="owner/name")
+    p.add_argument("--private", action="store_true")
+    p.set_defaults(func=cmd_push)
+
+    p = sub.add_parser("pull", help="download a zoo model from a Hugging Face repo into weights/")
+    p.add_argument("repo_id", help="owner/name")
+    p.add_argument("--name", default=None, help="local zoo name (default: the repo's name)")
+    p.set_defaults(func=cmd_pull)
+
+    p = sub.add_parser("train-classifier", help="train the independent classifier used by the metrics")
+    p.add_argument("--dataset", choices=["fashion", "mnist"], default="fashion")
+    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-root", default=None)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_train_classifier)
+
+    p = sub.add_parser("evaluate", help="Frechet distance (and class accuracy) of a zoo model")
+    p.add_argument("name")
+    p.add_argument("--n", type=int, default=10_000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-root", default=None)
+    p.add_argument("--update-card", action="store_true", help="write the figures into the model card")
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("train", help="train an image GAN and write weights + card")
     p.add_argument("family", choices=image_families())
@@ -155,8 +289,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--beta1", type=float, default=0.5, help="Adam beta1 (WGAN-GP paper: 0)")
+    p.add_argument("--beta2", type=float, default=0.999, help="Adam beta2 (WGAN-GP paper: 0.9)")
     p.add_argument("--loss", choices=list(LOSSES), default="ns")
-    p.add_argument("--d-steps", type=int, default=1)
+    p.add_argument("--d-steps", type=int, default=1, help="D (critic) steps per G step (WGAN-GP paper: 5)")
+    p.add_argument("--d-norm", choices=["batch", "layer", "none"], default=None,
+                   help="D's normalisation (default: layer for wgan-gp, batch otherwise)")
+    p.add_argument("--mode-seeking", type=float, default=None,
+                   help="MSGAN lambda: reward different images for different z (default: 1 for cgan, 0 otherwise)")
     p.add_argument("--width", type=int, default=32)
     p.add_argument("--latent-dim", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)

@@ -1,4 +1,4 @@
-"""Latent-space tools: seeded sampling and truncation.
+"""Latent-space tools: seeded sampling, truncation and interpolation.
 
 Every sample is a function of its seed alone (a private CPU ``torch.Generator``), so the same seed
 gives the same images on any machine, in the app, the API and the CLI.
@@ -24,3 +24,28 @@ def truncate(z: Tensor, psi: float, mean: Tensor | float = 0.0) -> Tensor:
     """
     return mean + psi * (z - mean)
 
+
+
+def lerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
+    """Straight line from ``a`` to ``b``; ``t`` [K] in [0, 1] gives K points per row of ``a``."""
+    t = t.view(-1, *([1] * a.dim()))
+    return (1 - t) * a + t * b
+
+
+def slerp(a: Tensor, b: Tensor, t: Tensor, eps: float = 1e-7) -> Tensor:
+    """Great-circle interpolation (White 2016, "Sampling generative networks").
+
+    A straight line between two Gaussian latents passes near the origin, where latents are
+    atypically short and samples look washed out; the arc keeps the norm typical all the way.
+    Falls back to lerp when a and b are (anti)parallel.
+    """
+    t = t.view(-1, *([1] * a.dim()))
+    a_n = a / a.norm(dim=-1, keepdim=True).clamp_min(eps)
+    b_n = b / b.norm(dim=-1, keepdim=True).clamp_min(eps)
+    omega = torch.acos((a_n * b_n).sum(-1, keepdim=True).clamp(-1 + eps, 1 - eps))
+    so = torch.sin(omega)
+    out = (torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b
+    return torch.where(so.abs() < 1e-4, lerp(a, b, t.view(-1)), out)
+
+
+INTERPOLATIONS = {"lerp": lerp, "slerp": slerp}

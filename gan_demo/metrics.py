@@ -53,3 +53,20 @@ def kl_js(real: np.ndarray, fake: np.ndarray, bounds: tuple[float, float], bins:
     kl = float(np.sum(p * np.log(p / q)))
     js = float(0.5 * np.sum(p * np.log(p / m)) + 0.5 * np.sum(q * np.log(q / m)))
     return kl, js
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Frechet distance between Gaussians fitted to two feature sets (the formula of FID).
+
+    trace(sqrt(S_a S_b)) is taken as the sum of square roots of the eigenvalues of
+    sqrt(S_a) S_b sqrt(S_a), which is symmetric: no complex round-off, no scipy needed.
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError("need at least two feature vectors on each side")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    w, v = np.linalg.eigh(s_a)
+    root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh(root_a @ s_b @ root_a), 0, None)).sum()
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * cross)

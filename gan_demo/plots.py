@@ -173,6 +173,15 @@ def save_png(image: np.ndarray, path: str | Path) -> Path:
     return Path(path)
 
 
+def frames_for_gif(frames: np.ndarray, scale: int = 4, bounce: bool = True) -> list[np.ndarray]:
+    """uint8 [K, H, W, C] -> upscaled 2D/RGB frames, played there and back so the loop has no jump."""
+    frames = np.asarray(frames)
+    if frames.ndim == 4 and frames.shape[-1] == 1:
+        frames = frames[..., 0]
+    out = [f.repeat(scale, 0).repeat(scale, 1) for f in frames]
+    return out + out[-2:0:-1] if bounce and len(out) > 2 else out
+
+
 def gif_bytes(frames: Sequence[np.ndarray], fps: float = 10.0) -> bytes:
     from PIL import Image
 

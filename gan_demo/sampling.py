@@ -8,10 +8,38 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .latent import sample_z, truncate
+from .errors import UserError
+from .latent import INTERPOLATIONS, sample_z, truncate
 from .zoo import LoadedModel
 
 MAX_SAMPLES = 10_000  # per call; the app caps lower (its grid is 64)
+MAX_FRAMES = 120  # interpolation steps
+
+
+def is_conditional(model: LoadedModel) -> bool:
+    return bool(model.card.get("conditional"))
+
+
+def class_index(model: LoadedModel, value) -> int:
+    """A class by name ("Sneaker", "sneaker", "7") or by index (7); one sentence when unknown."""
+    classes = model.classes
+    if not is_conditional(model):
+        raise UserError(f"{model.name} is not a conditional model; it takes no class.")
+    if isinstance(value, str):
+        folded = [c.lower() for c in classes]
+        if value.strip().lower() in folded:
+            return folded.index(value.strip().lower())
+        if value.strip().isdigit():
+            value = int(value.strip())
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and 0 <= value < len(classes):
+        return int(value)
+    raise UserError(f"Unknown class {value!r} for {model.name}; choose one of: {', '.join(classes)} "
+                    f"(or an index 0-{len(classes) - 1}).")
+
+
+def default_labels(model: LoadedModel, n: int) -> torch.Tensor | None:
+    """For conditional models, n / C samples of each class in turn (0, 1, ..., C-1, 0, 1, ...)."""
+    return torch.arange(n) % len(model.classes) if is_conditional(model) else None
 
 
 def latents(model: LoadedModel, n: int, seed: int, psi: float = 1.0,
@@ -44,9 +72,47 @@ def render(model: LoadedModel, z: torch.Tensor, labels: torch.Tensor | None = No
 
 
 def generate(model: LoadedModel, n: int, seed: int, psi: float = 1.0,
-             shifts: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+             shifts: Sequence[float] | None = None,
+             labels: torch.Tensor | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` seeded samples; conditional models get ``labels`` or, without them, every class in turn."""
     z = latents(model, n, seed, psi, shifts)
-    return render(model, z), z.numpy()
+    if labels is None:
+        labels = default_labels(model, n)
+    return render(model, z, labels), z.numpy()
+
+
+def class_samples(model: LoadedModel, k: int, n: int, seed: int, psi: float = 1.0) -> np.ndarray:
+    """``n`` seeded samples of class ``k``: uint8 [n, H, W, C]."""
+    return render(model, latents(model, n, seed, psi), torch.full((n,), k))
+
+
+def class_grid(model: LoadedModel, seed: int, n_seeds: int, psi: float = 1.0) -> np.ndarray:
+    """Rows of one latent each, columns of every class: uint8 [n_seeds * C, H, W, C'].
+
+    The same z runs along a row, so what stays (stroke, pose, thickness) is the latent's part and
+    what changes is the class's.
+    """
+    n_classes = len(model.classes)
+    z = latents(model, n_seeds, seed, psi).repeat_interleave(n_classes, 0)
+    return render(model, z, torch.arange(n_classes).repeat(n_seeds))
+
+
+def interpolate(model: LoadedModel, seed_a: int, seed_b: int, steps: int, mode: str = "slerp",
+                psi: float = 1.0, class_a: int | None = None, class_b: int | None = None) -> np.ndarray:
+    """Frames from seed A to seed B (and, for conditional models, from class A to class B):
+    uint8 [steps, H, W, C]. Classes blend linearly through G's class embedding."""
+    if mode not in INTERPOLATIONS:
+        raise UserError(f"Unknown interpolation {mode!r}; choose one of: {', '.join(INTERPOLATIONS)}.")
+    t = torch.linspace(0, 1, steps)
+    za, zb = latents(model, 1, seed_a, psi)[0], latents(model, 1, seed_b, psi)[0]
+    z = INTERPOLATIONS[mode](za, zb, t)
+    labels = None
+    if is_conditional(model):
+        eye = torch.eye(len(model.classes))
+        a = eye[0 if class_a is None else class_a]
+        b = eye[(0 if class_a is None else class_a) if class_b is None else class_b]
+        labels = (1 - t)[:, None] * a + t[:, None] * b
+    return render(model, z, labels)
 
 
 def grid(images: np.ndarray, scale: int = 1, pad: int = 2, ncol: int | None = None) -> np.ndarray:
@@ -71,5 +137,10 @@ def explore_grid(model: LoadedModel, n: int, seed: int, psi: float,
     travels far faster than a 420 x 420 one, which is most of a one-image request's time.
     """
     images, _ = generate(model, n, seed, psi, shifts)
-    out = grid(images)
+    return grid_image(images)
+
+
+def grid_image(images: np.ndarray, ncol: int | None = None) -> np.ndarray:
+    """A native-resolution grid, grey images as 2D (what the page and PNG writers expect)."""
+    out = grid(images, ncol=ncol)
     return out[..., 0] if out.shape[-1] == 1 else out

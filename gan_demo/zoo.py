@@ -130,6 +130,50 @@ def load_from_hub(repo_id: str, device: str = "cpu", revision: str | None = None
     return _load_pair(repo_id, Path(weights), Path(card_path), device)
 
 
+def update_card_metrics(name: str, metrics: dict[str, Any], weights_dir: Path = WEIGHTS_DIR) -> Path:
+    """Merge evaluation figures into a local model's card under ``metrics``."""
+    if not _NAME.match(name) or not (weights_dir / f"{name}.json").is_file():
+        raise UserError(f"Unknown local model {name!r}; the zoo has: {', '.join(model_names(weights_dir))}.")
+    path = weights_dir / f"{name}.json"
+    card = _read_card(path)
+    card.setdefault("metrics", {}).update(metrics)
+    path.write_text(json.dumps(card, indent=2) + "\n")
+    return path
+
+
+def push(name: str, repo_id: str, private: bool = False, weights_dir: Path = WEIGHTS_DIR) -> str:
+    """Upload a local model as ``model.safetensors`` + ``config.json`` to a hub model repo."""
+    validate_repo_id(repo_id)
+    if not _NAME.match(name) or not (weights_dir / f"{name}.safetensors").is_file():
+        raise UserError(f"Unknown local model {name!r}; the zoo has: {', '.join(model_names(weights_dir))}.")
+    from huggingface_hub import HfApi
+
+    api = HfApi()
+    try:
+        api.create_repo(repo_id, private=private, exist_ok=True)
+        api.upload_file(path_or_fileobj=str(weights_dir / f"{name}.safetensors"), path_in_repo=HUB_WEIGHTS,
+                        repo_id=repo_id, commit_message=f"Upload {name} from GAN Playground")
+        api.upload_file(path_or_fileobj=str(weights_dir / f"{name}.json"), path_in_repo=HUB_CARD,
+                        repo_id=repo_id, commit_message=f"Card of {name}")
+    except Exception as exc:
+        raise UserError(f"Could not push to {repo_id!r} ({type(exc).__name__}); check the network and "
+                        "that you are logged in (`huggingface-cli login` or $HF_TOKEN).") from None
+    return f"https://huggingface.co/{repo_id}"
+
+
+def pull(repo_id: str, name: str | None = None, weights_dir: Path = WEIGHTS_DIR) -> Path:
+    """Download a hub model into ``weights_dir`` as ``NAME.safetensors`` + ``NAME.json``.
+
+    It is loaded once first, so a repo whose card and weights do not match never enters the zoo.
+    """
+    name = name or validate_repo_id(repo_id).split("/")[1]
+    if not _NAME.match(name) or name.endswith(".ckpt"):
+        raise UserError(f"{name!r} is not a usable local model name (letters, digits, . _ -).")
+    model = load_from_hub(repo_id)
+    card = {**model.card, "source": f"https://huggingface.co/{repo_id}"}
+    return save(model.generator, card, weights_dir / name)
+
+
 class ModelCache:
     """Loaded models kept for the app's lifetime: one per name and device, safe across threads.
 

@@ -63,3 +63,28 @@ def test_training_resumes_exactly_where_it_stopped(tmp_path, data_root):
     diff = max((pa - pb).abs().max().item() for pa, pb in zip(a.parameters(), b.parameters()))
     assert diff < 0.05
     assert card["metrics"]["last_100_steps_mean"]["d_loss"] > 0
+
+
+def test_mode_seeking_pairs_share_a_class_and_raise_the_diversity_of_a_collapsed_generator():
+    from gan_demo.models.cgan import CGANConfig, CGANDiscriminator, CGANGenerator
+    from gan_demo.training.steps import generator_step
+
+    torch.manual_seed(0)
+    cfg = CGANConfig(latent_dim=8, width=8, embed_dim=4)
+    G, D = CGANGenerator(cfg), CGANDiscriminator(cfg)
+    seen = []
+    G.register_forward_hook(lambda m, args, out: seen.append(args[1].clone()))
+    opt = torch.optim.Adam(G.parameters(), 1e-2)
+    z = torch.randn(16, 8)
+    labels = torch.arange(16) % 10
+
+    def spread():
+        with torch.no_grad():
+            out = G(z, torch.zeros(16, dtype=torch.long))
+        return out.std(0).mean().item()
+
+    before = spread()
+    metrics = [generator_step(G, D, opt, z, StepConfig(mode_seeking=1.0), labels) for _ in range(20)]
+    assert torch.equal(seen[0][:8], seen[0][8:])  # each pair: two latents, one class
+    assert "diversity_ratio" in metrics[0] and metrics[-1]["diversity_ratio"] > metrics[0]["diversity_ratio"]
+    assert spread() > before

@@ -11,6 +11,7 @@ from typing import Any
 from torch import nn
 
 from ..errors import UserError
+from .cgan import CGANConfig, CGANDiscriminator, CGANGenerator
 from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 from .toy import ToyConfig, ToyDiscriminator, ToyGenerator
 
@@ -23,10 +24,14 @@ class Family:
     discriminator: type[nn.Module]
     conditional: bool = False
     kind: str = "image"  # "image" families train with `train`, "toy" ones with `train-toy`
+    title: str = ""  # what a model card calls it
 
 
 FAMILIES: dict[str, Family] = {
-    "dcgan": Family("dcgan", DCGANConfig, DCGANGenerator, DCGANDiscriminator),
+    "dcgan": Family("dcgan", DCGANConfig, DCGANGenerator, DCGANDiscriminator,
+                    title="DCGAN (Radford et al. 2016)"),
+    "cgan": Family("cgan", CGANConfig, CGANGenerator, CGANDiscriminator, conditional=True,
+                   title="Conditional DCGAN (Mirza & Osindero 2014, projection D of Miyato & Koyama 2018)"),
     "toy": Family("toy", ToyConfig, ToyGenerator, ToyDiscriminator, kind="toy"),
 }
 

@@ -19,6 +19,19 @@ class DCGANConfig:
     width: int = 64  # channels of the widest hidden layer is 4 * width in G, 2 * width in D
     channels: int = 1
     image_size: int = 28
+    # D's normalisation. Batch norm couples the samples of a batch, which breaks the per-sample
+    # gradient penalty of WGAN-GP; Gulrajani et al. use layer norm in the critic instead.
+    d_norm: str = "batch"  # "batch" | "layer" | "none"
+
+
+def norm_layer(kind: str, channels: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "layer":
+        return nn.GroupNorm(1, channels)  # one group = layer norm over (C, H, W)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"unknown normalisation {kind!r}; use batch, layer or none")
 
 
 def init_weights(module: nn.Module) -> None:
@@ -27,7 +40,7 @@ def init_weights(module: nn.Module) -> None:
         nn.init.normal_(module.weight, 0.0, 0.02)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.BatchNorm2d):
+    elif isinstance(module, (nn.BatchNorm2d, nn.GroupNorm)):
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)
 
@@ -70,8 +83,8 @@ class DCGANDiscriminator(nn.Module):
         self.net = nn.Sequential(
             nn.Conv2d(config.channels, w, 4, 2, 1),  # 28 -> 14, no batch norm on the input layer
             nn.LeakyReLU(0.2, True),
-            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False),  # 14 -> 7
-            nn.BatchNorm2d(2 * w),
+            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=config.d_norm == "none"),  # 14 -> 7
+            norm_layer(config.d_norm, 2 * w),
             nn.LeakyReLU(0.2, True),
             nn.Conv2d(2 * w, 1, 7, 1, 0),  # 7 -> 1
         )

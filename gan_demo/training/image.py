@@ -32,10 +32,13 @@ class ImageTrainConfig:
     batch_size: int = 64
     lr: float = 2e-4  # Radford et al.'s Adam settings
     beta1: float = 0.5
+    beta2: float = 0.999
     loss: str = "ns"
     d_steps: int = 1
     width: int = 32
     latent_dim: int = 64
+    d_norm: str = "batch"  # "layer" for WGAN-GP critics (see models/dcgan.py)
+    mode_seeking: float = 0.0  # MSGAN's lambda (training/steps.py); 1.0 for conditional models
     seed: int = 0
     data_root: str | None = None
     device: str = "auto"
@@ -64,15 +67,16 @@ def train_image_gan(cfg: ImageTrainConfig, out: str | Path, resume: bool = False
     out = Path(out)
     device = pick_device(cfg.device)
     family = get_family(cfg.family)
-    model_cfg = config_from_dict(family, {"latent_dim": cfg.latent_dim, "width": cfg.width})
+    data = load_images(cfg.dataset, cfg.data_root, train=True)
+    model_cfg = config_from_dict(family, {"latent_dim": cfg.latent_dim, "width": cfg.width,
+                                          "num_classes": len(data.classes), "d_norm": cfg.d_norm})
     torch.manual_seed(cfg.seed)
     G = family.generator(model_cfg).to(device)
     D = family.discriminator(model_cfg).to(device)
-    opt_g = torch.optim.Adam(G.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
-    step_cfg = StepConfig(loss=cfg.loss, amp=device.type == "cuda")
+    opt_g = torch.optim.Adam(G.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    opt_d = torch.optim.Adam(D.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    step_cfg = StepConfig(loss=cfg.loss, amp=device.type == "cuda", mode_seeking=cfg.mode_seeking)
 
-    data = load_images(cfg.dataset, cfg.data_root, train=True)
     images, labels = data.tensors()
     images, labels = images.to(device), labels.to(device)
     n_batches = len(images) // cfg.batch_size
@@ -100,6 +104,12 @@ def train_image_gan(cfg: ImageTrainConfig, out: str | Path, resume: bool = False
         save_checkpoint(out, {"G": G, "D": D}, {"G": opt_g, "D": opt_d},
                         {"step": step, "wall_time_s": wall, "config": asdict(cfg)})
 
+    def fake_classes(n: int) -> torch.Tensor | None:
+        # Uniform classes for fakes: G must cover every class, whatever the data's balance.
+        if not family.conditional:
+            return None
+        return torch.randint(len(data.classes), (n,), generator=z_gen, device=device)
+
     start = time.perf_counter() - wall
     try:
         while step < total:
@@ -109,11 +119,13 @@ def train_image_gan(cfg: ImageTrainConfig, out: str | Path, resume: bool = False
             for b in range(batch_idx, n_batches):
                 idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size].to(device)
                 real = images[idx]
+                real_y = labels[idx] if family.conditional else None
                 for _ in range(cfg.d_steps):
                     z = torch.randn(len(real), model_cfg.latent_dim, generator=z_gen, device=device)
-                    metrics = discriminator_step(G, D, opt_d, real, z, step_cfg)
+                    metrics = discriminator_step(G, D, opt_d, real, z, step_cfg, real_y,
+                                                 fake_classes(len(real)))
                 z = torch.randn(len(real), model_cfg.latent_dim, generator=z_gen, device=device)
-                metrics.update(generator_step(G, D, opt_g, z, step_cfg))
+                metrics.update(generator_step(G, D, opt_g, z, step_cfg, fake_classes(len(real))))
                 step += 1
                 wall = time.perf_counter() - start
                 recent.append(metrics)
@@ -146,7 +158,8 @@ def train_image_gan(cfg: ImageTrainConfig, out: str | Path, resume: bool = False
         "dataset": cfg.dataset,
         "classes": list(data.classes),
         "conditional": family.conditional,
-        "description": f"{family.name.upper()} trained by GAN Playground on {cfg.dataset}.",
+        "description": f"{family.title or family.name} trained by GAN Playground on {cfg.dataset}"
+                       f"{' with the ' + cfg.loss + ' loss' if cfg.loss != 'ns' else ''}.",
         "training": {
             **{k: v for k, v in asdict(cfg).items() if k not in ("data_root", "max_steps", "checkpoint_every")},
             "epochs_done": round(step / n_batches, 3),

@@ -21,6 +21,9 @@ class StepConfig:
     gp_weight: float = 10.0  # lambda of WGAN-GP, the paper's value
     clip: float = 0.01  # weight clipping of the original WGAN, the paper's value
     amp: bool = False  # bf16 autocast; only worth it on CUDA
+    # Mode seeking (Mao et al. 2019, MSGAN): reward G for making two latents of the same class
+    # look different. Conditional G's easily learn to ignore z (one image per class); this cures it.
+    mode_seeking: float = 0.0
 
 
 def _autocast(device: torch.device, amp: bool):
@@ -62,18 +65,31 @@ def discriminator_step(G: nn.Module, D: nn.Module, opt: torch.optim.Optimizer, r
 
 def generator_step(G: nn.Module, D: nn.Module, opt: torch.optim.Optimizer, z: Tensor,
                    cfg: StepConfig, labels: Tensor | None = None) -> dict[str, float]:
-    """Update G once through a frozen D; returns G's loss."""
+    """Update G once through a frozen D; returns G's loss (and the mode-seeking ratio when on)."""
     loss_fn = get_loss(cfg.loss)
+    half = len(z) // 2
+    seeking = cfg.mode_seeking > 0 and half > 0
+    if seeking and labels is not None:
+        labels = torch.cat([labels[:half], labels[:half], labels[2 * half:]])  # pairs share a class
     for p in D.parameters():
         p.requires_grad_(False)
     try:
         with _autocast(z.device, cfg.amp):
-            d_fake = _call(D, _call(G, z, labels), labels).float()
+            fake = _call(G, z, labels)
+            d_fake = _call(D, fake, labels).float()
             loss = loss_fn(None, d_fake, "g")
+            total = loss
+            if seeking:
+                ratio = ((fake[:half] - fake[half:2 * half]).abs().mean()
+                         / (z[:half] - z[half:2 * half]).abs().mean()).float()
+                total = loss + cfg.mode_seeking / (ratio + 1e-5)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        total.backward()
         opt.step()
     finally:
         for p in D.parameters():
             p.requires_grad_(True)
-    return {"g_loss": loss.item()}
+    out = {"g_loss": loss.item()}
+    if seeking:
+        out["diversity_ratio"] = ratio.item()
+    return out

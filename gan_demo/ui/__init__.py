@@ -8,20 +8,23 @@ import gradio as gr
 
 from .. import zoo
 from ..training.live import TrainerPool
-from . import explore, train
+from . import conditional, explore, interpolate, train
 from .common import AppContext
 
 MAX_TRAINERS_ENV = "GAN_DEMO_MAX_TRAINERS"
 
 INTRO = """# GAN Playground
 See how generative adversarial networks work: drag the latent sliders of models this project
-trained (**Explore**), or train a small GAN live and watch it learn (**Train live**)."""
+trained (**Explore**), walk between two of their samples (**Interpolate**), ask a conditional GAN for
+a class by name (**Conditional**), or train a small GAN live and watch it learn (**Train live**)."""
 
 MAX_UPLOAD = "10mb"
 
 # Explore sends native-resolution grids; the browser scales them up without blurring the pixels.
 CSS = """
-#explore-image img { image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain; }
+#explore-image img, .pixelated img {
+  image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain;
+}
 """
 
 
@@ -29,11 +32,16 @@ def build_app(ctx: AppContext | None = None) -> gr.Blocks:
     ctx = ctx or AppContext(models=zoo.ModelCache(),
                             pool=TrainerPool(int(os.environ.get(MAX_TRAINERS_ENV, "4"))))
     cards = zoo.list_models(ctx.models.weights_dir)
-    with gr.Blocks(title="GAN Playground") as demo:
+    # Gradio keeps a copy of every image it sends; on a long-running Space, drop copies after 2 h.
+    with gr.Blocks(title="GAN Playground", delete_cache=(3600, 7200)) as demo:
         gr.Markdown(INTRO)
         with gr.Tabs():
             with gr.Tab("Explore", id="explore"):
                 explore.build(demo, ctx, cards)
+            with gr.Tab("Interpolate", id="interpolate"):
+                interpolate.build(demo, ctx, cards)
+            with gr.Tab("Conditional", id="conditional"):
+                conditional.build(demo, ctx, cards)
             with gr.Tab("Train live", id="train"):
                 train.build(demo, ctx)
     # A class of 30 shares two CPU cores: keep bursts in a bounded queue rather than in threads.
