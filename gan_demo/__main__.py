@@ -130,16 +130,19 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_train(args) -> None:
+    from .models import get_family
     from .training.image import ImageTrainConfig, train_image_gan
 
+    # A flag left out takes the family's default (models/__init__.py), then the trainer's.
+    given = {k: v for k, v in vars(args).items() if v is not None}
+    opts = {**get_family(args.family).train_defaults,
+            **{k: given[k] for k in ("lr", "beta1", "beta2", "loss", "mode_seeking", "r1") if k in given}}
+    loss = opts.get("loss", "ns")
     cfg = ImageTrainConfig(
         family=args.family, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
-        lr=args.lr, beta1=args.beta1, beta2=args.beta2, loss=args.loss, d_steps=args.d_steps,
-        width=args.width, d_norm=args.d_norm or ("layer" if args.loss == "wgan-gp" else "batch"),
+        d_steps=args.d_steps, width=args.width, d_norm=args.d_norm or ("layer" if loss == "wgan-gp" else "batch"),
         latent_dim=args.latent_dim, seed=args.seed, data_root=args.data_root, device=args.device,
-        max_steps=args.max_steps,
-        mode_seeking=(1.0 if args.family == "cgan" else 0.0) if args.mode_seeking is None else args.mode_seeking,
-    )
+        max_steps=args.max_steps, **opts)
     for name, value, lo in (("--epochs", cfg.epochs, 1), ("--batch-size", cfg.batch_size, 1),
                             ("--width", cfg.width, 1), ("--latent-dim", cfg.latent_dim, 1),
                             ("--d-steps", cfg.d_steps, 1)):
@@ -147,8 +150,9 @@ def cmd_train(args) -> None:
             raise UserError(f"{name} must be at least {lo}, got {value}.")
     if not (0 < cfg.lr < 1):
         raise UserError(f"--lr must be between 0 and 1, got {cfg.lr}.")
-    if not (0 <= cfg.mode_seeking <= 100):
-        raise UserError(f"--mode-seeking must be between 0 and 100, got {cfg.mode_seeking}.")
+    for name, value in (("--mode-seeking", cfg.mode_seeking), ("--r1", cfg.r1)):
+        if not (0 <= value <= 100):
+            raise UserError(f"{name} must be between 0 and 100, got {value}.")
     for name, beta in (("--beta1", cfg.beta1), ("--beta2", cfg.beta2)):
         if not (0 <= beta < 1):
             raise UserError(f"{name} must be in [0, 1), got {beta}.")
@@ -288,15 +292,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", choices=["fashion", "mnist"], default="fashion")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=2e-4)
-    p.add_argument("--beta1", type=float, default=0.5, help="Adam beta1 (WGAN-GP paper: 0)")
-    p.add_argument("--beta2", type=float, default=0.999, help="Adam beta2 (WGAN-GP paper: 0.9)")
-    p.add_argument("--loss", choices=list(LOSSES), default="ns")
+    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 2e-4)")
+    p.add_argument("--beta1", type=float, default=None, help="Adam beta1 (default 0.5; WGAN-GP paper: 0)")
+    p.add_argument("--beta2", type=float, default=None, help="Adam beta2 (default 0.999; WGAN-GP paper: 0.9)")
+    p.add_argument("--loss", choices=list(LOSSES), default=None,
+                   help="default: hinge for cgan, ns otherwise")
+    p.add_argument("--r1", type=float, default=None, help="R1 penalty gamma (default: 0.1 for stylegan, else 0)")
     p.add_argument("--d-steps", type=int, default=1, help="D (critic) steps per G step (WGAN-GP paper: 5)")
     p.add_argument("--d-norm", choices=["batch", "layer", "none"], default=None,
                    help="D's normalisation (default: layer for wgan-gp, batch otherwise)")
     p.add_argument("--mode-seeking", type=float, default=None,
-                   help="MSGAN lambda: reward different images for different z (default: 1 for cgan, 0 otherwise)")
+                   help="MSGAN lambda: reward different images for different z (default: 1 for cgan, else 0)")
     p.add_argument("--width", type=int, default=32)
     p.add_argument("--latent-dim", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)

@@ -44,12 +44,20 @@ def default_labels(model: LoadedModel, n: int) -> torch.Tensor | None:
 
 def latents(model: LoadedModel, n: int, seed: int, psi: float = 1.0,
             shifts: Sequence[float] | None = None) -> torch.Tensor:
-    """Seeded latents, truncated by ``psi``, with ``shifts[i]`` added to dimension i of every latent."""
-    z = truncate(sample_z(n, model.latent_dim, seed), psi)
+    """Seeded latents, truncated by ``psi`` (unless G truncates in w; see ``render``), with
+    ``shifts[i]`` added to dimension i of every latent."""
+    z = sample_z(n, model.latent_dim, seed)
+    if not truncates_in_w(model):
+        z = truncate(z, psi)
     if shifts is not None and len(shifts):
         k = min(len(shifts), model.latent_dim)
         z[:, :k] += torch.as_tensor(list(shifts)[:k], dtype=z.dtype)
     return z
+
+
+def truncates_in_w(model: LoadedModel) -> bool:
+    """StyleGAN truncates its intermediate latent w toward the mean w, not z toward 0."""
+    return bool(getattr(model.generator, "truncates_in_w", False))
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
@@ -60,14 +68,16 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
 
 @torch.inference_mode()
 def render(model: LoadedModel, z: torch.Tensor, labels: torch.Tensor | None = None,
-           batch: int = 512) -> np.ndarray:
-    """Run G on ``z`` in chunks; returns uint8 [N, H, W, C]."""
+           batch: int = 512, psi: float = 1.0) -> np.ndarray:
+    """Run G on ``z`` in chunks; returns uint8 [N, H, W, C]. ``psi`` matters only for generators
+    that truncate in w (for the others ``latents`` has already truncated z)."""
     device = next(model.generator.parameters()).device
+    extra = {"psi": psi} if truncates_in_w(model) else {}
     parts = []
     for i in range(0, len(z), batch):
         zz = z[i:i + batch].to(device)
         ll = None if labels is None else labels[i:i + batch].to(device)
-        parts.append(to_uint8(model.generator(zz, ll)))
+        parts.append(to_uint8(model.generator(zz, ll, **extra)))
     return np.concatenate(parts)
 
 
@@ -78,12 +88,12 @@ def generate(model: LoadedModel, n: int, seed: int, psi: float = 1.0,
     z = latents(model, n, seed, psi, shifts)
     if labels is None:
         labels = default_labels(model, n)
-    return render(model, z, labels), z.numpy()
+    return render(model, z, labels, psi=psi), z.numpy()
 
 
 def class_samples(model: LoadedModel, k: int, n: int, seed: int, psi: float = 1.0) -> np.ndarray:
     """``n`` seeded samples of class ``k``: uint8 [n, H, W, C]."""
-    return render(model, latents(model, n, seed, psi), torch.full((n,), k))
+    return render(model, latents(model, n, seed, psi), torch.full((n,), k), psi=psi)
 
 
 def class_grid(model: LoadedModel, seed: int, n_seeds: int, psi: float = 1.0) -> np.ndarray:
@@ -94,7 +104,7 @@ def class_grid(model: LoadedModel, seed: int, n_seeds: int, psi: float = 1.0) ->
     """
     n_classes = len(model.classes)
     z = latents(model, n_seeds, seed, psi).repeat_interleave(n_classes, 0)
-    return render(model, z, torch.arange(n_classes).repeat(n_seeds))
+    return render(model, z, torch.arange(n_classes).repeat(n_seeds), psi=psi)
 
 
 def interpolate(model: LoadedModel, seed_a: int, seed_b: int, steps: int, mode: str = "slerp",
@@ -112,7 +122,32 @@ def interpolate(model: LoadedModel, seed_a: int, seed_b: int, steps: int, mode: 
         a = eye[0 if class_a is None else class_a]
         b = eye[(0 if class_a is None else class_a) if class_b is None else class_b]
         labels = (1 - t)[:, None] * a + t[:, None] * b
-    return render(model, z, labels)
+    return render(model, z, labels, psi=psi)
+
+
+@torch.inference_mode()
+def style_mix(model: LoadedModel, seeds_coarse: Sequence[int], seeds_fine: Sequence[int], crossover: int,
+              psi: float = 1.0) -> np.ndarray:
+    """StyleGAN's style-mixing figure: uint8 [(R+1) * (C+1), H, W, C'] laid out as a table.
+
+    Row 0: a blank corner, then the "fine" sources; column 0: the "coarse" sources; cell (r, c):
+    layers before ``crossover`` styled by coarse seed r, the rest by fine seed c.
+    """
+    G = model.generator
+    if not hasattr(G, "mix"):
+        raise UserError(f"{model.name} has no style layers; style mixing needs a StyleGAN model.")
+    if not 0 <= crossover <= G.num_ws:
+        raise UserError(f"Crossover must be between 0 and {G.num_ws}, got {crossover}.")
+    zc = torch.cat([sample_z(1, model.latent_dim, s) for s in seeds_coarse])
+    zf = torch.cat([sample_z(1, model.latent_dim, s) for s in seeds_fine])
+    coarse = to_uint8(G(zc, psi=psi))
+    fine = to_uint8(G(zf, psi=psi))
+    mixed = to_uint8(G.mix(zc.repeat_interleave(len(zf), 0), zf.repeat(len(zc), 1), crossover, psi))
+    blank = np.full_like(coarse[:1], 255)
+    rows = [np.concatenate([blank, fine])]
+    for r in range(len(zc)):
+        rows.append(np.concatenate([coarse[r:r + 1], mixed[r * len(zf):(r + 1) * len(zf)]]))
+    return np.concatenate(rows)
 
 
 def grid(images: np.ndarray, scale: int = 1, pad: int = 2, ncol: int | None = None) -> np.ndarray:

@@ -5,7 +5,7 @@ The zoo and the trainers look families up here, so adding one is one file plus o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from torch import nn
@@ -13,6 +13,7 @@ from torch import nn
 from ..errors import UserError
 from .cgan import CGANConfig, CGANDiscriminator, CGANGenerator
 from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
+from .stylegan import StyleGANConfig, StyleGANDiscriminator, StyleGANGenerator
 from .toy import ToyConfig, ToyDiscriminator, ToyGenerator
 
 
@@ -25,13 +26,19 @@ class Family:
     conditional: bool = False
     kind: str = "image"  # "image" families train with `train`, "toy" ones with `train-toy`
     title: str = ""  # what a model card calls it
+    train_defaults: dict[str, Any] = field(default_factory=dict)  # the trainer's flags that suit it
 
 
 FAMILIES: dict[str, Family] = {
     "dcgan": Family("dcgan", DCGANConfig, DCGANGenerator, DCGANDiscriminator,
                     title="DCGAN (Radford et al. 2016)"),
     "cgan": Family("cgan", CGANConfig, CGANGenerator, CGANDiscriminator, conditional=True,
-                   title="Conditional DCGAN (Mirza & Osindero 2014, projection D of Miyato & Koyama 2018)"),
+                   title="Conditional DCGAN (Mirza & Osindero 2014, projection D of Miyato & Koyama 2018)",
+                   # Without mode seeking G ignored z and drew one image per class (see steps.py).
+                   train_defaults={"loss": "hinge", "mode_seeking": 1.0}),
+    "stylegan": Family("stylegan", StyleGANConfig, StyleGANGenerator, StyleGANDiscriminator,
+                       title="StyleGAN (Karras et al. 2019; modulated convolutions of StyleGAN2)",
+                       train_defaults={"loss": "ns", "r1": 0.1, "beta1": 0.0, "beta2": 0.99}),
     "toy": Family("toy", ToyConfig, ToyGenerator, ToyDiscriminator, kind="toy"),
 }
 

@@ -15,11 +15,13 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
+from torch import nn
 
 from .. import zoo
 from ..data import load_images
 from ..errors import UserError
 from ..models import config_from_dict, get_family
+from . import distributed
 from .checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from .steps import StepConfig, discriminator_step, generator_step
 
@@ -39,6 +41,7 @@ class ImageTrainConfig:
     latent_dim: int = 64
     d_norm: str = "batch"  # "layer" for WGAN-GP critics (see models/dcgan.py)
     mode_seeking: float = 0.0  # MSGAN's lambda (training/steps.py); 1.0 for conditional models
+    r1: float = 0.0  # R1 gamma (training/steps.py)
     seed: int = 0
     data_root: str | None = None
     device: str = "auto"
@@ -62,10 +65,25 @@ def _device_name(device: torch.device) -> str:
 
 def train_image_gan(cfg: ImageTrainConfig, out: str | Path, resume: bool = False,
                     progress: bool = True,
-                    on_step: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, Any]:
-    """Train, checkpoint to ``OUT.ckpt.*`` as it goes, and write ``OUT.safetensors`` + ``OUT.json``."""
+                    on_step: Callable[[int, dict[str, float]], None] | None = None,
+                    on_finish: Callable[[nn.Module, nn.Module], None] | None = None) -> dict[str, Any]:
+    """Train, checkpoint to ``OUT.ckpt.*`` as it goes, and write ``OUT.safetensors`` + ``OUT.json``.
+
+    Under torchrun it trains data-parallel (see distributed.py); ``on_finish(G, D)`` runs on every
+    rank with its trained nets before the process group closes.
+    """
     out = Path(out)
-    device = pick_device(cfg.device)
+    ddp, device_name = distributed.setup(cfg.device)
+    try:
+        return _train(cfg, out, resume, progress and ddp.main, on_step, on_finish, ddp, pick_device(device_name))
+    finally:
+        ddp.close()
+
+
+def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
+           on_step: Callable[[int, dict[str, float]], None] | None,
+           on_finish: Callable[[nn.Module, nn.Module], None] | None, ddp: distributed.Dist,
+           device: torch.device) -> dict[str, Any]:
     family = get_family(cfg.family)
     data = load_images(cfg.dataset, cfg.data_root, train=True)
     model_cfg = config_from_dict(family, {"latent_dim": cfg.latent_dim, "width": cfg.width,
@@ -75,21 +93,22 @@ def train_image_gan(cfg: ImageTrainConfig, out: str | Path, resume: bool = False
     D = family.discriminator(model_cfg).to(device)
     opt_g = torch.optim.Adam(G.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(D.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2))
-    step_cfg = StepConfig(loss=cfg.loss, amp=device.type == "cuda", mode_seeking=cfg.mode_seeking)
+    step_cfg = StepConfig(loss=cfg.loss, amp=device.type == "cuda", mode_seeking=cfg.mode_seeking,
+                          r1=cfg.r1)
 
     images, labels = data.tensors()
     images, labels = images.to(device), labels.to(device)
-    n_batches = len(images) // cfg.batch_size
+    n_batches = len(images) // ddp.world // cfg.batch_size  # per rank; cfg.batch_size is per process
     if n_batches == 0:
         raise UserError(f"Batch size {cfg.batch_size} is larger than the data set ({len(images)}).")
 
     z_gen = torch.Generator(device=device)
-    z_gen.manual_seed(cfg.seed)
+    z_gen.manual_seed(cfg.seed + 7919 * ddp.rank)  # each rank its own noise
     step, wall = 0, 0.0
     if resume and has_checkpoint(out):
         meta = load_checkpoint(out, {"G": G, "D": D}, {"G": opt_g, "D": opt_d})
         step, wall = meta["step"], meta["wall_time_s"]
-        z_gen.manual_seed(cfg.seed + step)  # fresh but reproducible noise after a resume
+        z_gen.manual_seed(cfg.seed + step + 7919 * ddp.rank)  # fresh but reproducible noise after a resume
     elif resume:
         print(f"No checkpoint at {out}.ckpt.safetensors; starting from scratch.")
 
@@ -100,7 +119,13 @@ def train_image_gan(cfg: ImageTrainConfig, out: str | Path, resume: bool = False
         from tqdm import tqdm
         bar = tqdm(total=total, initial=step, unit="step", dynamic_ncols=True)
 
+    # D steps go through D's DDP wrapper and G steps through G's, so each net's gradients are
+    # averaged across ranks exactly once per update; the other net is called bare (it is not updated).
+    G_ddp, D_ddp = ddp.wrap(G, device), ddp.wrap(D, device)
+
     def checkpoint() -> None:
+        if not ddp.main:
+            return
         save_checkpoint(out, {"G": G, "D": D}, {"G": opt_g, "D": opt_d},
                         {"step": step, "wall_time_s": wall, "config": asdict(cfg)})
 
@@ -115,17 +140,18 @@ def train_image_gan(cfg: ImageTrainConfig, out: str | Path, resume: bool = False
         while step < total:
             epoch, batch_idx = divmod(step, n_batches)
             # Each epoch's order depends on (seed, epoch) alone, so a resumed run sees the same batches.
-            perm = torch.randperm(len(images), generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch))
+            perm = ddp.shard(torch.randperm(len(images),
+                                            generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)))
             for b in range(batch_idx, n_batches):
                 idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size].to(device)
                 real = images[idx]
                 real_y = labels[idx] if family.conditional else None
                 for _ in range(cfg.d_steps):
                     z = torch.randn(len(real), model_cfg.latent_dim, generator=z_gen, device=device)
-                    metrics = discriminator_step(G, D, opt_d, real, z, step_cfg, real_y,
+                    metrics = discriminator_step(G, D_ddp, opt_d, real, z, step_cfg, real_y,
                                                  fake_classes(len(real)))
                 z = torch.randn(len(real), model_cfg.latent_dim, generator=z_gen, device=device)
-                metrics.update(generator_step(G, D, opt_g, z, step_cfg, fake_classes(len(real))))
+                metrics.update(generator_step(G_ddp, D, opt_g, z, step_cfg, fake_classes(len(real))))
                 step += 1
                 wall = time.perf_counter() - start
                 recent.append(metrics)
@@ -165,12 +191,16 @@ def train_image_gan(cfg: ImageTrainConfig, out: str | Path, resume: bool = False
             "epochs_done": round(step / n_batches, 3),
             "steps": step,
             "wall_time_s": round(wall, 1),
-            "device": _device_name(device),
+            "device": _device_name(device) + (f" x {ddp.world} processes (DDP)" if ddp.enabled else ""),
             "data_source": data.source,
             "train_images": len(images),
             "torch": torch.__version__,
         },
         "metrics": {"last_100_steps_mean": {k: round(v, 4) for k, v in final.items()}},
     }
-    zoo.save(G.cpu().eval(), card, out)
+    if on_finish is not None:
+        on_finish(G, D)
+    if ddp.main:
+        zoo.save(G.cpu().eval(), card, out)
+    ddp.barrier()
     return card

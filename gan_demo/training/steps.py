@@ -24,6 +24,8 @@ class StepConfig:
     # Mode seeking (Mao et al. 2019, MSGAN): reward G for making two latents of the same class
     # look different. Conditional G's easily learn to ignore z (one image per class); this cures it.
     mode_seeking: float = 0.0
+    # R1 (Mescheder et al. 2018): gamma/2 * |grad D(x)|^2 on real images; StyleGAN's only D regulariser.
+    r1: float = 0.0
 
 
 def _autocast(device: torch.device, amp: bool):
@@ -43,9 +45,14 @@ def discriminator_step(G: nn.Module, D: nn.Module, opt: torch.optim.Optimizer, r
     with _autocast(real.device, cfg.amp):
         with torch.no_grad():
             fake = _call(G, z, fake_labels)
+        if cfg.r1 > 0:
+            real = real.detach().requires_grad_(True)
         d_real = _call(D, real, labels).float()
         d_fake = _call(D, fake, fake_labels).float()
         loss = loss_fn(d_real, d_fake, "d")
+    if cfg.r1 > 0:
+        (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)
+        loss = loss + cfg.r1 / 2 * grad.pow(2).flatten(1).sum(1).mean()
     if cfg.loss == "wgan-gp":
         loss = loss + cfg.gp_weight * gradient_penalty(D, real, fake.to(real.dtype), labels)
     opt.zero_grad(set_to_none=True)

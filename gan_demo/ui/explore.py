@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import sampling, validate
+from ..errors import UserError
 from .common import AppContext, fresh_seed, user_errors, with_param_names
 
 N_SLIDERS = 16
@@ -50,6 +51,27 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         zeros = [0.0] * N_SLIDERS
         return *zeros, explore(model, seed, truncation, grid_size, *zeros)
 
+    @user_errors
+    def style_mix(model: str, coarse_seeds: str, fine_seeds: str, crossover: float, truncation: float):
+        """StyleGAN style mixing: layers before `crossover` take their style from each of
+        `coarse_seeds` (comma-separated, rows), the rest from each of `fine_seeds` (columns).
+        Returns the table image (first row: fine sources, first column: coarse sources)."""
+        m = ctx.models.get(validate.as_choice(model, "model", names))
+        return sampling.grid_image(
+            sampling.style_mix(m, parse_seeds(coarse_seeds, "Coarse seeds"), parse_seeds(fine_seeds, "Fine seeds"),
+                               validate.as_int(crossover, "Crossover", 0, 64),
+                               validate.as_float(truncation, "Truncation", 0.0, 2.0)),
+            ncol=len(parse_seeds(fine_seeds, "Fine seeds")) + 1)
+
+    def mixing_visible(model: str):
+        return gr.Accordion(visible=by_name.get(model, {}).get("family") == "stylegan")
+
+    def style_mix_if_style(model, *rest):
+        """After a model switch: redraw the mixing table for StyleGAN models, leave it otherwise."""
+        if by_name.get(model, {}).get("family") != "stylegan":
+            return gr.skip()
+        return style_mix(model, *rest)
+
     shift_names = [f"z{i}" for i in range(N_SLIDERS)]
     with_param_names(explore, ["model", "seed", "truncation", "grid_size", *shift_names])
     with_param_names(new_seed, ["model", "truncation", "grid_size", *shift_names])
@@ -75,9 +97,31 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             sliders = [gr.Slider(-3.0, 3.0, value=0.0, step=0.05, label=f"z[{i}]", elem_id=f"z-{i}")
                        for i in range(N_SLIDERS)]
             reset_btn = gr.Button("Reset sliders", elem_id="reset-sliders")
+    has_style = any(c.get("family") == "stylegan" for c in cards)
+    first_style = bool(cards) and cards[0].get("family") == "stylegan"
+    with gr.Accordion("Style mixing (StyleGAN)", open=True, visible=first_style,
+                      elem_id="style-mixing") as mixing:
+        gr.Markdown("StyleGAN's mapping network turns each noise vector z into a style w that every layer "
+                    "reads. Take the early layers' styles (7x7: pose and shape) from one seed and the later "
+                    "ones (28x28: texture and detail) from another. Rows: coarse seeds; columns: fine seeds.")
+        with gr.Row():
+            coarse = gr.Textbox("1, 2, 3", label="Coarse seeds (rows)", max_lines=1)
+            fine = gr.Textbox("4, 5, 6, 7", label="Fine seeds (columns)", max_lines=1)
+            crossover = gr.Slider(0, 7, value=2, step=1, label="Crossover: layers before this come from the row")
+        mix_image = gr.Image(label="Style mixing", type="numpy", format="png", interactive=False,
+                             elem_id="style-mix-image", elem_classes="pixelated", height=360)
 
     controls = [model, seed, truncation, grid_size, *sliders]
     model.input(describe_model, model, info, api_name="describe_model")
+    mix_inputs = [model, coarse, fine, crossover, truncation]
+    if has_style:
+        model.input(mixing_visible, model, mixing, api_visibility="private").then(
+            style_mix_if_style, mix_inputs, mix_image, api_visibility="private", show_progress="hidden",
+            preprocess=False)
+        for i, control in enumerate((coarse, fine, crossover, truncation)):
+            control.input(style_mix, mix_inputs, mix_image, api_name="style_mix" if i == 0 else None,
+                          api_visibility="public" if i == 0 else "undocumented",
+                          trigger_mode="always_last", show_progress="hidden", preprocess=False)
     # .input fires on a person's edits only, so the buttons' own updates never re-trigger a render.
     # preprocess=False hands our validators the raw values: NaN or a string sent to the API gets
     # our sentence instead of Gradio's conversion error.
@@ -90,3 +134,19 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     reset_btn.click(reset_latents, [model, seed, truncation, grid_size], [*sliders, image],
                     api_name="reset_latents", preprocess=False)
     demo.load(explore, controls, image, api_visibility="private", show_progress="hidden", preprocess=False)
+    if first_style:
+        demo.load(style_mix, mix_inputs, mix_image, api_visibility="private", show_progress="hidden",
+                  preprocess=False)
+
+
+MAX_MIX_SEEDS = 8
+
+
+def parse_seeds(text, name: str) -> list[int]:
+    """"1, 2, 3" -> [1, 2, 3]: 1 to 8 seeds, each a valid seed."""
+    if not isinstance(text, str):
+        raise UserError(f"{name} must be text like '1, 2, 3'.")
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    if not 1 <= len(parts) <= MAX_MIX_SEEDS:
+        raise UserError(f"{name}: give 1 to {MAX_MIX_SEEDS} seeds separated by commas, got {len(parts)}.")
+    return [validate.as_seed(p) for p in parts]
