@@ -179,3 +179,29 @@ def grid_image(images: np.ndarray, ncol: int | None = None) -> np.ndarray:
     """A native-resolution grid, grey images as 2D (what the page and PNG writers expect)."""
     out = grid(images, ncol=ncol)
     return out[..., 0] if out.shape[-1] == 1 else out
+
+
+def can_encode(model: LoadedModel) -> bool:
+    return hasattr(model.generator, "encode")
+
+
+@torch.inference_mode()
+def encode(model: LoadedModel, image: np.ndarray) -> np.ndarray:
+    """A uint8 [28, 28] image (light object on black, see images.to_mnist_style) -> the encoder's
+    mean latent [latent_dim]."""
+    if not can_encode(model):
+        raise UserError(f"{model.name} has no encoder; pick a VAE-GAN model to encode images.")
+    x = torch.as_tensor(np.asarray(image, np.float32) / 127.5 - 1.0)[None, None]
+    mean, _ = model.generator.encode(x.to(next(model.generator.parameters()).device))
+    return mean[0].cpu().numpy()
+
+
+def decode(model: LoadedModel, z: np.ndarray, shifts: Sequence[float] | None = None) -> np.ndarray:
+    """One latent, shifted along its first dimensions -> uint8 [H, W, C]."""
+    z = torch.as_tensor(np.asarray(z, np.float32)).reshape(1, -1).clone()
+    if z.shape[1] != model.latent_dim or not torch.isfinite(z).all():
+        raise UserError(f"A latent of {model.name} must be {model.latent_dim} finite numbers.")
+    if shifts is not None and len(shifts):
+        k = min(len(shifts), model.latent_dim)
+        z[0, :k] += torch.as_tensor(list(shifts)[:k], dtype=z.dtype)
+    return render(model, z)[0]

@@ -13,6 +13,7 @@ from torch import nn
 from ..errors import UserError
 from .cgan import CGANConfig, CGANDiscriminator, CGANGenerator
 from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
+from .vaegan import VAEGANConfig, VAEGANDiscriminator, VAEGANGenerator
 from .stylegan import StyleGANConfig, StyleGANDiscriminator, StyleGANGenerator
 from .toy import ToyConfig, ToyDiscriminator, ToyGenerator
 
@@ -36,6 +37,8 @@ FAMILIES: dict[str, Family] = {
                    title="Conditional DCGAN (Mirza & Osindero 2014, projection D of Miyato & Koyama 2018)",
                    # Without mode seeking G ignored z and drew one image per class (see steps.py).
                    train_defaults={"loss": "hinge", "mode_seeking": 1.0}),
+    "vaegan": Family("vaegan", VAEGANConfig, VAEGANGenerator, VAEGANDiscriminator,
+                     title="VAE-GAN (Larsen et al. 2016): a VAE whose decoder is a GAN generator"),
     "stylegan": Family("stylegan", StyleGANConfig, StyleGANGenerator, StyleGANDiscriminator,
                        title="StyleGAN (Karras et al. 2019; modulated convolutions of StyleGAN2)",
                        train_defaults={"loss": "ns", "r1": 0.1, "beta1": 0.0, "beta2": 0.99}),

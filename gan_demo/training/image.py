@@ -23,7 +23,7 @@ from ..errors import UserError
 from ..models import config_from_dict, get_family
 from . import distributed
 from .checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
-from .steps import StepConfig, discriminator_step, generator_step
+from .steps import StepConfig, discriminator_step, generator_step, vaegan_step
 
 
 @dataclass
@@ -42,6 +42,8 @@ class ImageTrainConfig:
     d_norm: str = "batch"  # "layer" for WGAN-GP critics (see models/dcgan.py)
     mode_seeking: float = 0.0  # MSGAN's lambda (training/steps.py); 1.0 for conditional models
     r1: float = 0.0  # R1 gamma (training/steps.py)
+    kl_weight: float = 1.0  # VAE-GAN only: KL per pixel (training/steps.py vaegan_step)
+    feature_weight: float = 1.0  # VAE-GAN only: D-feature reconstruction
     seed: int = 0
     data_root: str | None = None
     device: str = "auto"
@@ -96,6 +98,8 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
     step_cfg = StepConfig(loss=cfg.loss, amp=device.type == "cuda", mode_seeking=cfg.mode_seeking,
                           r1=cfg.r1)
 
+    if ddp.enabled and family.name == "vaegan":
+        raise UserError("VAE-GAN trains in one process; run it without torchrun.")
     images, labels = data.tensors()
     images, labels = images.to(device), labels.to(device)
     n_batches = len(images) // ddp.world // cfg.batch_size  # per rank; cfg.batch_size is per process
@@ -135,6 +139,20 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
             return None
         return torch.randint(len(data.classes), (n,), generator=z_gen, device=device)
 
+    def update(real: torch.Tensor, real_y: torch.Tensor | None) -> dict[str, float]:
+        """One training step on one batch: D (d_steps times), then G; VAE-GAN has its own."""
+        def noise() -> torch.Tensor:
+            return torch.randn(len(real), model_cfg.latent_dim, generator=z_gen, device=device)
+
+        if family.name == "vaegan":
+            return vaegan_step(G, D, opt_g, opt_d, real, noise(), step_cfg, cfg.kl_weight,
+                               cfg.feature_weight)
+        for _ in range(cfg.d_steps):
+            metrics = discriminator_step(G, D_ddp, opt_d, real, noise(), step_cfg, real_y,
+                                         fake_classes(len(real)))
+        metrics.update(generator_step(G_ddp, D, opt_g, noise(), step_cfg, fake_classes(len(real))))
+        return metrics
+
     start = time.perf_counter() - wall
     try:
         while step < total:
@@ -145,13 +163,7 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
             for b in range(batch_idx, n_batches):
                 idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size].to(device)
                 real = images[idx]
-                real_y = labels[idx] if family.conditional else None
-                for _ in range(cfg.d_steps):
-                    z = torch.randn(len(real), model_cfg.latent_dim, generator=z_gen, device=device)
-                    metrics = discriminator_step(G, D_ddp, opt_d, real, z, step_cfg, real_y,
-                                                 fake_classes(len(real)))
-                z = torch.randn(len(real), model_cfg.latent_dim, generator=z_gen, device=device)
-                metrics.update(generator_step(G_ddp, D, opt_g, z, step_cfg, fake_classes(len(real))))
+                metrics = update(real, labels[idx] if family.conditional else None)
                 step += 1
                 wall = time.perf_counter() - start
                 recent.append(metrics)

@@ -100,3 +100,56 @@ def generator_step(G: nn.Module, D: nn.Module, opt: torch.optim.Optimizer, z: Te
     if seeking:
         out["diversity_ratio"] = ratio.item()
     return out
+
+
+def vaegan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
+                real: Tensor, z: Tensor, cfg: StepConfig, kl_weight: float = 1.0,
+                feature_weight: float = 1.0) -> dict[str, float]:
+    """One VAE-GAN update (Larsen et al. 2016): D, then encoder and decoder together.
+
+    D learns to tell real images from both prior samples Dec(z) and reconstructions
+    Dec(Enc(x)) (the paper's three-term GAN loss). The encoder/decoder minimise
+    KL(q(z|x) || N(0, I)) per pixel * ``kl_weight`` + the squared distance between D's
+    7x7 features of x and of its reconstruction * ``feature_weight`` + the adversarial loss on
+    samples and reconstructions. (The paper weighs the decoder's terms with a separate gamma and
+    optimises encoder and decoder apart; one optimiser over the sum is the common simplification.)
+    """
+    loss_fn = get_loss(cfg.loss)
+    with torch.no_grad():
+        mean, logvar = G.encode(real)
+        recon = G.decoder(G.reparameterise(mean, logvar))
+        fake = G.decoder(z)
+    d_real = D(real).float()
+    d_gen = D(torch.cat([fake, recon])).float()
+    loss_d = loss_fn(d_real, d_gen, "d")
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+
+    for p in D.parameters():
+        p.requires_grad_(False)
+    try:
+        mean, logvar = G.encode(real)
+        recon = G.decoder(G.reparameterise(mean, logvar))
+        fake = G.decoder(z)
+        with torch.no_grad():
+            target, _ = D.features(real)
+        feats, l_recon = D.features(recon)
+        l_fake = D(fake)
+        kl = -0.5 * (1 + logvar - mean.pow(2) - logvar.exp()).sum(1).mean() / real[0].numel()
+        feature = (feats - target).pow(2).mean()
+        adversarial = loss_fn(None, torch.cat([l_fake, l_recon]).float(), "g")
+        loss = kl_weight * kl + feature_weight * feature + adversarial
+        opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_g.step()
+    finally:
+        for p in D.parameters():
+            p.requires_grad_(True)
+    return {
+        "d_loss": loss_d.item(), "g_loss": adversarial.item(),
+        "d_real": d_output_to_score(d_real.detach(), cfg.loss).mean().item(),
+        "d_fake": d_output_to_score(d_gen[:len(fake)].detach(), cfg.loss).mean().item(),
+        "kl": kl.item(), "feature_rec": feature.item(),
+        "pixel_rec": (recon.detach() - real).abs().mean().item(),
+    }

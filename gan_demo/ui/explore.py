@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from .. import sampling, validate
+import numpy as np
+
+from .. import images, sampling, validate
 from ..errors import UserError
 from .common import AppContext, fresh_seed, user_errors, with_param_names
 
@@ -63,6 +65,30 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
                                validate.as_float(truncation, "Truncation", 0.0, 2.0)),
             ncol=len(parse_seeds(fine_seeds, "Fine seeds")) + 1)
 
+    @user_errors
+    def encode_image(model: str, upload, *shifts: float):
+        """VAE-GAN: an uploaded image -> 28x28 grey -> its latent -> reconstruction, and the
+        reconstruction moved by the latent sliders. Returns (latent, [input | reconstruction | edited])."""
+        m = ctx.models.get(validate.as_choice(model, "model", names))
+        small = images.to_mnist_style(upload)
+        z = sampling.encode(m, small)
+        return z.tolist(), encoded_strip(m, small, z, shifts)
+
+    @user_errors
+    def edit_encoded(model: str, z, *shifts: float):
+        """Redraw the encoded image's edit after a slider moves (nothing to do before an upload)."""
+        m = ctx.models.get(validate.as_choice(model, "model", names))
+        if z is None or not sampling.can_encode(m):
+            return gr.skip()
+        return encoded_strip(m, None, z, shifts)
+
+    def encoded_strip(m, small, z, shifts):
+        shifts = [validate.as_float(v, f"Latent slider {i}", -10.0, 10.0) for i, v in enumerate(shifts)]
+        recon = sampling.decode(m, z)
+        edited = sampling.decode(m, z, shifts)
+        first = recon if small is None else small[..., None]
+        return sampling.grid_image(np.stack([first, recon, edited]), ncol=3)
+
     def mixing_visible(model: str):
         return gr.Accordion(visible=by_name.get(model, {}).get("family") == "stylegan")
 
@@ -74,6 +100,8 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
 
     shift_names = [f"z{i}" for i in range(N_SLIDERS)]
     with_param_names(explore, ["model", "seed", "truncation", "grid_size", *shift_names])
+    with_param_names(encode_image, ["model", "image", *shift_names])
+    with_param_names(edit_encoded, ["model", "z", *shift_names])
     with_param_names(new_seed, ["model", "truncation", "grid_size", *shift_names])
 
     @user_errors
@@ -97,6 +125,21 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             sliders = [gr.Slider(-3.0, 3.0, value=0.0, step=0.05, label=f"z[{i}]", elem_id=f"z-{i}")
                        for i in range(N_SLIDERS)]
             reset_btn = gr.Button("Reset sliders", elem_id="reset-sliders")
+    has_encoder = any(c.get("family") == "vaegan" for c in cards)
+    first_encoder = bool(cards) and cards[0].get("family") == "vaegan"
+    with gr.Accordion("Encode your own image (VAE-GAN)", open=True, visible=first_encoder,
+                      elem_id="encode-image") as encoding:
+        gr.Markdown("A VAE-GAN also has an encoder: upload a picture of a garment (any size; it becomes a "
+                    "28x28 grey image, light on black, as in Fashion-MNIST), see the model rebuild it, then "
+                    "drag the latent sliders above to edit it. Left to right: your image as the model "
+                    "sees it, the reconstruction, the edit.")
+        with gr.Row():
+            upload = gr.Image(label="Your image", type="filepath", sources=["upload", "clipboard"],
+                              height=220, elem_id="encode-upload")
+            encoded_view = gr.Image(label="Input | reconstruction | edited", type="numpy", format="png",
+                                    interactive=False, elem_id="encoded-image", elem_classes="pixelated",
+                                    height=220)
+        encoded_z = gr.State(None)
     has_style = any(c.get("family") == "stylegan" for c in cards)
     first_style = bool(cards) and cards[0].get("family") == "stylegan"
     with gr.Accordion("Style mixing (StyleGAN)", open=True, visible=first_style,
@@ -113,6 +156,13 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
 
     controls = [model, seed, truncation, grid_size, *sliders]
     model.input(describe_model, model, info, api_name="describe_model")
+    if has_encoder:
+        model.input(lambda m: gr.Accordion(visible=by_name.get(m, {}).get("family") == "vaegan"), model,
+                    encoding, api_visibility="private")
+        upload.upload(encode_image, [model, upload, *sliders], [encoded_z, encoded_view], api_name="encode_image")
+        for s in sliders:
+            s.input(edit_encoded, [model, encoded_z, *sliders], encoded_view, api_visibility="private",
+                    trigger_mode="always_last", show_progress="hidden", preprocess=False)
     mix_inputs = [model, coarse, fine, crossover, truncation]
     if has_style:
         model.input(mixing_visible, model, mixing, api_visibility="private").then(
