@@ -23,6 +23,7 @@ def is_conditional(model: LoadedModel) -> bool:
 def class_index(model: LoadedModel, value) -> int:
     """A class by name ("Sneaker", "sneaker", "7") or by index (7); one sentence when unknown."""
     classes = model.classes
+    given = value
     if not is_conditional(model):
         raise UserError(f"{model.name} is not a conditional model; it takes no class.")
     if isinstance(value, str):
@@ -33,7 +34,7 @@ def class_index(model: LoadedModel, value) -> int:
             value = int(value.strip())
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and 0 <= value < len(classes):
         return int(value)
-    raise UserError(f"Unknown class {value!r} for {model.name}; choose one of: {', '.join(classes)} "
+    raise UserError(f"Unknown class {given!r} for {model.name}; choose one of: {', '.join(classes)} "
                     f"(or an index 0-{len(classes) - 1}).")
 
 

@@ -53,6 +53,36 @@ def test_new_seed_button_changes_seed_and_image(page, artifacts):
     page.screenshot(path=str(artifacts / "explore_new_seed.png"), full_page=True)
 
 
+def _src_changes(page, selector: str, before: str | None) -> str:
+    page.wait_for_function(
+        "([sel, src]) => { const i = document.querySelector(sel + ' img'); return i && i.getAttribute('src') !== src; }",
+        arg=[selector, before], timeout=30_000)
+    return page.locator(f"{selector} img").get_attribute("src")
+
+
+def test_conditional_tab_changes_the_samples_when_the_class_changes(page, artifacts):
+    page.get_by_role("tab", name="Conditional").click()
+    first = _src_changes(page, "#cond-image", None)
+    _src_changes(page, "#cond-grid", None)
+    page.locator("#cond-class input").click()
+    page.get_by_role("option", name="Sneaker").click()
+    _src_changes(page, "#cond-image", first)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifacts / "conditional.png"), full_page=True)
+
+
+def test_interpolate_tab_shows_a_strip_and_an_animation_and_new_seeds_change_them(page, artifacts):
+    page.get_by_role("tab", name="Interpolate").click()
+    strip = _src_changes(page, "#interp-strip", None)
+    gif = _src_changes(page, "#interp-gif", None)
+    assert gif.endswith(".gif")
+    page.locator("#interp-new-seeds").click()
+    _src_changes(page, "#interp-strip", strip)
+    _src_changes(page, "#interp-gif", gif)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifacts / "interpolate.png"), full_page=True)
+
+
 def test_train_tab_starts_a_live_run_and_the_view_moves(page, artifacts):
     page.get_by_role("tab", name="Train live").click()
     page.locator("#train-start").click()

@@ -83,11 +83,6 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
 
     sample_inputs = [model, class_name, n, seed, truncation]
     grid_inputs = [model, seed, rows, truncation]
-    model.input(model_classes, model, [class_name, columns], api_name="conditional_classes",
-                preprocess=False).then(
-        conditional, sample_inputs, samples, api_visibility="private", show_progress="hidden",
-        preprocess=False).then(
-        class_grid, grid_inputs, grid, api_visibility="private", show_progress="hidden", preprocess=False)
     for i, control in enumerate((class_name, n, seed, truncation)):
         control.input(conditional, sample_inputs, samples, api_name="conditional" if i == 0 else None,
                       api_visibility="public" if i == 0 else "undocumented",
@@ -96,6 +91,11 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         control.input(class_grid, grid_inputs, grid, api_name="class_grid" if i == 0 else None,
                       api_visibility="public" if i == 0 else "undocumented",
                       trigger_mode="always_last", show_progress="hidden", preprocess=False)
+    model.input(model_classes, model, [class_name, columns], api_name="conditional_classes",
+                preprocess=False).then(
+        conditional, sample_inputs, samples, api_visibility="private", show_progress="hidden",
+        preprocess=False).then(
+        class_grid, grid_inputs, grid, api_visibility="private", show_progress="hidden", preprocess=False)
     new_seed_btn.click(new_seed, [model, class_name, n, truncation], [seed, samples],
                        api_name="conditional_new_seed", preprocess=False).then(
         class_grid, grid_inputs, grid, api_visibility="private", show_progress="hidden", preprocess=False)
