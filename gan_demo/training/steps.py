@@ -6,7 +6,7 @@ same everywhere. Nothing here knows about threads, files or Gradio.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import torch
@@ -30,6 +30,24 @@ class StepConfig:
 
 def _autocast(device: torch.device, amp: bool):
     return torch.autocast(device.type, dtype=torch.bfloat16) if amp else nullcontext()
+
+
+@contextmanager
+def frozen(net: nn.Module):
+    """Stop gradients into ``net``'s weights while the other network updates through it."""
+    for p in net.parameters():
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in net.parameters():
+            p.requires_grad_(True)
+
+
+def _update(opt: torch.optim.Optimizer, loss: Tensor) -> None:
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
 
 
 def _call(net: nn.Module, x: Tensor, labels: Tensor | None) -> Tensor:
@@ -78,9 +96,7 @@ def generator_step(G: nn.Module, D: nn.Module, opt: torch.optim.Optimizer, z: Te
     seeking = cfg.mode_seeking > 0 and half > 0
     if seeking and labels is not None:
         labels = torch.cat([labels[:half], labels[:half], labels[2 * half:]])  # pairs share a class
-    for p in D.parameters():
-        p.requires_grad_(False)
-    try:
+    with frozen(D):
         with _autocast(z.device, cfg.amp):
             fake = _call(G, z, labels)
             d_fake = _call(D, fake, labels).float()
@@ -90,12 +106,7 @@ def generator_step(G: nn.Module, D: nn.Module, opt: torch.optim.Optimizer, z: Te
                 ratio = ((fake[:half] - fake[half:2 * half]).abs().mean()
                          / (z[:half] - z[half:2 * half]).abs().mean()).float()
                 total = loss + cfg.mode_seeking / (ratio + 1e-5)
-        opt.zero_grad(set_to_none=True)
-        total.backward()
-        opt.step()
-    finally:
-        for p in D.parameters():
-            p.requires_grad_(True)
+        _update(opt, total)
     out = {"g_loss": loss.item()}
     if seeking:
         out["diversity_ratio"] = ratio.item()
@@ -126,9 +137,7 @@ def vaegan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d:
     loss_d.backward()
     opt_d.step()
 
-    for p in D.parameters():
-        p.requires_grad_(False)
-    try:
+    with frozen(D):
         mean, logvar = G.encode(real)
         recon = G.decoder(G.reparameterise(mean, logvar))
         fake = G.decoder(z)
@@ -139,13 +148,7 @@ def vaegan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d:
         kl = -0.5 * (1 + logvar - mean.pow(2) - logvar.exp()).sum(1).mean() / real[0].numel()
         feature = (feats - target).pow(2).mean()
         adversarial = loss_fn(None, torch.cat([l_fake, l_recon]).float(), "g")
-        loss = kl_weight * kl + feature_weight * feature + adversarial
-        opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        opt_g.step()
-    finally:
-        for p in D.parameters():
-            p.requires_grad_(True)
+        _update(opt_g, kl_weight * kl + feature_weight * feature + adversarial)
     return {
         "d_loss": loss_d.item(), "g_loss": adversarial.item(),
         "d_real": d_output_to_score(d_real.detach(), cfg.loss).mean().item(),
