@@ -99,14 +99,30 @@ def cmd_push(args) -> None:
 
 
 def cmd_pull(args) -> None:
-    from . import zoo
+    from . import translation, zoo
 
+    if args.repo_id == translation.OFFICIAL_NAME:
+        paths = translation.download_official()
+        translation.load_official()  # refuse a broken download now rather than in the app
+        print(f"downloaded the official CycleGAN generators into {paths['AtoB'].parent}")
+        return
     path = zoo.pull(args.repo_id, args.name)
     print(f"pulled {args.repo_id} into {path}; use it as {path.stem!r}")
 
 
 def cmd_train_classifier(args) -> None:
     from .classifier import ClassifierTrainConfig, train_classifier
+
+    if args.dataset == "horse2zebra":
+        from .photo_classifier import PhotoClassifierTrainConfig, train_photo_classifier
+
+        card = train_photo_classifier(PhotoClassifierTrainConfig(epochs=args.epochs or 12, seed=args.seed,
+                                                                 data_root=args.data_root),
+                                      progress=not args.quiet)
+        print(f"horse2zebra classifier: test accuracy {100 * card['test_accuracy']:.2f} % on "
+              f"{sum(card['test_images'].values())} photos ({card['training']['wall_time_s']} s)")
+        return
+    args.epochs = args.epochs or 4
 
     card = train_classifier(ClassifierTrainConfig(dataset=args.dataset, epochs=args.epochs, seed=args.seed,
                                                   data_root=args.data_root), progress=not args.quiet)
@@ -122,16 +138,78 @@ def cmd_evaluate(args) -> None:
 
     n = validate.as_int(args.n, "--n", 100, 100_000)
     model = zoo.load(args.name)
-    report = evaluate_generator(model, n, seed=args.seed, data_root=args.data_root)
+    if zoo.get_family(model.card["family"]).kind == "translation":
+        from .evaluation import evaluate_translation
+
+        report = evaluate_translation(model, data_root=args.data_root)
+    else:
+        report = evaluate_generator(model, n, seed=args.seed, data_root=args.data_root)
     print(json.dumps(report, indent=2))
     if args.update_card:
         path = zoo.update_card_metrics(args.name, report)
         print(f"metrics written to {path}")
 
 
+def cmd_train_cyclegan(args) -> None:
+    from .training.cyclegan import CycleGANTrainConfig, train_cyclegan
+
+    size = args.size or 256
+    if size not in (128, 256) and not args.any_size:
+        raise UserError(f"--size must be 128 or 256, got {size} (--any-size allows other multiples of 4).")
+    cfg = CycleGANTrainConfig(dataset=args.dataset or "horse2zebra", size=size, epochs=args.epochs,
+                              decay_from=args.decay_from, small=args.small, batch_size=args.batch_size or 1,
+                              lr=args.lr or 2e-4, seed=args.seed, data_root=args.data_root,
+                              device=args.device, max_steps=args.max_steps)
+    for name, value in (("--epochs", cfg.epochs), ("--batch-size", cfg.batch_size)):
+        if value < 1:
+            raise UserError(f"{name} must be at least 1, got {value}.")
+    if cfg.decay_from is not None and not 0 <= cfg.decay_from <= cfg.epochs:
+        raise UserError(f"--decay-from must be between 0 and --epochs, got {cfg.decay_from}.")
+    card = train_cyclegan(cfg, args.out, resume=args.resume, progress=not args.quiet)
+    t = card["training"]
+    print(f"wrote {args.out}.safetensors and {args.out}.json: {t['steps']} steps, "
+          f"{t['epochs_done']} epochs, {t['wall_time_s']} s on {t['device']}")
+
+
+def cmd_translate(args) -> None:
+    from PIL import Image
+
+    from . import translation, zoo
+
+    if args.direction not in translation.DIRECTIONS:
+        raise UserError(f"--direction must be AtoB or BtoA, got {args.direction!r}.")
+    model = (translation.load_official() if args.model == translation.OFFICIAL_NAME
+             else zoo.load(args.model))
+    if zoo.get_family(model.card["family"]).kind != "translation":
+        raise UserError(f"{args.model} is not a translation model; use a CycleGAN such as "
+                        f"{', '.join(zoo.model_names(kind='translation')) or 'cyclegan-horse2zebra'}.")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for src in args.inputs:
+        try:
+            result = translation.translate_only(model, src, args.direction, args.work_size)
+        except UserError as exc:  # one bad file should not stop a batch
+            print(f"skipped {src}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        target = out / (Path(src).stem + ".png")
+        Image.fromarray(result).save(target)
+        print(f"{src} -> {target} ({result.shape[1]}x{result.shape[0]})")
+    if failed:
+        raise UserError(f"{failed} of {len(args.inputs)} inputs could not be translated.")
+
+
 def cmd_train(args) -> None:
     from .models import get_family
     from .training.image import ImageTrainConfig, train_image_gan
+
+    if args.family == "cyclegan":
+        return cmd_train_cyclegan(args)
+    if args.dataset not in (None, "fashion", "mnist"):
+        raise UserError(f"{args.family} trains on fashion or mnist, not {args.dataset}.")
+    args.dataset = args.dataset or "fashion"
+    args.batch_size = args.batch_size or 64
 
     # A flag left out takes the family's default (models/__init__.py), then the trainer's.
     given = {k: v for k, v in vars(args).items() if v is not None}
@@ -266,14 +344,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--private", action="store_true")
     p.set_defaults(func=cmd_push)
 
-    p = sub.add_parser("pull", help="download a zoo model from a Hugging Face repo into weights/")
-    p.add_argument("repo_id", help="owner/name")
+    p = sub.add_parser("pull", help="download a zoo model from a Hugging Face repo into weights/, "
+                                    "or the official CycleGAN generators")
+    p.add_argument("repo_id", help="owner/name, or official-horse2zebra (the released CycleGAN files)")
     p.add_argument("--name", default=None, help="local zoo name (default: the repo's name)")
     p.set_defaults(func=cmd_pull)
 
     p = sub.add_parser("train-classifier", help="train the independent classifier used by the metrics")
-    p.add_argument("--dataset", choices=["fashion", "mnist"], default="fashion")
-    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--dataset", choices=["fashion", "mnist", "horse2zebra"], default="fashion")
+    p.add_argument("--epochs", type=int, default=None, help="default 4; 12 for horse2zebra")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-root", default=None)
     p.add_argument("--quiet", action="store_true")
@@ -287,11 +366,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--update-card", action="store_true", help="write the figures into the model card")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("train", help="train an image GAN and write weights + card")
-    p.add_argument("family", choices=image_families())
-    p.add_argument("--dataset", choices=["fashion", "mnist"], default="fashion")
+    p = sub.add_parser("train", help="train an image GAN (or a CycleGAN) and write weights + card")
+    p.add_argument("family", choices=[*image_families(), "cyclegan"])
+    p.add_argument("--dataset", choices=["fashion", "mnist", "horse2zebra"], default=None,
+                   help="default: fashion; horse2zebra for cyclegan")
     p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=None, help="default 64; 1 for cyclegan")
+    p.add_argument("--size", type=int, default=None, help="cyclegan: crop size, 128 or 256 (default 256)")
+    p.add_argument("--any-size", action="store_true", help="cyclegan: allow other crop sizes (multiples of 4)")
+    p.add_argument("--small", action="store_true",
+                   help="cyclegan: the small generator (ngf 16, 6 blocks) instead of resnet_9blocks")
+    p.add_argument("--decay-from", type=int, default=None,
+                   help="cyclegan: epoch where the learning rate starts its linear decay (default: half way)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 2e-4)")
     p.add_argument("--beta1", type=float, default=None, help="Adam beta1 (default 0.5; WGAN-GP paper: 0)")
     p.add_argument("--beta2", type=float, default=None, help="Adam beta2 (default 0.999; WGAN-GP paper: 0.9)")
@@ -313,6 +399,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--out", required=True, help="path stem, e.g. weights/dcgan-fashion")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("translate", help="translate photos with a CycleGAN: one PNG per input, same size")
+    p.add_argument("inputs", nargs="+", metavar="IN", help="image files")
+    p.add_argument("--model", default="cyclegan-horse2zebra",
+                   help="a translation model of the zoo, or official-horse2zebra (after `pull`)")
+    p.add_argument("--direction", default="AtoB", help="AtoB (horse -> zebra) or BtoA (zebra -> horse)")
+    p.add_argument("--work-size", type=int, default=256, choices=range(32, 1025), metavar="32-1024",
+                   help="the generator runs at about this many pixels squared")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_translate)
 
     from dataclasses import asdict
 

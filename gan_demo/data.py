@@ -137,6 +137,95 @@ def load_images(name: str, root: str | os.PathLike | None = None, train: bool = 
     return ImageData(np.ascontiguousarray(images), labels, IMAGE_DATASETS[name], source)
 
 
+# --- Unpaired photo sets for CycleGAN ----------------------------------------------------------------
+
+# The reference repository's datasets/download_cyclegan_dataset.sh
+UNPAIRED_URL = "http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/{name}.zip"
+UNPAIRED_DATASETS = {"horse2zebra": ("horse", "zebra")}
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+
+
+@dataclass
+class UnpairedData:
+    a: np.ndarray  # uint8 [N_A, S, S, 3]
+    b: np.ndarray  # uint8 [N_B, S, S, 3]
+    domains: tuple[str, str]
+    source: str
+    files_a: list[str]
+    files_b: list[str]
+
+
+def unpaired_folder(name: str, root: str | os.PathLike | None = None, download: bool = True,
+                    fetch=None) -> Path:
+    """``ROOT/NAME`` with trainA/trainB/testA/testB, downloading the reference zip when missing."""
+    if name not in UNPAIRED_DATASETS:
+        raise UserError(f"Unknown photo data set {name!r}; choose one of: {', '.join(UNPAIRED_DATASETS)}.")
+    root = data_root(root)
+    if (root / "trainA").is_dir():  # --data-root may name the data set's own folder
+        return root
+    folder = root / name
+    if (folder / "trainA").is_dir():
+        return folder
+    why = "no local copy"
+    if download:
+        try:
+            _download_zip(UNPAIRED_URL.format(name=name), root, fetch)
+            if (folder / "trainA").is_dir():
+                return folder
+            why = "the download had no trainA folder"
+        except Exception as exc:
+            why = f"download failed: {type(exc).__name__}"
+    raise DataNotFoundError(f"{name} not found ({why}). Put its trainA/trainB/testA/testB folders in "
+                            f"{folder}, or point --data-root / ${DATA_ENV} at a folder that has {name}/.")
+
+
+def _download_zip(url: str, root: Path, fetch=None) -> None:
+    import urllib.request
+    import zipfile
+
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / url.rsplit("/", 1)[-1]
+    if fetch is not None:
+        fetch(url, target)
+    else:
+        with urllib.request.urlopen(url, timeout=30) as response, open(target, "wb") as out:
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+    with zipfile.ZipFile(target) as zf:
+        for member in zf.namelist():  # never write outside root (a zip may name ../ paths)
+            if member.startswith("/") or ".." in Path(member).parts:
+                raise UserError(f"The archive has an unsafe path: {member!r}.")
+        zf.extractall(root)
+    target.unlink()
+
+
+def photo_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+
+
+def load_photos(files: list[Path], size: int) -> np.ndarray:
+    """Photos as uint8 [N, size, size, 3] (greyscale ones as three equal channels)."""
+    from PIL import Image
+
+    out = np.empty((len(files), size, size, 3), np.uint8)
+    for i, f in enumerate(files):
+        with Image.open(f) as img:
+            out[i] = np.asarray(img.convert("RGB").resize((size, size), Image.BICUBIC))
+    return out
+
+
+def load_unpaired(name: str, root: str | os.PathLike | None = None, split: str = "train",
+                  size: int = 286, download: bool = True) -> UnpairedData:
+    """Both domains of ``split`` resized to ``size`` x ``size`` (the trainer crops from there, as
+    the reference loads at 286 and crops 256)."""
+    folder = unpaired_folder(name, root, download)
+    fa, fb = photo_files(folder / f"{split}A"), photo_files(folder / f"{split}B")
+    if not fa or not fb:
+        raise DataNotFoundError(f"{folder}/{split}A and {split}B must both hold images.")
+    return UnpairedData(load_photos(fa, size), load_photos(fb, size), UNPAIRED_DATASETS[name], str(folder),
+                        [f.name for f in fa], [f.name for f in fb])
+
+
 # --- Toy distributions for the Train tab -----------------------------------------------------------
 
 @dataclass

@@ -70,3 +70,35 @@ def evaluate_generator(model: LoadedModel, n: int = 10_000, seed: int = 0,
         counts = np.bincount(fake_preds, minlength=len(model.classes)) / n
         report["predicted_class_shares"] = {name: round(float(c), 4) for name, c in zip(model.classes, counts)}
     return report
+
+
+def evaluate_translation(model: LoadedModel, data_root=None, work: int = 256) -> dict:
+    """A CycleGAN pair on the real test photos: how often the independent horse/zebra classifier
+    reads a translation as the target domain, and how well the cycle brings the photo back."""
+    from . import translation
+    from .data import photo_files, unpaired_folder
+    from .photo_classifier import load_photo_classifier, predict_b
+
+    dataset = model.card.get("dataset", "horse2zebra")
+    folder = unpaired_folder(dataset, data_root)
+    clf, clf_card = load_photo_classifier(dataset)
+    report: dict = {"classifier_test_accuracy": clf_card["test_accuracy"], "work_size": work}
+    for direction, split, target_is_b in (("AtoB", "testA", True), ("BtoA", "testB", False)):
+        outs, l1, psnr, real = [], [], [], []
+        for path in photo_files(folder / split):
+            t = translation.translate(model, path, direction, work)
+            outs.append(t.output)
+            real.append(np.asarray(translation.to_rgb(path)))
+            l1.append(t.cycle_l1)
+            psnr.append(t.cycle_psnr)
+        p_fake, p_real = predict_b(clf, np.stack(outs)), predict_b(clf, np.stack(real))
+        hit = (p_fake >= 0.5) if target_is_b else (p_fake < 0.5)
+        before = (p_real >= 0.5) if target_is_b else (p_real < 0.5)
+        report[direction] = {
+            "test_photos": len(outs),
+            "read_as_target": round(float(hit.mean()), 4),
+            "read_as_target_before_translation": round(float(before.mean()), 4),
+            "cycle_l1": round(float(np.mean(l1)), 4),
+            "cycle_psnr_db": round(float(np.mean(psnr)), 2),
+        }
+    return report

@@ -82,6 +82,14 @@ def render(model: LoadedModel, z: torch.Tensor, labels: torch.Tensor | None = No
     return np.concatenate(parts)
 
 
+@torch.inference_mode()
+def render_w(model: LoadedModel, w: torch.Tensor) -> np.ndarray:
+    """StyleGAN only: draw from intermediate latents w [N, w_dim] (already truncated or edited)."""
+    G = model.generator
+    w = w.to(next(G.parameters()).device)
+    return to_uint8(G.synthesis(G.broadcast(w), noise="const"))
+
+
 def generate(model: LoadedModel, n: int, seed: int, psi: float = 1.0,
              shifts: Sequence[float] | None = None,
              labels: torch.Tensor | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Hashable, TypeVar
 
 from safetensors.torch import load_file, save_file
 from torch import nn
@@ -25,6 +25,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 HUB_WEIGHTS, HUB_CARD = "model.safetensors", "config.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+T = TypeVar("T")
 
 
 @dataclass
@@ -32,6 +33,9 @@ class LoadedModel:
     name: str
     generator: nn.Module
     card: dict[str, Any]
+    # Things derived from the weights alone (PCA directions), computed on first use.
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def latent_dim(self) -> int:
@@ -40,6 +44,13 @@ class LoadedModel:
     @property
     def classes(self) -> list[str]:
         return list(self.card.get("classes") or [])
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per key for this model; concurrent callers wait for the first."""
+        with self._memo_lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]
 
 
 def _read_card(path: Path) -> dict[str, Any]:
@@ -52,8 +63,9 @@ def _read_card(path: Path) -> dict[str, Any]:
     return card
 
 
-def list_models(weights_dir: Path = WEIGHTS_DIR) -> list[dict[str, Any]]:
-    """Cards of the generators shipped in ``weights_dir``, sorted by name."""
+def list_models(weights_dir: Path = WEIGHTS_DIR, kind: str = "image") -> list[dict[str, Any]]:
+    """Cards of the models of one kind shipped in ``weights_dir`` (by default the generators that
+    sample from noise; "translation" for CycleGAN pairs), sorted by name."""
     cards = []
     for card_path in sorted(weights_dir.glob("*.json")):
         if card_path.with_suffix(".safetensors").is_file() and not card_path.stem.endswith(".ckpt"):
@@ -61,12 +73,20 @@ def list_models(weights_dir: Path = WEIGHTS_DIR) -> list[dict[str, Any]]:
                 card = _read_card(card_path)
             except UserError:
                 continue  # a broken card hides one model, it does not take down the zoo
-            cards.append({"name": card_path.stem, **card})
+            if _kind(card) == kind:
+                cards.append({"name": card_path.stem, **card})
     return cards
 
 
-def model_names(weights_dir: Path = WEIGHTS_DIR) -> list[str]:
-    return [c["name"] for c in list_models(weights_dir)]
+def _kind(card: dict[str, Any]) -> str:
+    try:
+        return get_family(card["family"]).kind
+    except UserError:
+        return "unknown"
+
+
+def model_names(weights_dir: Path = WEIGHTS_DIR, kind: str = "image") -> list[str]:
+    return [c["name"] for c in list_models(weights_dir, kind)]
 
 
 def build_generator(card: dict[str, Any]) -> nn.Module:
@@ -186,9 +206,11 @@ class ModelCache:
         self._models: dict[str, LoadedModel] = {}
         self._lock = threading.Lock()
 
-    def get(self, name: str) -> LoadedModel:
+    def get(self, name: str, loader: Callable[[], LoadedModel] | None = None) -> LoadedModel:
+        """The model called ``name``: from ``weights_dir``, or from ``loader()`` for models that
+        live elsewhere (the official CycleGAN files in the download cache)."""
         with self._lock:
             if name not in self._models:
-                self._models[name] = load(name, self.device, self.weights_dir)
+                self._models[name] = loader() if loader else load(name, self.device, self.weights_dir)
             return self._models[name]
 

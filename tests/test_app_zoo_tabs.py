@@ -73,3 +73,118 @@ def test_interpolate_bad_input_gets_one_sentence(client, args, message):
     with pytest.raises(Exception, match=message):
         client.predict(*args, api_name="/interpolate")
 
+
+def test_style_mix_endpoint_lays_out_the_table(client):
+    table = image_of(client.predict("stylegan-fashion", "1, 2", "3,4,5", 2, 1.0, api_name="/style_mix"))
+    assert table.shape == (3 * 30 + 2, 4 * 30 + 2)
+    other = image_of(client.predict("stylegan-fashion", "1, 2", "3,4,5", 5, 1.0, api_name="/style_mix"))
+    assert not np.array_equal(table, other)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("stylegan-fashion", "", "3", 2, 1.0), "Coarse seeds: give 1 to 8 seeds"),
+    (("stylegan-fashion", "1,2,3,4,5,6,7,8,9", "3", 2, 1.0), "give 1 to 8 seeds"),
+    (("stylegan-fashion", "1", "x", 2, 1.0), "Seed must be a number"),
+    (("stylegan-fashion", "1", "2", 99, 1.0), "Crossover must be between"),
+    (("dcgan-fashion", "1", "2", 2, 1.0), "style mixing needs a StyleGAN"),
+])
+def test_style_mix_bad_input(client, args, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(*args, api_name="/style_mix")
+
+
+def _png(tmp_path, arr, name="in.png", mode=None):
+    path = tmp_path / name
+    Image.fromarray(arr).convert(mode or ("L" if arr.ndim == 2 else "RGB")).save(path)
+    return str(path)
+
+
+def test_encode_image_reconstructs_an_upload_and_the_sliders_edit_it(client, tmp_path):
+    from gradio_client import handle_file
+
+    photo = np.full((200, 160, 3), 240, np.uint8)
+    photo[40:170, 50:110] = (30, 30, 90)  # a dark "trouser" on a light ground
+    zeros = [0.0] * 16
+    z, strip = client.predict("vaegan-fashion", handle_file(_png(tmp_path, photo)), *zeros,
+                              api_name="/encode_image")
+    s = image_of(strip)
+    assert len(z) == 64 and s.shape == (32, 3 * 30 + 2)
+    assert s[2:30, 2:30].mean() > 30  # the input as the model sees it: light on black
+    _, shifted = client.predict("vaegan-fashion", handle_file(_png(tmp_path, photo)), *([3.0] + zeros[1:]),
+                                api_name="/encode_image")
+    e = image_of(shifted)
+    assert np.array_equal(e[:, :62], s[:, :62]) and not np.array_equal(e[:, 60:], s[:, 60:])
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"this is not an image", "not an image"),
+    (b"\xff\xd8\xff\xe0" + b"\x00" * 50, "not an image|truncated or corrupt"),
+])
+def test_encode_image_refuses_broken_uploads_with_one_sentence(client, tmp_path, content, message):
+    from gradio_client import handle_file
+
+    path = tmp_path / "broken.png"
+    path.write_bytes(content)
+    with pytest.raises(Exception, match=message):
+        client.predict("vaegan-fashion", handle_file(str(path)), *([0.0] * 16), api_name="/encode_image")
+    assert client.predict("dcgan-fashion", 1, 1.0, 1, *([0.0] * 16), api_name="/explore")
+
+
+def test_encode_image_on_a_model_without_encoder(client, tmp_path):
+    from gradio_client import handle_file
+
+    with pytest.raises(Exception, match="has no encoder"):
+        client.predict("dcgan-fashion", handle_file(_png(tmp_path, np.zeros((28, 28), np.uint8))),
+                       *([0.0] * 16), api_name="/encode_image")
+
+
+def test_latent_tools_endpoints_are_named(client):
+    names = set(client.view_api(return_format="dict", print_info=False)["named_endpoints"])
+    assert {"/pca_edit", "/pca_components", "/arithmetic_grid", "/vector_arithmetic",
+            "/latent_new_seed"} <= names
+
+
+def test_pca_components_table_and_slider_labels(client):
+    table, caption, _, *sliders = client.predict("stylegan-fashion", api_name="/pca_components")
+    rows = table["data"]
+    assert len(rows) == 10 and rows[0][0] == "PC1"
+    shares = [r[1] for r in rows]
+    assert shares == sorted(shares, reverse=True) and rows[-1][2] <= 100.0
+    assert "w = mapping(z)" in caption
+
+
+def test_pca_edit_at_zero_is_the_explore_sample(client):
+    edited, sweep = client.predict("dcgan-fashion", 4, 1.0, None, *([0.0] * 6), api_name="/pca_edit")
+    plain = client.predict("dcgan-fashion", 4, 1.0, 1, *([0.0] * 16), api_name="/explore")
+    assert np.array_equal(image_of(edited), image_of(plain))
+    assert image_of(sweep).shape == (6 * 30 + 2, 5 * 30 + 2)
+    moved, _ = client.predict("dcgan-fashion", 4, 1.0, None, 2.0, *([0.0] * 5), api_name="/pca_edit")
+    assert not np.array_equal(image_of(moved), image_of(edited))
+
+
+def test_vector_arithmetic_through_the_api(client):
+    gallery, a, b, c = client.predict("cgan-digits", 0, 1.0, api_name="/arithmetic_grid")
+    assert len(gallery) == 40 and (a, b, c) == ("", "", "")
+    assert [item["caption"] for item in gallery[:3]] == ["0", "1", "2"]
+    result = client.predict("cgan-digits", 0, 1.0, "1, 11, 21", "11, 21, 31", "7, 17, 27",
+                            api_name="/vector_arithmetic")
+    assert [item["caption"] for item in result[:4]] == ["mean(A)", "− mean(B)", "+ mean(C)", "= result"]
+    assert len(result) == 12
+
+
+@pytest.mark.parametrize("args, message", [
+    (("dcgan-fashion", 0, 1.0, "", "1", "2"), "Pick at least one sample for A"),
+    (("dcgan-fashion", 0, 1.0, "1", "two", "2"), "B must list grid numbers"),
+    (("dcgan-fashion", 0, 1.0, "1", "2", "40"), "C: grid numbers go from 0 to 39"),
+    (("nope", 0, 1.0, "1", "2", "3"), "Unknown model"),
+])
+def test_vector_arithmetic_bad_input(client, args, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(*args, api_name="/vector_arithmetic")
+
+
+def test_pca_edit_bad_input(client):
+    with pytest.raises(Exception, match="Component 1 must be between -5 and 5"):
+        client.predict("dcgan-fashion", 4, 1.0, None, 9.0, *([0.0] * 5), api_name="/pca_edit")
+    with pytest.raises(Exception, match="Unknown class"):
+        client.predict("cgan-fashion", 4, 1.0, "Hat", *([0.0] * 6), api_name="/pca_edit")

@@ -83,6 +83,42 @@ def test_interpolate_tab_shows_a_strip_and_an_animation_and_new_seeds_change_the
     page.screenshot(path=str(artifacts / "interpolate.png"), full_page=True)
 
 
+def _pick_model(page, name: str) -> None:
+    page.get_by_role("tab", name="Explore").click()
+    page.get_by_label("Model", exact=True).first.click()
+    page.get_by_role("option", name=name, exact=True).click()
+
+
+def test_stylegan_shows_a_style_mixing_table(page, artifacts):
+    page.get_by_role("tab", name="Explore").click()
+    before = _image_src(page)
+    _pick_model(page, "stylegan-fashion")
+    _src_changes(page, "#explore-image", before)
+    mix = _src_changes(page, "#style-mix-image", None)
+    page.locator("#style-mixing input[type=range]").fill("5")
+    _src_changes(page, "#style-mix-image", mix)
+    page.screenshot(path=str(artifacts / "explore_style_mixing.png"), full_page=True)
+
+
+def test_vaegan_encodes_an_uploaded_photo(page, artifacts, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    photo = np.full((240, 180, 3), 235, np.uint8)
+    photo[30:210, 40:140] = (40, 40, 70)
+    Image.fromarray(photo).save(tmp_path / "garment.png")
+    page.get_by_role("tab", name="Explore").click()
+    before = _image_src(page)
+    _pick_model(page, "vaegan-fashion")
+    _src_changes(page, "#explore-image", before)
+    page.locator("#encode-upload input[type=file]").set_input_files(str(tmp_path / "garment.png"))
+    encoded = _src_changes(page, "#encoded-image", None)
+    page.locator("#z-1 input[type=range]").fill("2")
+    _src_changes(page, "#encoded-image", encoded)
+    page.screenshot(path=str(artifacts / "explore_vaegan_encode.png"), full_page=True)
+    _pick_model(page, "dcgan-fashion")  # leave Explore as the other tests expect it
+
+
 def test_train_tab_starts_a_live_run_and_the_view_moves(page, artifacts):
     page.get_by_role("tab", name="Train live").click()
     page.locator("#train-start").click()
@@ -138,3 +174,24 @@ def test_drawing_your_own_data_trains_on_the_sketch(page, artifacts):
     page.wait_for_timeout(2000)
     page.screenshot(path=str(artifacts / "train_drawn.png"), full_page=True)
     page.locator("#train-pause").click()
+
+
+def test_latent_tools_pca_slider_and_arithmetic_by_clicking(page, artifacts):
+    page.get_by_role("tab", name="Latent tools").click()
+    edited = _src_changes(page, "#pca-edited", None)
+    page.locator("#pca-slider-0 input[type=range]").fill("2")
+    _src_changes(page, "#pca-edited", edited)
+    page.screenshot(path=str(artifacts / "latent_pca.png"), full_page=True)
+
+    page.get_by_role("tab", name="Vector arithmetic").click()
+    thumbs = page.locator("#arith-grid .thumbnail-item")
+    thumbs.nth(39).wait_for(state="visible", timeout=30_000)
+    for target, picks in (("A", (1, 2, 3)), ("B", (4, 5, 6)), ("C", (7, 8, 9))):
+        page.get_by_label(target, exact=True).check()
+        for i in picks:
+            thumbs.nth(i).click()
+            page.wait_for_timeout(300)
+    page.locator("#arith-result .thumbnail-item").nth(3).wait_for(state="visible", timeout=30_000)
+    assert page.get_by_label("A (samples)").input_value() == "1, 2, 3"
+    assert page.get_by_label("C (samples)").input_value() == "7, 8, 9"
+    page.screenshot(path=str(artifacts / "latent_arithmetic.png"), full_page=True)

@@ -12,6 +12,7 @@ from torch import nn
 
 from ..errors import UserError
 from .cgan import CGANConfig, CGANDiscriminator, CGANGenerator
+from .cyclegan import CycleGANConfig, CycleGANPair, PatchDiscriminator
 from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 from .vaegan import VAEGANConfig, VAEGANDiscriminator, VAEGANGenerator
 from .stylegan import StyleGANConfig, StyleGANDiscriminator, StyleGANGenerator
@@ -25,7 +26,9 @@ class Family:
     generator: type[nn.Module]
     discriminator: type[nn.Module]
     conditional: bool = False
-    kind: str = "image"  # "image" families train with `train`, "toy" ones with `train-toy`
+    # "image" families sample from noise and train with `train`; "toy" ones with `train-toy`;
+    # "translation" ones map photos to photos (the Translate tab, `train cyclegan`).
+    kind: str = "image"
     title: str = ""  # what a model card calls it
     train_defaults: dict[str, Any] = field(default_factory=dict)  # the trainer's flags that suit it
 
@@ -43,6 +46,8 @@ FAMILIES: dict[str, Family] = {
                        title="StyleGAN (Karras et al. 2019; modulated convolutions of StyleGAN2)",
                        train_defaults={"loss": "ns", "r1": 0.1, "beta1": 0.0, "beta2": 0.99}),
     "toy": Family("toy", ToyConfig, ToyGenerator, ToyDiscriminator, kind="toy"),
+    "cyclegan": Family("cyclegan", CycleGANConfig, CycleGANPair, PatchDiscriminator, kind="translation",
+                       title="CycleGAN (Zhu et al. 2017), the reference ResnetGenerator and 70x70 PatchGAN"),
 }
 
 

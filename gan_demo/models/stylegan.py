@@ -125,6 +125,7 @@ class SynthesisNetwork(nn.Module):
 
 class StyleGANGenerator(nn.Module):
     truncates_in_w = True  # sampling passes psi here instead of shrinking z
+    MAPPING_LR_MULT = 0.01
 
     # Layers by resolution, for the style-mixing slider's labels.
     LAYER_NAMES = ("7x7 a", "7x7 b", "14x14 a", "14x14 b", "28x28 a", "28x28 b", "to image")
@@ -143,6 +144,15 @@ class StyleGANGenerator(nn.Module):
     @property
     def num_ws(self) -> int:
         return self.synthesis.num_ws
+
+    def param_groups(self, lr: float) -> list[dict]:
+        """The mapping network learns 100x slower (StyleGAN's lr multiplier 0.01). At full speed its
+        output collapsed onto one direction (99.8 % of w's variance in one principal component)
+        and G drew three kinds of garment whatever z was."""
+        mapping = list(self.mapping.parameters())
+        ids = {id(p) for p in mapping}
+        rest = [p for p in self.parameters() if id(p) not in ids]
+        return [{"params": rest, "lr": lr}, {"params": mapping, "lr": lr * self.MAPPING_LR_MULT}]
 
     def w(self, z: torch.Tensor, psi: float = 1.0) -> torch.Tensor:
         w = self.mapping(z)

@@ -93,7 +93,9 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
     torch.manual_seed(cfg.seed)
     G = family.generator(model_cfg).to(device)
     D = family.discriminator(model_cfg).to(device)
-    opt_g = torch.optim.Adam(G.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    # A generator may ask for per-part learning rates (StyleGAN's slow mapping network).
+    g_params = G.param_groups(cfg.lr) if hasattr(G, "param_groups") else G.parameters()
+    opt_g = torch.optim.Adam(g_params, cfg.lr, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(D.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2))
     step_cfg = StepConfig(loss=cfg.loss, amp=device.type == "cuda", mode_seeking=cfg.mode_seeking,
                           r1=cfg.r1)

@@ -8,7 +8,7 @@ import gradio as gr
 
 from .. import zoo
 from ..training.live import TrainerPool
-from . import conditional, explore, interpolate, train
+from . import conditional, explore, interpolate, latent_tools, train, translate
 from .common import AppContext
 
 MAX_TRAINERS_ENV = "GAN_DEMO_MAX_TRAINERS"
@@ -16,7 +16,8 @@ MAX_TRAINERS_ENV = "GAN_DEMO_MAX_TRAINERS"
 INTRO = """# GAN Playground
 See how generative adversarial networks work: drag the latent sliders of models this project
 trained (**Explore**), walk between two of their samples (**Interpolate**), ask a conditional GAN for
-a class by name (**Conditional**), or train a small GAN live and watch it learn (**Train live**)."""
+a class by name (**Conditional**), find meaningful directions and do arithmetic with latents
+(**Latent tools**), turn a horse into a zebra with CycleGAN (**Translate**), or train a small GAN live and watch it learn (**Train live**)."""
 
 MAX_UPLOAD = "10mb"
 
@@ -42,6 +43,10 @@ def build_app(ctx: AppContext | None = None) -> gr.Blocks:
                 interpolate.build(demo, ctx, cards)
             with gr.Tab("Conditional", id="conditional"):
                 conditional.build(demo, ctx, cards)
+            with gr.Tab("Latent tools", id="latent"):
+                latent_tools.build(demo, ctx, cards)
+            with gr.Tab("Translate", id="translate"):
+                translate.build(demo, ctx, zoo.list_models(ctx.models.weights_dir, kind="translation"))
             with gr.Tab("Train live", id="train"):
                 train.build(demo, ctx)
     # A class of 30 shares two CPU cores: keep bursts in a bounded queue rather than in threads.

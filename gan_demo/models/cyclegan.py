@@ -1,0 +1,146 @@
+"""CycleGAN's networks (Zhu, Park, Isola, Efros 2017), laid out as in junyanz/pytorch-CycleGAN-and-pix2pix.
+
+The generator is the reference ``ResnetGenerator`` (c7s1-64, two stride-2 downsamplings, residual
+blocks, two transposed-convolution upsamplings, c7s1-3, tanh) with instance norm without affine
+parameters or running statistics, reflection padding and conv biases. Its ``nn.Sequential`` is
+built in the same order, so its state-dict keys (``model.1.weight``, ``model.10.conv_block.1.weight``,
+..., ``model.26.bias``) are those of the released ``latest_net_G.pth`` / ``horse2zebra.pth`` files
+and those files load as they are (see ``load_reference_state_dict``).
+
+The discriminator is the reference 70x70 PatchGAN (``NLayerDiscriminator``, three stride-2 layers):
+one real/fake score per overlapping 70x70 patch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class CycleGANConfig:
+    ngf: int = 64  # generator channels after the first layer
+    n_blocks: int = 9  # "resnet_9blocks" (6 for the reference's 128x128 setting)
+    ndf: int = 64  # discriminator channels of its first layer
+    n_layers_d: int = 3  # 3 gives the 70x70 receptive field
+    channels: int = 3
+
+
+# The reference repository's 256x256 generator, and ours for a 100 ms CPU translation.
+REFERENCE = CycleGANConfig()
+SMALL = CycleGANConfig(ngf=16, n_blocks=6, ndf=32)
+
+
+def _norm(channels: int) -> nn.Module:
+    return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+
+
+class ResnetBlock(nn.Module):
+    def __init__(self, dim: int):
+        super().__init__()
+        self.conv_block = nn.Sequential(
+            nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, bias=True), _norm(dim), nn.ReLU(True),
+            nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3, bias=True), _norm(dim),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv_block(x)
+
+
+class ResnetGenerator(nn.Module):
+    def __init__(self, config: CycleGANConfig = REFERENCE):
+        super().__init__()
+        self.config = config
+        ngf, c = config.ngf, config.channels
+        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(c, ngf, 7, bias=True), _norm(ngf), nn.ReLU(True)]
+        for mult in (1, 2):
+            layers += [nn.Conv2d(ngf * mult, ngf * mult * 2, 3, stride=2, padding=1, bias=True),
+                       _norm(ngf * mult * 2), nn.ReLU(True)]
+        layers += [ResnetBlock(ngf * 4) for _ in range(config.n_blocks)]
+        for mult in (4, 2):
+            layers += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 3, stride=2, padding=1,
+                                          output_padding=1, bias=True),
+                       _norm(ngf * mult // 2), nn.ReLU(True)]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, c, 7), nn.Tanh()]
+        self.model = nn.Sequential(*layers)
+        self.apply(init_weights)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """RGB in [-1, 1], height and width multiples of 4 -> the translated image, same size."""
+        return self.model(x)
+
+
+class PatchDiscriminator(nn.Module):
+    """The reference NLayerDiscriminator: a map of logits, one per 70x70 patch (n_layers 3)."""
+
+    def __init__(self, config: CycleGANConfig = REFERENCE):
+        super().__init__()
+        ndf = config.ndf
+        layers: list[nn.Module] = [nn.Conv2d(config.channels, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        mult = 1
+        for n in range(1, config.n_layers_d):
+            prev, mult = mult, min(2 ** n, 8)
+            layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, 2, 1, bias=True), _norm(ndf * mult),
+                       nn.LeakyReLU(0.2, True)]
+        prev, mult = mult, min(2 ** config.n_layers_d, 8)
+        layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, 1, 1, bias=True), _norm(ndf * mult),
+                   nn.LeakyReLU(0.2, True), nn.Conv2d(ndf * mult, 1, 4, 1, 1)]
+        self.model = nn.Sequential(*layers)
+        self.apply(init_weights)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+def init_weights(module: nn.Module) -> None:
+    """The reference's ``init_type='normal'``: N(0, 0.02) weights, zero biases."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+
+# What old PyTorch versions saved for InstanceNorm layers; the released horse2zebra file has them.
+_STALE_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked")
+
+
+def config_from_state_dict(state: dict[str, torch.Tensor]) -> CycleGANConfig:
+    """Read ngf and the number of residual blocks off a reference-layout state dict."""
+    first = state.get("model.1.weight")
+    if first is None or first.dim() != 4 or first.shape[2:] != (7, 7):
+        raise ValueError("this is not a CycleGAN ResnetGenerator state dict (no 7x7 'model.1.weight'); "
+                         "only --netG resnet_9blocks / resnet_6blocks files load here")
+    blocks = {int(k.split(".")[1]) for k in state if ".conv_block." in k}
+    return CycleGANConfig(ngf=int(first.shape[0]), n_blocks=len(blocks), channels=int(first.shape[1]))
+
+
+def load_reference_state_dict(state: dict[str, torch.Tensor]) -> ResnetGenerator:
+    """A ResnetGenerator from a released ``*_net_G*.pth`` state dict, with one clear sentence on
+    a mismatch (a U-Net generator, a model trained with dropout, a truncated file)."""
+    state = {k.removeprefix("module."): v for k, v in state.items()
+             if not k.endswith(_STALE_SUFFIXES)}
+    if any(".conv_block.6." in k for k in state):
+        raise ValueError("this generator was trained with dropout (--no_dropout was not set); "
+                         "its residual blocks have another layout than the released CycleGAN models")
+    G = ResnetGenerator(config_from_state_dict(state))
+    missing, unexpected = G.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        detail = "missing " + ", ".join(missing[:3]) if missing else "unexpected " + ", ".join(unexpected[:3])
+        raise ValueError(f"the state dict does not match a CycleGAN ResnetGenerator ({detail})")
+    return G.eval()
+
+
+class CycleGANPair(nn.Module):
+    """Both generators in one module, so one safetensors file holds a translation model:
+    ``G_AB`` (domain A to B, e.g. horse to zebra) and ``G_BA`` (back)."""
+
+    def __init__(self, config: CycleGANConfig = REFERENCE):
+        super().__init__()
+        self.config = config
+        self.G_AB = ResnetGenerator(config)
+        self.G_BA = ResnetGenerator(config)
+
+    def forward(self, x: torch.Tensor, direction: str = "AtoB") -> torch.Tensor:
+        return (self.G_AB if direction == "AtoB" else self.G_BA)(x)

@@ -1,0 +1,243 @@
+"""CycleGAN training behind ``python -m gan_demo train cyclegan``: the reference recipe, resumable.
+
+As in junyanz/pytorch-CycleGAN-and-pix2pix (``cycle_gan_model.py``): least-squares GAN loss, cycle
+loss lambda 10 in both directions, identity loss 0.5 * lambda, a pool of 50 past fakes for each
+discriminator, Adam 2e-4 with beta1 0.5, the learning rate constant for the first half of the
+epochs and then linearly decaying to 0, and photos loaded at 1.12x the crop size, randomly cropped
+and flipped. Mixed precision (bf16 autocast) on CUDA. Naming here is by domain: ``D_B`` judges
+domain B (zebras, real or made by ``G_AB``), ``D_A`` judges domain A.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import deque
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .. import zoo
+from ..data import load_unpaired
+from ..errors import UserError
+from ..models.cyclegan import REFERENCE, SMALL, CycleGANConfig, CycleGANPair, PatchDiscriminator
+from .checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from .image import _device_name, pick_device
+
+
+@dataclass
+class CycleGANTrainConfig:
+    dataset: str = "horse2zebra"
+    size: int = 256  # crop size; photos load at round(1.12 * size), as 286 for 256
+    epochs: int = 200
+    decay_from: int | None = None  # epoch where the linear decay starts; None: half way
+    small: bool = False  # the small generator (models/cyclegan.SMALL) instead of resnet_9blocks
+    batch_size: int = 1
+    lr: float = 2e-4
+    beta1: float = 0.5
+    lambda_cycle: float = 10.0
+    lambda_identity: float = 0.5  # times lambda_cycle
+    pool_size: int = 50
+    seed: int = 0
+    data_root: str | None = None
+    device: str = "auto"
+    checkpoint_minutes: float = 5.0
+    max_steps: int | None = None
+
+
+class ImagePool:
+    """Shrivastava et al. 2017 as the reference uses it: D sees a mix of new fakes and fakes from
+    up to ``size`` earlier steps, so it cannot just chase G's latest trick."""
+
+    def __init__(self, size: int, rng: random.Random):
+        self.size, self.rng, self.images = size, rng, []
+
+    def query(self, batch: torch.Tensor) -> torch.Tensor:
+        if self.size == 0:
+            return batch
+        out = []
+        for img in batch.detach():
+            img = img[None]
+            if len(self.images) < self.size:
+                self.images.append(img)
+                out.append(img)
+            elif self.rng.random() > 0.5:
+                i = self.rng.randrange(self.size)
+                out.append(self.images[i].clone())
+                self.images[i] = img
+            else:
+                out.append(img)
+        return torch.cat(out)
+
+
+def _batch(photos: torch.Tensor, idx: torch.Tensor, size: int, gen: torch.Generator) -> torch.Tensor:
+    """Random crop + horizontal flip of uint8 [N, S, S, 3] photos -> float [B, 3, size, size]."""
+    s = photos.shape[1]
+    out = []
+    for i in idx.tolist():
+        y, x = (torch.randint(0, s - size + 1, (2,), generator=gen)).tolist()
+        img = photos[i, y:y + size, x:x + size]
+        if torch.rand((), generator=gen) < 0.5:
+            img = img.flip(1)
+        out.append(img)
+    return torch.stack(out).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+
+
+def lr_factor(epoch: float, epochs: int, decay_from: int) -> float:
+    """1 until ``decay_from``, then linearly down to 0 at ``epochs`` (the reference's 'linear')."""
+    if epoch < decay_from:
+        return 1.0
+    return max(0.0, 1.0 - (epoch - decay_from) / max(1, epochs - decay_from))
+
+
+def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = False, progress: bool = True,
+                   on_step: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, Any]:
+    """Train both generators; checkpoint to ``OUT.ckpt.*`` every few minutes; write ``OUT.safetensors``
+    (G_AB and G_BA) and ``OUT.json``."""
+    out = Path(out)
+    if cfg.size % 4 or cfg.size < 32:
+        raise UserError(f"--size must be a multiple of 4 and at least 32, got {cfg.size}.")
+    device = pick_device(cfg.device)
+    decay_from = cfg.epochs // 2 if cfg.decay_from is None else cfg.decay_from
+    data = load_unpaired(cfg.dataset, cfg.data_root, "train", size=round(cfg.size * 1.12))
+    photos_a, photos_b = torch.from_numpy(data.a), torch.from_numpy(data.b)
+    n_batches = max(len(photos_a), len(photos_b)) // cfg.batch_size  # the reference: the larger domain
+
+    torch.manual_seed(cfg.seed)
+    model_cfg: CycleGANConfig = SMALL if cfg.small else REFERENCE
+    pair = CycleGANPair(model_cfg).to(device)
+    D_A, D_B = PatchDiscriminator(model_cfg).to(device), PatchDiscriminator(model_cfg).to(device)
+    opt_g = torch.optim.Adam(pair.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
+    opt_d = torch.optim.Adam([*D_A.parameters(), *D_B.parameters()], cfg.lr, betas=(cfg.beta1, 0.999))
+    nets, opts = {"G": pair, "D_A": D_A, "D_B": D_B}, {"G": opt_g, "D": opt_d}
+
+    step, wall = 0, 0.0
+    if resume and has_checkpoint(out):
+        meta = load_checkpoint(out, nets, opts)
+        step, wall = meta["step"], meta["wall_time_s"]
+    elif resume:
+        print(f"No checkpoint at {out}.ckpt.safetensors; starting from scratch.")
+    total = cfg.epochs * n_batches if cfg.max_steps is None else min(cfg.max_steps, cfg.epochs * n_batches)
+    rng = random.Random(cfg.seed + step)
+    pool_a, pool_b = ImagePool(cfg.pool_size, rng), ImagePool(cfg.pool_size, rng)
+    crop_gen = torch.Generator().manual_seed(cfg.seed + step)
+    amp = device.type == "cuda"
+    lam, lam_id = cfg.lambda_cycle, cfg.lambda_cycle * cfg.lambda_identity
+
+    def mse_to(pred: torch.Tensor, target: float) -> torch.Tensor:
+        return F.mse_loss(pred.float(), torch.full_like(pred.float(), target))
+
+    def autocast():
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp)
+
+    def update(real_a: torch.Tensor, real_b: torch.Tensor) -> dict[str, float]:
+        # Generators, with both discriminators frozen.
+        for p in [*D_A.parameters(), *D_B.parameters()]:
+            p.requires_grad_(False)
+        with autocast():
+            fake_b, fake_a = pair.G_AB(real_a), pair.G_BA(real_b)
+            rec_a, rec_b = pair.G_BA(fake_b), pair.G_AB(fake_a)
+            g_ab, g_ba = mse_to(D_B(fake_b), 1.0), mse_to(D_A(fake_a), 1.0)
+            cyc_a = F.l1_loss(rec_a.float(), real_a) * lam
+            cyc_b = F.l1_loss(rec_b.float(), real_b) * lam
+            idt_a = idt_b = torch.zeros((), device=device)
+            if lam_id > 0:  # G_AB should leave a zebra a zebra, and G_BA a horse a horse
+                idt_b = F.l1_loss(pair.G_AB(real_b).float(), real_b) * lam_id
+                idt_a = F.l1_loss(pair.G_BA(real_a).float(), real_a) * lam_id
+            loss_g = g_ab + g_ba + cyc_a + cyc_b + idt_a + idt_b
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+        for p in [*D_A.parameters(), *D_B.parameters()]:
+            p.requires_grad_(True)
+        # Discriminators, on pooled fakes.
+        with autocast():
+            d_b = 0.5 * (mse_to(D_B(real_b), 1.0) + mse_to(D_B(pool_b.query(fake_b.float())), 0.0))
+            d_a = 0.5 * (mse_to(D_A(real_a), 1.0) + mse_to(D_A(pool_a.query(fake_a.float())), 0.0))
+        opt_d.zero_grad(set_to_none=True)
+        (d_a + d_b).backward()
+        opt_d.step()
+        return {"D_A": d_a.item(), "D_B": d_b.item(), "G_AB": g_ab.item(), "G_BA": g_ba.item(),
+                "cycle_A": cyc_a.item(), "cycle_B": cyc_b.item(), "idt_A": idt_a.item(), "idt_B": idt_b.item()}
+
+    def checkpoint() -> None:
+        save_checkpoint(out, nets, opts, {"step": step, "wall_time_s": wall, "config": asdict(cfg)})
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=total, initial=step, unit="step", dynamic_ncols=True)
+    recent: deque[dict[str, float]] = deque(maxlen=200)
+    start = time.perf_counter() - wall
+    last_ckpt = time.perf_counter()
+    pair.train(), D_A.train(), D_B.train()
+    try:
+        while step < total:
+            epoch, batch_idx = divmod(step, n_batches)
+            gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+            perm_a = torch.randperm(len(photos_a), generator=gen)
+            perm_b = torch.randperm(len(photos_b), generator=gen)
+            for group in opt_g.param_groups + opt_d.param_groups:
+                group["lr"] = cfg.lr * lr_factor(epoch, cfg.epochs, decay_from)
+            for b in range(batch_idx, n_batches):
+                sl = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
+                # The smaller domain wraps around (the reference's unaligned dataset does the same).
+                ia = perm_a[torch.arange(sl.start, sl.stop) % len(photos_a)]
+                ib = perm_b[torch.arange(sl.start, sl.stop) % len(photos_b)]
+                real_a = _batch(photos_a, ia, cfg.size, crop_gen).to(device)
+                real_b = _batch(photos_b, ib, cfg.size, crop_gen).to(device)
+                metrics = update(real_a, real_b)
+                step += 1
+                wall = time.perf_counter() - start
+                if not np.isfinite(sum(metrics.values())):
+                    raise UserError(f"Training diverged at step {step} (a loss is NaN); resume from the "
+                                    "last checkpoint with a lower --lr.")
+                recent.append(metrics)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(epoch=epoch + 1, **{k: f"{v:.3f}" for k, v in metrics.items()}, refresh=False)
+                if on_step is not None:
+                    on_step(step, metrics)
+                if time.perf_counter() - last_ckpt > cfg.checkpoint_minutes * 60:
+                    checkpoint()
+                    last_ckpt = time.perf_counter()
+                if step >= total:
+                    break
+    except KeyboardInterrupt:
+        checkpoint()
+        raise UserError(f"Stopped at step {step}; resume with --resume.") from None
+    finally:
+        if bar is not None:
+            bar.close()
+    checkpoint()
+
+    final = {k: round(float(np.mean([m[k] for m in recent])), 4) for k in recent[0]} if recent else {}
+    a, b = data.domains
+    card = {
+        "family": "cyclegan",
+        "config": asdict(model_cfg),
+        "dataset": cfg.dataset,
+        "domains": {"A": a, "B": b},
+        "description": (f"CycleGAN (Zhu et al. 2017) trained by GAN Playground on {cfg.dataset}: "
+                        f"G_AB turns a {a} into a {b}, G_BA back"
+                        + (" (the small generator: ngf 16, 6 blocks)." if cfg.small else
+                           " (the reference resnet_9blocks generator).")),
+        "training": {
+            **{k: v for k, v in asdict(cfg).items() if k not in ("data_root", "max_steps", "checkpoint_minutes")},
+            "decay_from": decay_from,
+            "epochs_done": round(step / n_batches, 3),
+            "steps": step,
+            "wall_time_s": round(wall, 1),
+            "device": _device_name(device),
+            "data_source": data.source,
+            "train_images": {"A": len(photos_a), "B": len(photos_b)},
+            "torch": torch.__version__,
+        },
+        "metrics": {"last_200_steps_mean": final},
+    }
+    zoo.save(pair.cpu().eval(), card, out)
+    return card

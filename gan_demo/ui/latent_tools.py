@@ -1,0 +1,211 @@
+"""The Latent tools tab: PCA directions (GANSpace) and vector arithmetic (Radford et al. 2016)."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pandas as pd
+
+from .. import arithmetic, directions, sampling, validate
+from .common import AppContext, fresh_seed, user_errors, with_param_names
+
+N_COMPONENTS = 6  # sliders; the table lists more
+TABLE_COMPONENTS = 10
+SWEEP_SPAN = 2.0
+SWEEP_STEPS = 5
+GRID = 40  # samples to pick from (5 rows of 8)
+TARGETS = ["A", "B", "C"]
+
+
+def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
+    names = [c["name"] for c in cards]
+    by_name = {c["name"]: c for c in cards}
+    if not cards:
+        gr.Markdown("No models in `weights/`.")
+        return
+
+    def model_of(name):
+        return ctx.models.get(validate.as_choice(name, "model", names))
+
+    def class_of(m, class_name):
+        if not sampling.is_conditional(m):
+            return None
+        return sampling.class_index(m, class_name if class_name not in (None, "") else 0)
+
+    @user_errors
+    def pca_edit(model: str, seed: float, truncation: float, class_name: str | None, *amounts: float):
+        """Move one sample along the model's top principal directions (GANSpace): `amounts[i]` units
+        (standard deviations) along component i. Returns (edited image, sweep image whose row i walks
+        component i from -2 to +2 around the edited sample)."""
+        m = model_of(model)
+        seed = validate.as_seed(seed)
+        psi = validate.as_float(truncation, "Truncation", 0.0, 2.0)
+        amounts = [validate.as_float(a, f"Component {i + 1}", -5.0, 5.0) for i, a in enumerate(amounts)]
+        label = class_of(m, class_name)
+        edited = directions.edit(m, seed, amounts, psi, label, k=TABLE_COMPONENTS)
+        sweep = directions.sweep(m, seed, N_COMPONENTS, SWEEP_SPAN, SWEEP_STEPS, psi, label, amounts,
+                                 k=TABLE_COMPONENTS)
+        return (sampling.grid_image(edited[None], ncol=1),
+                sampling.grid_image(sweep, ncol=SWEEP_STEPS))
+
+    with_param_names(pca_edit, ["model", "seed", "truncation", "class_name",
+                                *[f"pc{i + 1}" for i in range(N_COMPONENTS)]])
+
+    @user_errors
+    def pca_components(model: str):
+        """The model's principal directions: their share of variance (table), one slider per top
+        component (labelled with its share) reset to 0, and the class picker for conditional models."""
+        m = model_of(model)
+        dirs = directions.get(m, TABLE_COMPONENTS)
+        share = dirs.variance_share.astype(float)
+        table = pd.DataFrame({"component": [f"PC{i + 1}" for i in range(len(share))],
+                              "share of variance %": [round(100 * v, 2) for v in share],
+                              "cumulative %": [round(100 * v, 2) for v in share.cumsum()]})
+        sliders = [gr.Slider(value=0.0, label=f"PC{i + 1}: {100 * share[i]:.1f} % of variance",
+                             visible=i < len(share)) for i in range(N_COMPONENTS)]
+        caption = (f"PCA of {dirs.analysed} ({directions.PCA_SAMPLES} samples). "
+                   + ("One slider unit is one standard deviation of w along the component."
+                      if dirs.space == "w" else "One slider unit is one standard deviation of z."))
+        return table, caption, class_picker(model), *sliders
+
+    def class_picker(model):
+        card = by_name[model]
+        classes = list(card.get("classes") or [])
+        cond = bool(card.get("conditional"))
+        return gr.Dropdown(choices=classes, value=classes[0] if cond else None, visible=cond)
+
+    @user_errors
+    def arithmetic_grid(model: str, seed: float, truncation: float):
+        """The numbered samples to pick A, B and C from (`GRID` of them, from `seed`).
+        Returns (gallery, A, B, C) with the picks cleared."""
+        m = model_of(model)
+        images = arithmetic.pick_grid(m, GRID, validate.as_seed(seed),
+                                      validate.as_float(truncation, "Truncation", 0.0, 2.0))
+        return [(_native(img), str(i)) for i, img in enumerate(images)], "", "", ""
+
+    @user_errors
+    def vector_arithmetic(model: str, seed: float, truncation: float, a: str, b: str, c: str):
+        """mean(A) - mean(B) + mean(C) in the model's latent space, where A, B and C list sample
+        numbers of the grid from `seed` (e.g. "3, 7, 12"). Returns a gallery: the three means, the
+        result, then the result with +-0.25 noise added (as in Radford et al. 2016)."""
+        m = model_of(model)
+        out = arithmetic.combine(m, GRID, validate.as_seed(seed),
+                                 a, b, c, validate.as_float(truncation, "Truncation", 0.0, 2.0))
+        captions = ["mean(A)", "− mean(B)", "+ mean(C)", "= result"]
+        items = [(_native(img), cap) for img, cap in zip([*out.means, out.result[0]], captions)]
+        items += [(_native(img), f"+ noise {i + 1}") for i, img in enumerate(out.result[1:])]
+        return items
+
+    def pick(target: str, a: str, b: str, c: str, evt: gr.SelectData):
+        # Clicking a sample toggles it in the chosen set; the text boxes stay editable by hand.
+        values = {"A": a, "B": b, "C": c}
+        if target in values and isinstance(evt.index, int):
+            values[target] = arithmetic.add_pick(values[target], evt.index)
+        return values["A"], values["B"], values["C"]
+
+    def combine_if_ready(model, seed, truncation, a, b, c):
+        if not all((v or "").strip() for v in (a, b, c)):
+            return gr.skip()
+        return vector_arithmetic(model, seed, truncation, a, b, c)
+
+    @user_errors
+    def new_seed(model, truncation, class_name, *amounts):
+        """A fresh random seed: its PCA edit, sweep and a new pick grid.
+        Returns (seed, edited, sweep, gallery, A, B, C)."""
+        seed = fresh_seed()
+        return (seed, *pca_edit(model, seed, truncation, class_name, *amounts),
+                *arithmetic_grid(model, seed, truncation))
+
+    with_param_names(new_seed, ["model", "truncation", "class_name",
+                                *[f"pc{i + 1}" for i in range(N_COMPONENTS)]])
+
+    gr.Markdown(
+        "Two ways to find meaning in a generator's latent space. **PCA directions** (GANSpace, "
+        "Härkönen et al. 2020): the directions along which samples vary most, each a slider. "
+        "**Vector arithmetic** (Radford et al. 2016): average a few samples of each of three "
+        "concepts and draw A − B + C.")
+    first = cards[0]
+    first_classes = list(first.get("classes") or [])
+    cond = bool(first.get("conditional"))
+    with gr.Row():
+        model = gr.Dropdown(names, value=names[0], label="Model", scale=2)
+        seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=validate.MAX_SEED, scale=1)
+        truncation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Truncation ψ (1 = none)", scale=2)
+        new_btn = gr.Button("New seed", scale=1, elem_id="latent-new-seed")
+    with gr.Tabs():
+        with gr.Tab("PCA directions", id="pca"):
+            with gr.Row():
+                with gr.Column(scale=1, min_width=280):
+                    class_name = gr.Dropdown(first_classes, value=first_classes[0] if cond else None,
+                                             label="Class", visible=cond)
+                    sliders = [gr.Slider(-3.0, 3.0, value=0.0, step=0.1, label=f"PC{i + 1}",
+                                         elem_id=f"pca-slider-{i}") for i in range(N_COMPONENTS)]
+                    reset_btn = gr.Button("Reset sliders")
+                with gr.Column(scale=1, min_width=200):
+                    edited = gr.Image(label="Edited sample", type="numpy", format="png", interactive=False,
+                                      elem_id="pca-edited", elem_classes="pixelated", height=260)
+                with gr.Column(scale=1, min_width=200):
+                    sweep = gr.Image(label=f"Row i: component i from −{SWEEP_SPAN:g} to +{SWEEP_SPAN:g}",
+                                     type="numpy", format="png", interactive=False, elem_id="pca-sweep",
+                                     elem_classes="pixelated", height=420)
+            caption = gr.Markdown()
+            table = gr.Dataframe(label="Share of variance per component", interactive=False,
+                                 elem_id="pca-table")
+        with gr.Tab("Vector arithmetic", id="arithmetic"):
+            gr.Markdown("Choose a set below, then click samples in the grid to add them to it (click "
+                        "again to remove). With a few samples in each of A, B and C the result appears; "
+                        "averaging several samples per concept is what makes the arithmetic work.")
+            with gr.Row():
+                target = gr.Radio(TARGETS, value="A", label="Clicks add to", scale=1)
+                a_box = gr.Textbox(label="A (samples)", placeholder="e.g. 3, 7, 12", scale=1)
+                b_box = gr.Textbox(label="B (samples)", scale=1)
+                c_box = gr.Textbox(label="C (samples)", scale=1)
+            with gr.Row():
+                compute_btn = gr.Button("Compute A − B + C", variant="primary")
+                clear_btn = gr.Button("Clear picks")
+            with gr.Row():
+                picks = gr.Gallery(label="Samples (numbered)", columns=8, height="auto", allow_preview=False,
+                                   elem_id="arith-grid", elem_classes="pixelated", scale=3, min_width=480)
+                result = gr.Gallery(label="A − B + C", columns=4, height="auto", allow_preview=False,
+                                    elem_id="arith-result", elem_classes="pixelated", scale=2, min_width=320)
+
+    pca_inputs = [model, seed, truncation, class_name, *sliders]
+    pca_outputs = [edited, sweep]
+    grid_outputs = [picks, a_box, b_box, c_box]
+    for i, control in enumerate((seed, truncation, class_name, *sliders)):
+        control.input(pca_edit, pca_inputs, pca_outputs, api_name="pca_edit" if i == 0 else None,
+                      api_visibility="public" if i == 0 else "undocumented",
+                      trigger_mode="always_last", show_progress="hidden", preprocess=False)
+    for control in (seed, truncation):
+        control.input(arithmetic_grid, [model, seed, truncation], grid_outputs,
+                      api_name="arithmetic_grid" if control is seed else None,
+                      api_visibility="public" if control is seed else "undocumented",
+                      trigger_mode="always_last", show_progress="hidden", preprocess=False)
+    compute_btn.click(vector_arithmetic, [model, seed, truncation, a_box, b_box, c_box], result,
+                      api_name="vector_arithmetic", preprocess=False)
+    model.input(pca_components, model, [table, caption, class_name, *sliders], api_name="pca_components",
+                preprocess=False).then(
+        pca_edit, pca_inputs, pca_outputs, api_visibility="private", show_progress="hidden",
+        preprocess=False).then(
+        arithmetic_grid, [model, seed, truncation], grid_outputs, api_visibility="private",
+        show_progress="hidden", preprocess=False)
+    new_btn.click(new_seed, [model, truncation, class_name, *sliders],
+                  [seed, *pca_outputs, *grid_outputs], api_name="latent_new_seed", preprocess=False)
+    reset_btn.click(lambda *v: [0.0] * N_COMPONENTS, None, sliders, api_visibility="private").then(
+        pca_edit, pca_inputs, pca_outputs, api_visibility="private", show_progress="hidden",
+        preprocess=False)
+    picks.select(pick, [target, a_box, b_box, c_box], [a_box, b_box, c_box], api_visibility="private",
+                 show_progress="hidden").then(
+        user_errors(combine_if_ready), [model, seed, truncation, a_box, b_box, c_box], result,
+        api_visibility="private", show_progress="hidden", preprocess=False)
+    clear_btn.click(lambda: ("", "", "", []), None, [a_box, b_box, c_box, result], api_visibility="private")
+    demo.load(pca_components, model, [table, caption, class_name, *sliders], api_visibility="private",
+              preprocess=False).then(
+        pca_edit, pca_inputs, pca_outputs, api_visibility="private", show_progress="hidden",
+        preprocess=False)
+    demo.load(arithmetic_grid, [model, seed, truncation], grid_outputs, api_visibility="private",
+              show_progress="hidden", preprocess=False)
+
+
+def _native(img):
+    """Grey images as 2D arrays (what the gallery's PNG writer expects)."""
+    return img[..., 0] if img.shape[-1] == 1 else img

@@ -1,0 +1,135 @@
+"""The Translate tab: horse <-> zebra with CycleGAN, the cycle back, and a batch mode."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from .. import translation, validate
+from ..errors import UserError
+from .common import AppContext, user_errors
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "horse2zebra"
+MAX_BATCH = 16
+DIRECTIONS = [("Horse → zebra", "AtoB"), ("Zebra → horse", "BtoA")]
+
+
+def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
+    ours = [c["name"] for c in cards]
+    names = [*ours, translation.OFFICIAL_NAME]
+
+    def model_of(name):
+        name = validate.as_choice(name, "model", names)
+        if name == translation.OFFICIAL_NAME:
+            return ctx.models.get(name, lambda: translation.load_official(device=ctx.models.device))
+        return ctx.models.get(name)
+
+    def direction_of(value):
+        return validate.as_choice(value, "direction", [v for _, v in DIRECTIONS])
+
+    @user_errors
+    def translate(model: str, direction: str, image):
+        """Translate one photo (AtoB: horse -> zebra, BtoA: zebra -> horse) and run the cycle back.
+        Returns ((input, translation) for the before/after slider, the cycle reconstruction,
+        the |input - reconstruction| map, a line of figures)."""
+        m = model_of(model)
+        t = translation.translate(m, image, direction_of(direction))
+        original = np.asarray(translation.to_rgb(image))
+        h, w = original.shape[:2]
+        stats = (f"{w} x {h} input, translated at {t.work_size[0]} x {t.work_size[1]} and resized back. "
+                 f"Cycle: mean |input − reconstruction| {100 * t.cycle_l1:.1f} % of full scale, "
+                 f"PSNR {t.cycle_psnr:.1f} dB.")
+        return (original, t.output), t.reconstruction, t.error, stats
+
+    @user_errors
+    def translate_batch(model: str, direction: str, files):
+        """Translate several photos at once (at most 16). Returns (gallery of results captioned with
+        the file names, a .zip of PNGs at the inputs' sizes). Files that are not readable images are
+        listed in the captions and skipped."""
+        m = model_of(model)
+        direction = direction_of(direction)
+        paths = [f if isinstance(f, str) else getattr(f, "path", None) or (f.get("path") if isinstance(f, dict) else None)
+                 for f in (files or [])]
+        paths = [p for p in paths if p]
+        if not paths:
+            raise UserError("Add one or more photos first.")
+        if len(paths) > MAX_BATCH:
+            raise UserError(f"At most {MAX_BATCH} photos at a time, got {len(paths)}.")
+        gallery, buffer = [], io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as zf:
+            for p in paths:
+                stem = Path(p).stem
+                try:
+                    out = translation.translate_only(m, p, direction)
+                except UserError as exc:
+                    gallery.append((np.full((64, 64, 3), 235, np.uint8), f"{stem}: {exc}"))
+                    continue
+                png = io.BytesIO()
+                from PIL import Image
+
+                Image.fromarray(out).save(png, format="PNG")
+                zf.writestr(f"{stem}.png", png.getvalue())
+                gallery.append((out, stem))
+        return gallery, str(ctx.scratch_file(".zip", buffer.getvalue()))
+
+    @user_errors
+    def download_official():
+        """Fetch the released horse2zebra and zebra2horse generators (needs a network); returns a
+        status line."""
+        translation.download_official()
+        model_of(translation.OFFICIAL_NAME)
+        return "The official generators are downloaded: pick *official-horse2zebra* in Model."
+
+    gr.Markdown(
+        "CycleGAN (Zhu et al. 2017) learns two translations from two piles of unpaired photos: G "
+        "turns horses into zebras and F turns zebras into horses, and the **cycle** F(G(x)) must give "
+        "the horse back. Upload a photo or pick an example; drag the slider to compare. The "
+        "reconstruction and its error map show how much the cycle keeps: bright means lost.")
+    with gr.Row():
+        model = gr.Dropdown(names, value=names[0], label="Model", scale=2,
+                            info="ours: trained by this project; official: the paper's released "
+                                 "generators, once downloaded")
+        direction = gr.Radio(DIRECTIONS, value="AtoB", label="Direction", scale=2)
+        fetch_btn = gr.Button("Download official weights", scale=1)
+    fetch_status = gr.Markdown()
+    with gr.Tabs():
+        with gr.Tab("One photo", id="translate-one"):
+            with gr.Row():
+                with gr.Column(scale=1):
+                    image = gr.Image(label="Your photo", type="filepath", sources=["upload", "clipboard"],
+                                     elem_id="translate-upload", height=320)
+                    go_btn = gr.Button("Translate", variant="primary", elem_id="translate-go")
+                    examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
+                    if examples:
+                        gr.Examples(examples, inputs=image, label="Example photos (test set)",
+                                    examples_per_page=6)
+                with gr.Column(scale=1):
+                    slider = gr.ImageSlider(label="Before / after", type="numpy", format="jpeg",
+                                            interactive=False, elem_id="translate-slider", height=320)
+            stats = gr.Markdown(elem_id="translate-stats")
+            with gr.Row():
+                reconstruction = gr.Image(label="Cycle reconstruction F(G(x))", type="numpy", format="jpeg",
+                                          interactive=False, elem_id="translate-rec", height=280)
+                error = gr.Image(label="|input − reconstruction| (black 0, white ≥ 25 %)", type="numpy",
+                                 format="jpeg", interactive=False, elem_id="translate-error", height=280)
+        with gr.Tab("Batch", id="translate-batch"):
+            files = gr.File(label=f"Photos (up to {MAX_BATCH})", file_count="multiple", file_types=["image"])
+            batch_btn = gr.Button("Translate all", variant="primary")
+            batch_gallery = gr.Gallery(label="Results", columns=4, height="auto")
+            batch_zip = gr.File(label="Download all as .zip", interactive=False)
+
+    single_in, single_out = [model, direction, image], [slider, reconstruction, error, stats]
+    go_btn.click(translate, single_in, single_out, api_name="translate")
+
+    def when_there_is_a_photo(m, d, i):
+        return translate(m, d, i) if i else gr.skip()  # clearing the photo is not an error
+
+    for event in (image.change, model.input, direction.input):
+        event(when_there_is_a_photo, single_in, single_out, api_visibility="private")
+    batch_btn.click(translate_batch, [model, direction, files], [batch_gallery, batch_zip],
+                    api_name="translate_batch")
+    fetch_btn.click(download_official, None, fetch_status, api_name="download_official")
