@@ -25,6 +25,13 @@ def cmd_models(args) -> None:
         cfg = card["config"]
         size = f"{cfg['image_size']}x{cfg['image_size']}x{cfg['channels']}"
         print(f"{card['name']:<24} {card['family']:<8} {card.get('dataset', '?'):<8} {size:<10} {cfg['latent_dim']}")
+    translators = zoo.list_models(kind="translation")
+    if translators:
+        print(f"\n{'translation model':<24} {'family':<8} {'dataset':<12} generator")
+        for card in translators:
+            cfg = card["config"]
+            print(f"{card['name']:<24} {card['family']:<8} {card.get('dataset', '?'):<12} "
+                  f"ngf {cfg.get('ngf')}, {cfg.get('n_blocks')} blocks")
 
 
 def cmd_sample(args) -> None:

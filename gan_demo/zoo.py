@@ -214,3 +214,22 @@ class ModelCache:
                 self._models[name] = loader() if loader else load(name, self.device, self.weights_dir)
             return self._models[name]
 
+
+
+COMPARISON_COLUMNS = ["model", "family", "data", "trained", "Frechet distance", "untrained G", "real floor",
+                      "class accuracy %"]
+
+
+def comparison_rows(cards: list[dict[str, Any]]) -> list[list[Any]]:
+    """One row per zoo model for the app's comparison table, from the metrics in its card
+    (``python -m gan_demo evaluate NAME --update-card``); missing figures stay empty."""
+    rows = []
+    for card in cards:
+        m, t = card.get("metrics") or {}, card.get("training") or {}
+        trained = (f"{t.get('epochs_done', '?')} epochs, {t.get('steps', '?')} steps, "
+                   f"{t.get('wall_time_s', 0) / 60:.0f} min" if t else "")
+        acc = m.get("class_accuracy")
+        rows.append([card["name"], card["family"], card.get("dataset", ""), trained,
+                     m.get("frechet_distance"), m.get("frechet_untrained_generator"),
+                     m.get("frechet_real_train_vs_test"), None if acc is None else round(100 * acc, 1)])
+    return rows

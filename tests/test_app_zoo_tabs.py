@@ -1,5 +1,7 @@
 """The Conditional and Interpolate tabs through their public API."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -188,3 +190,60 @@ def test_pca_edit_bad_input(client):
         client.predict("dcgan-fashion", 4, 1.0, None, 9.0, *([0.0] * 5), api_name="/pca_edit")
     with pytest.raises(Exception, match="Unknown class"):
         client.predict("cgan-fashion", 4, 1.0, "Hat", *([0.0] * 6), api_name="/pca_edit")
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "horse2zebra"
+
+
+def test_translate_keeps_the_photo_size_and_reports_the_cycle(client, tmp_path):
+    from gradio_client import handle_file
+
+    photo = tmp_path / "wide horse.png"
+    Image.open(sorted(EXAMPLES.glob("horse_*.jpg"))[0]).resize((300, 180)).save(photo)
+    pair, rec, err, stats = client.predict("cyclegan-horse2zebra", "AtoB", handle_file(str(photo)),
+                                           api_name="/translate")
+    before, after = (Image.open(p["path"] if isinstance(p, dict) else p) for p in pair)
+    assert before.size == after.size == (300, 180)
+    assert image_of(rec).shape[:2] == image_of(err).shape[:2] == (180, 300)
+    assert "300 x 180 input, translated at 332 x 200" in stats and "PSNR" in stats
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"this is not an image", "not an image"),
+    (b"\xff\xd8\xff\xe0" + b"\x00" * 50, "not an image|truncated or corrupt"),
+])
+def test_translate_refuses_broken_uploads(client, tmp_path, content, message):
+    from gradio_client import handle_file
+
+    path = tmp_path / "broken.jpg"
+    path.write_bytes(content)
+    with pytest.raises(Exception, match=message):
+        client.predict("cyclegan-horse2zebra", "AtoB", handle_file(str(path)), api_name="/translate")
+
+
+def test_translate_batch_skips_what_it_cannot_read(client, tmp_path):
+    import zipfile
+
+    from gradio_client import handle_file
+
+    (tmp_path / "junk.png").write_bytes(b"junk")
+    files = [handle_file(str(sorted(EXAMPLES.glob("zebra_*.jpg"))[0])), handle_file(str(tmp_path / "junk.png"))]
+    gallery, archive = client.predict("cyclegan-horse2zebra", "BtoA", files, api_name="/translate_batch")
+    captions = [item["caption"] for item in gallery]
+    assert captions[0].startswith("zebra_") and captions[1].startswith("junk: ")
+    with zipfile.ZipFile(archive) as zf:
+        assert [n for n in zf.namelist()] == [captions[0] + ".png"]
+
+
+def test_official_weights_offline_is_one_sentence(client, tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_DEMO_CACHE", str(tmp_path))
+    with pytest.raises(Exception, match="Could not download the official CycleGAN weights"):
+        client.predict(api_name="/download_official")
+    with pytest.raises(Exception, match="not downloaded yet"):
+        client.predict("official-horse2zebra", "AtoB", handle_file_example(), api_name="/translate")
+
+
+def handle_file_example():
+    from gradio_client import handle_file
+
+    return handle_file(str(sorted(EXAMPLES.glob("horse_*.jpg"))[0]))

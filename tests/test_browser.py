@@ -2,9 +2,11 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("GAN_DEMO_CHROMIUM", "/usr/bin/chromium")
 
 pytestmark = pytest.mark.skipif(
@@ -195,3 +197,13 @@ def test_latent_tools_pca_slider_and_arithmetic_by_clicking(page, artifacts):
     assert page.get_by_label("A (samples)").input_value() == "1, 2, 3"
     assert page.get_by_label("C (samples)").input_value() == "7, 8, 9"
     page.screenshot(path=str(artifacts / "latent_arithmetic.png"), full_page=True)
+
+
+def test_translate_an_example_photo(page, artifacts):
+    page.get_by_role("tab", name="Translate").click()
+    page.locator("#translate-upload input[type=file]").set_input_files(
+        str(ROOT / "examples" / "horse2zebra" / "horse_n02381460_120.jpg"))
+    page.locator("#translate-slider img").first.wait_for(state="visible", timeout=60_000)
+    page.locator("#translate-error img").wait_for(state="visible", timeout=60_000)
+    assert "PSNR" in page.locator("#translate-stats").inner_text()
+    page.screenshot(path=str(artifacts / "translate.png"), full_page=True)

@@ -90,9 +90,9 @@ def test_interpolation_between_classes_starts_and_ends_at_each_class(digits):
     assert not np.array_equal(frames[2], frames[3])
 
 
-# cgan-digits meets the issue's goal (95 %). cgan-fashion measured 81.1 % against a goal of 85 %:
-# this guards the level it reached until a longer run lands.
-@pytest.mark.parametrize("name, goal", [("cgan-digits", 0.95), ("cgan-fashion", 0.80)])
+# The issue's goals: cgan-digits 95 % (measured 96.4 %), cgan-fashion 85 % (measured 85.0 % after
+# 12 epochs; it was 81.1 % after 6).
+@pytest.mark.parametrize("name, goal", [("cgan-digits", 0.95), ("cgan-fashion", 0.85)])
 def test_shipped_conditional_models_meet_their_class_accuracy_goal(name, goal):
     """Measured by the independent classifier (`python -m gan_demo evaluate NAME --update-card`);
     this re-measures on 1,000 fresh samples so a bad checkpoint cannot hide behind its card."""

@@ -71,3 +71,21 @@ def test_every_shipped_model_has_a_card_with_honest_metrics(card):
     model = zoo.load(card["name"])
     assert model.generator(torch.randn(2, model.latent_dim), *(
         [torch.tensor([0, 1])] if card.get("conditional") else [])).shape == (2, 1, 28, 28)
+
+
+def test_comparison_rows_come_from_the_cards():
+    rows = {r[0]: r for r in zoo.comparison_rows(zoo.list_models())}
+    assert set(rows) == set(zoo.model_names())
+    digits = dict(zip(zoo.COMPARISON_COLUMNS, rows["cgan-digits"]))
+    card = json.loads((zoo.WEIGHTS_DIR / "cgan-digits.json").read_text())
+    assert digits["Frechet distance"] == card["metrics"]["frechet_distance"]
+    assert digits["class accuracy %"] == round(100 * card["metrics"]["class_accuracy"], 1)
+    assert dict(zip(zoo.COMPARISON_COLUMNS, rows["dcgan-fashion"]))["class accuracy %"] is None
+
+
+def test_translation_models_stay_out_of_the_sampling_zoo(tmp_path):
+    from gan_demo.models.cyclegan import CycleGANConfig, CycleGANPair
+
+    zoo.save(CycleGANPair(CycleGANConfig(ngf=4, n_blocks=1)), {"family": "cyclegan", "config": {"ngf": 4, "n_blocks": 1}},
+             tmp_path / "cg")
+    assert zoo.model_names(tmp_path) == [] and zoo.model_names(tmp_path, kind="translation") == ["cg"]

@@ -6,7 +6,7 @@ import gradio as gr
 
 import numpy as np
 
-from .. import images, sampling, validate
+from .. import images, sampling, validate, zoo
 from ..errors import UserError
 from .common import AppContext, fresh_seed, user_errors, with_param_names
 
@@ -153,6 +153,17 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             crossover = gr.Slider(0, 7, value=2, step=1, label="Crossover: layers before this come from the row")
         mix_image = gr.Image(label="Style mixing", type="numpy", format="png", interactive=False,
                              elem_id="style-mix-image", elem_classes="pixelated", height=360)
+
+    with gr.Accordion("Compare the zoo", open=False, elem_id="zoo-comparison"):
+        gr.Markdown(
+            "How good is each model? An independent classifier, trained on real images only, turns 10,000 "
+            "samples into features; the **Frechet distance** between them and the real test set's features "
+            "is FID's formula on a small classifier (lower is better; compare within a data set only). "
+            "*untrained G*: the same architecture before training (the ceiling); *real floor*: real "
+            "training images against the test images (what a perfect generator would reach). "
+            "*Class accuracy*: how often the classifier agrees with the class a conditional model was asked for.")
+        gr.Dataframe(value=zoo.comparison_rows(cards), headers=zoo.COMPARISON_COLUMNS, interactive=False,
+                     wrap=True, elem_id="zoo-table")
 
     controls = [model, seed, truncation, grid_size, *sliders]
     model.input(describe_model, model, info, api_name="describe_model")
