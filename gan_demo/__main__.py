@@ -166,7 +166,7 @@ def cmd_train_cyclegan(args) -> None:
     cfg = CycleGANTrainConfig(dataset=args.dataset or "horse2zebra", size=size, epochs=args.epochs,
                               decay_from=args.decay_from, small=args.small, batch_size=args.batch_size or 1,
                               lr=args.lr or 2e-4, seed=args.seed, data_root=args.data_root,
-                              device=args.device, max_steps=args.max_steps)
+                              device=args.device, max_steps=args.max_steps, max_minutes=args.max_minutes)
     for name, value in (("--epochs", cfg.epochs), ("--batch-size", cfg.batch_size)):
         if value < 1:
             raise UserError(f"{name} must be at least 1, got {value}.")
@@ -383,6 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--any-size", action="store_true", help="cyclegan: allow other crop sizes (multiples of 4)")
     p.add_argument("--small", action="store_true",
                    help="cyclegan: the small generator (ngf 16, 6 blocks) instead of resnet_9blocks")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="cyclegan: stop after this much training time and write the model (resume later)")
     p.add_argument("--decay-from", type=int, default=None,
                    help="cyclegan: epoch where the learning rate starts its linear decay (default: half way)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 2e-4)")

@@ -93,21 +93,42 @@ def train_classifier(cfg: ClassifierTrainConfig, out_dir: Path = CLASSIFIER_DIR,
     x, y = train.tensors()
     xt, yt = test.tensors()
     model = Classifier(ClassifierConfig(num_classes=len(train.classes)))
-    opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=1e-4)
-    steps = cfg.epochs * (len(x) // cfg.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=steps)
-    gen = torch.Generator().manual_seed(cfg.seed)
+    wall = fit(model, x, y, F.cross_entropy, _augment, cfg.epochs, cfg.batch_size, cfg.lr, cfg.seed, progress)
+    preds, _ = predict(model, xt)
+    card = {
+        "kind": "classifier",
+        "dataset": cfg.dataset,
+        "classes": list(train.classes),
+        "config": asdict(model.config),
+        "training": {**{k: v for k, v in asdict(cfg).items() if k != "data_root"},
+                     "train_images": len(x), "data_source": train.source,
+                     "wall_time_s": round(wall, 1)},
+        "test_images": len(xt),
+        "test_accuracy": round(float((preds == yt.numpy()).mean()), 4),
+    }
+    save_judge(model, card, out_dir / cfg.dataset)
+    return card
+
+
+def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, augment, epochs: int, batch_size: int,
+        lr: float, seed: int, progress: bool) -> float:
+    """The judges' training loop: AdamW with a one-cycle schedule over shuffled, augmented batches.
+    Returns the wall time in seconds."""
+    opt = torch.optim.AdamW(model.parameters(), lr, weight_decay=1e-4)
+    steps = epochs * (len(x) // batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
+    gen = torch.Generator().manual_seed(seed)
     start = time.perf_counter()
     bar = None
     if progress:
         from tqdm import tqdm
         bar = tqdm(total=steps, unit="step", dynamic_ncols=True)
-    for _ in range(cfg.epochs):
+    for _ in range(epochs):
         model.train()
         perm = torch.randperm(len(x), generator=gen)
-        for b in range(len(x) // cfg.batch_size):
-            idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            loss = F.cross_entropy(model(_augment(x[idx], gen)), y[idx])
+        for b in range(len(x) // batch_size):
+            idx = perm[b * batch_size:(b + 1) * batch_size]
+            loss = loss_fn(model(augment(x[idx], gen)), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -117,23 +138,13 @@ def train_classifier(cfg: ClassifierTrainConfig, out_dir: Path = CLASSIFIER_DIR,
                 bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
     if bar is not None:
         bar.close()
-    preds, _ = predict(model, xt)
-    card = {
-        "kind": "classifier",
-        "dataset": cfg.dataset,
-        "classes": list(train.classes),
-        "config": asdict(model.config),
-        "training": {**{k: v for k, v in asdict(cfg).items() if k != "data_root"},
-                     "train_images": len(x), "data_source": train.source,
-                     "wall_time_s": round(time.perf_counter() - start, 1)},
-        "test_images": len(xt),
-        "test_accuracy": round(float((preds == yt.numpy()).mean()), 4),
-    }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()},
-              str(out_dir / f"{cfg.dataset}.safetensors"))
-    (out_dir / f"{cfg.dataset}.json").write_text(json.dumps(card, indent=2) + "\n")
-    return card
+    return time.perf_counter() - start
+
+
+def save_judge(model: nn.Module, card: dict, stem: Path) -> None:
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(stem) + ".safetensors")
+    Path(str(stem) + ".json").write_text(json.dumps(card, indent=2) + "\n")
 
 
 def load_classifier(dataset: str, folder: Path = CLASSIFIER_DIR) -> tuple[Classifier, dict]:

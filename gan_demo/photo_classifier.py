@@ -9,17 +9,16 @@ Weights live in ``weights/classifiers/<dataset>.safetensors`` with a JSON card b
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import nn
 from torch.nn import functional as F
 
-from .classifier import CLASSIFIER_DIR
+from .classifier import CLASSIFIER_DIR, fit, save_judge
 from .data import UNPAIRED_DATASETS, load_unpaired
 from .errors import UserError
 
@@ -87,32 +86,13 @@ def train_photo_classifier(cfg: PhotoClassifierTrainConfig, out_dir: Path = CLAS
     x = torch.cat([_scaled(train.a), _scaled(train.b)])  # 72x72, cropped to 64 per step
     y = torch.cat([torch.zeros(len(train.a)), torch.ones(len(train.b))])
     model = PhotoClassifier()
-    opt = torch.optim.AdamW(model.parameters(), cfg.lr, weight_decay=1e-4)
-    steps = cfg.epochs * (len(x) // cfg.batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=steps)
-    gen = torch.Generator().manual_seed(cfg.seed)
     # The domains differ in size (1,067 vs 1,334): weight the loss so neither is favoured.
     pos_weight = torch.tensor(len(train.a) / len(train.b))
-    start = time.perf_counter()
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=steps, unit="step", dynamic_ncols=True)
-    for _ in range(cfg.epochs):
-        model.train()
-        perm = torch.randperm(len(x), generator=gen)
-        for b in range(len(x) // cfg.batch_size):
-            idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            loss = F.binary_cross_entropy_with_logits(model(_augment(x[idx], gen)), y[idx], pos_weight=pos_weight)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
-    if bar is not None:
-        bar.close()
+
+    def loss_fn(logits, target):
+        return F.binary_cross_entropy_with_logits(logits, target, pos_weight=pos_weight)
+
+    wall = fit(model, x, y, loss_fn, _augment, cfg.epochs, cfg.batch_size, cfg.lr, cfg.seed, progress)
     pa, pb = predict_b(model, test.a), predict_b(model, test.b)
     card = {
         "kind": "photo-classifier",
@@ -121,15 +101,13 @@ def train_photo_classifier(cfg: PhotoClassifierTrainConfig, out_dir: Path = CLAS
         "config": asdict(model.config),
         "training": {**{k: v for k, v in asdict(cfg).items() if k != "data_root"},
                      "train_images": {"A": len(train.a), "B": len(train.b)}, "data_source": train.source,
-                     "wall_time_s": round(time.perf_counter() - start, 1)},
+                     "wall_time_s": round(wall, 1)},
         "test_images": {"A": len(test.a), "B": len(test.b)},
         "test_accuracy": round(float(((pa < 0.5).sum() + (pb >= 0.5).sum()) / (len(pa) + len(pb))), 4),
         "test_accuracy_per_domain": {"A": round(float((pa < 0.5).mean()), 4),
                                      "B": round(float((pb >= 0.5).mean()), 4)},
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out_dir / f"{cfg.dataset}.safetensors"))
-    (out_dir / f"{cfg.dataset}.json").write_text(json.dumps(card, indent=2) + "\n")
+    save_judge(model, card, out_dir / cfg.dataset)
     return card
 
 

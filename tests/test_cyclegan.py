@@ -302,3 +302,50 @@ def test_cli_pull_official_offline_is_one_sentence(tmp_path):
     r = _cli("pull", "official-horse2zebra", env_extra={"GAN_DEMO_CACHE": str(tmp_path)})
     assert r.returncode == 2
     assert "Could not download the official CycleGAN weights" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("card", zoo.list_models(kind="translation"), ids=lambda c: c["name"])
+def test_shipped_translation_models_have_honest_cards(card):
+    """Scored by `python -m gan_demo evaluate NAME --update-card` on the real test photos with the
+    independent horse/zebra classifier (trained on real training photos only)."""
+    t, m = card["training"], card["metrics"]
+    assert t["steps"] > 0 and t["wall_time_s"] > 0 and t["device"]
+    for direction in ("AtoB", "BtoA"):
+        assert m[direction]["test_photos"] >= 60
+        assert 0 <= m[direction]["read_as_target"] <= 1 and m[direction]["cycle_psnr_db"] > 10
+    # Better than doing nothing: more translated horses read as zebras than untranslated ones did.
+    assert m["AtoB"]["read_as_target"] > m["AtoB"]["read_as_target_before_translation"]
+    assert m["classifier_test_accuracy"] >= 0.9
+    assert "known_weaknesses" in card
+    model = zoo.load(card["name"])
+    assert translation.translate_only(model, np.zeros((24, 40, 3), np.uint8)).shape == (24, 40, 3)
+
+
+def test_the_photo_classifier_is_trained_on_real_photos_and_reported():
+    card = json.loads((ROOT / "weights" / "classifiers" / "horse2zebra.json").read_text())
+    assert card["kind"] == "photo-classifier" and card["test_accuracy"] >= 0.9
+    assert card["test_images"] == {"A": 60, "B": 70}
+
+
+def test_a_time_boxed_run_stops_and_writes_the_model(tmp_path):
+    root = _photo_folder(tmp_path / "data")
+    cfg = CycleGANTrainConfig(size=32, epochs=5, small=True, data_root=str(root), device="cpu", max_minutes=0.0)
+    card = train_cyclegan(cfg, tmp_path / "cg", progress=False)
+    assert card["training"]["steps"] == 1 and (tmp_path / "cg.safetensors").is_file()
+    cfg.max_minutes = None
+    cfg.max_steps = 3
+    assert train_cyclegan(cfg, tmp_path / "cg", resume=True, progress=False)["training"]["steps"] == 3
+
+
+def test_photo_classifier_training_writes_a_judge_with_its_test_accuracy(tmp_path):
+    from gan_demo.photo_classifier import (PhotoClassifierTrainConfig, load_photo_classifier, predict_b,
+                                           train_photo_classifier)
+
+    root = _photo_folder(tmp_path / "data", n_a=8, n_b=8, size=72)
+    card = train_photo_classifier(PhotoClassifierTrainConfig(epochs=3, batch_size=4, data_root=str(root)),
+                                  out_dir=tmp_path / "judges", progress=False)
+    assert card["test_images"] == {"A": 2, "B": 2} and 0 <= card["test_accuracy"] <= 1
+    model, loaded = load_photo_classifier("horse2zebra", tmp_path / "judges")
+    assert loaded == card
+    p = predict_b(model, np.zeros((3, 100, 80, 3), np.uint8))
+    assert p.shape == (3,) and ((0 <= p) & (p <= 1)).all()

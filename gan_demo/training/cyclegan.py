@@ -47,6 +47,7 @@ class CycleGANTrainConfig:
     device: str = "auto"
     checkpoint_minutes: float = 5.0
     max_steps: int | None = None
+    max_minutes: float | None = None  # stop (and write the model) after this much training time
 
 
 class ImagePool:
@@ -205,7 +206,8 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
                 if time.perf_counter() - last_ckpt > cfg.checkpoint_minutes * 60:
                     checkpoint()
                     last_ckpt = time.perf_counter()
-                if step >= total:
+                if step >= total or (cfg.max_minutes is not None and wall > cfg.max_minutes * 60):
+                    total = step  # a time-boxed run ends here; --resume continues the schedule
                     break
     except KeyboardInterrupt:
         checkpoint()
@@ -227,7 +229,8 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
                         + (" (the small generator: ngf 16, 6 blocks)." if cfg.small else
                            " (the reference resnet_9blocks generator).")),
         "training": {
-            **{k: v for k, v in asdict(cfg).items() if k not in ("data_root", "max_steps", "checkpoint_minutes")},
+            **{k: v for k, v in asdict(cfg).items()
+               if k not in ("data_root", "max_steps", "checkpoint_minutes", "max_minutes")},
             "decay_from": decay_from,
             "epochs_done": round(step / n_batches, 3),
             "steps": step,
