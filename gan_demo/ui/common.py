@@ -67,6 +67,20 @@ def user_errors(fn):
     return wrapper
 
 
+def upload_path(value) -> str | None:
+    """The server-side path of an upload as an event with ``preprocess=False`` receives it.
+
+    Image uploads skip Gradio's own decoding, which answers a corrupt or non-image file with a
+    generic error; ``images.open_image`` then decodes them safely and explains what is wrong.
+    Gradio has already checked that the path is one of its uploads before the handler runs.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return value.get("path")
+    return getattr(value, "path", None)
+
+
 def fresh_seed() -> int:
     return random.SystemRandom().randint(0, MAX_SEED)
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import images, sampling, validate, zoo
 from ..errors import UserError
-from .common import AppContext, fresh_seed, user_errors, with_param_names
+from .common import AppContext, fresh_seed, upload_path, user_errors, with_param_names
 
 N_SLIDERS = 16
 MAX_GRID = 64
@@ -70,7 +70,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         """VAE-GAN: an uploaded image -> 28x28 grey -> its latent -> reconstruction, and the
         reconstruction moved by the latent sliders. Returns (latent, [input | reconstruction | edited])."""
         m = ctx.models.get(validate.as_choice(model, "model", names))
-        small = images.to_mnist_style(upload)
+        small = images.to_mnist_style(upload_path(upload))
         z = sampling.encode(m, small)
         return z.tolist(), encoded_strip(m, small, z, shifts)
 
@@ -170,7 +170,8 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     if has_encoder:
         model.input(lambda m: gr.Accordion(visible=by_name.get(m, {}).get("family") == "vaegan"), model,
                     encoding, api_visibility="private")
-        upload.upload(encode_image, [model, upload, *sliders], [encoded_z, encoded_view], api_name="encode_image")
+        upload.upload(encode_image, [model, upload, *sliders], [encoded_z, encoded_view], api_name="encode_image",
+                      preprocess=False)
         for s in sliders:
             s.input(edit_encoded, [model, encoded_z, *sliders], encoded_view, api_visibility="private",
                     trigger_mode="always_last", show_progress="hidden", preprocess=False)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import translation, validate
 from ..errors import UserError
-from .common import AppContext, user_errors
+from .common import AppContext, upload_path, user_errors
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "horse2zebra"
 MAX_BATCH = 16
@@ -37,6 +37,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         Returns ((input, translation) for the before/after slider, the cycle reconstruction,
         the |input - reconstruction| map, a line of figures)."""
         m = model_of(model)
+        image = upload_path(image)
         t = translation.translate(m, image, direction_of(direction))
         original = np.asarray(translation.to_rgb(image))
         h, w = original.shape[:2]
@@ -52,9 +53,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         listed in the captions and skipped."""
         m = model_of(model)
         direction = direction_of(direction)
-        paths = [f if isinstance(f, str) else getattr(f, "path", None) or (f.get("path") if isinstance(f, dict) else None)
-                 for f in (files or [])]
-        paths = [p for p in paths if p]
+        paths = [p for p in (upload_path(f) for f in (files or [])) if p]
         if not paths:
             raise UserError("Add one or more photos first.")
         if len(paths) > MAX_BATCH:
@@ -123,13 +122,13 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             batch_zip = gr.File(label="Download all as .zip", interactive=False)
 
     single_in, single_out = [model, direction, image], [slider, reconstruction, error, stats]
-    go_btn.click(translate, single_in, single_out, api_name="translate")
+    go_btn.click(translate, single_in, single_out, api_name="translate", preprocess=False)
 
     def when_there_is_a_photo(m, d, i):
         return translate(m, d, i) if i else gr.skip()  # clearing the photo is not an error
 
     for event in (image.change, model.input, direction.input):
-        event(when_there_is_a_photo, single_in, single_out, api_visibility="private")
+        event(when_there_is_a_photo, single_in, single_out, api_visibility="private", preprocess=False)
     batch_btn.click(translate_batch, [model, direction, files], [batch_gallery, batch_zip],
-                    api_name="translate_batch")
+                    api_name="translate_batch", preprocess=False)
     fetch_btn.click(download_official, None, fetch_status, api_name="download_official")
