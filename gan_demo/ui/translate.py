@@ -108,7 +108,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
                                     examples_per_page=6)
                 with gr.Column(scale=1):
                     slider = gr.ImageSlider(label="Before / after", type="numpy", format="jpeg",
-                                            interactive=False, elem_id="translate-slider", height=320)
+                                            interactive=False, elem_id="translate-slider")
             stats = gr.Markdown(elem_id="translate-stats")
             with gr.Row():
                 reconstruction = gr.Image(label="Cycle reconstruction F(G(x))", type="numpy", format="jpeg",
