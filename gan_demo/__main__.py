@@ -172,10 +172,7 @@ def cmd_train_cyclegan(args) -> None:
             raise UserError(f"{name} must be at least 1, got {value}.")
     if cfg.decay_from is not None and not 0 <= cfg.decay_from <= cfg.epochs:
         raise UserError(f"--decay-from must be between 0 and --epochs, got {cfg.decay_from}.")
-    card = train_cyclegan(cfg, args.out, resume=args.resume, progress=not args.quiet)
-    t = card["training"]
-    print(f"wrote {args.out}.safetensors and {args.out}.json: {t['steps']} steps, "
-          f"{t['epochs_done']} epochs, {t['wall_time_s']} s on {t['device']}")
+    _report_training(args.out, train_cyclegan(cfg, args.out, resume=args.resume, progress=not args.quiet))
 
 
 def cmd_translate(args) -> None:
@@ -241,9 +238,12 @@ def cmd_train(args) -> None:
     for name, beta in (("--beta1", cfg.beta1), ("--beta2", cfg.beta2)):
         if not (0 <= beta < 1):
             raise UserError(f"{name} must be in [0, 1), got {beta}.")
-    card = train_image_gan(cfg, args.out, resume=args.resume, progress=not args.quiet)
+    _report_training(args.out, train_image_gan(cfg, args.out, resume=args.resume, progress=not args.quiet))
+
+
+def _report_training(out: str, card: dict) -> None:
     t = card["training"]
-    print(f"wrote {args.out}.safetensors and {args.out}.json: {t['steps']} steps, "
+    print(f"wrote {out}.safetensors and {out}.json: {t['steps']} steps, "
           f"{t['epochs_done']} epochs, {t['wall_time_s']} s on {t['device']}")
 
 

@@ -88,7 +88,7 @@ def evaluate_translation(model: LoadedModel, data_root=None, work: int = 256) ->
         for path in photo_files(folder / split):
             t = translation.translate(model, path, direction, work)
             outs.append(t.output)
-            real.append(np.asarray(translation.to_rgb(path)))
+            real.append(t.input)
             l1.append(t.cycle_l1)
             psnr.append(t.cycle_psnr)
         p_fake, p_real = predict_b(clf, np.stack(outs)), predict_b(clf, np.stack(real))

@@ -36,6 +36,7 @@ CACHE_ENV = "GAN_DEMO_CACHE"
 
 @dataclass(frozen=True)
 class Translation:
+    input: np.ndarray  # uint8 [H, W, 3]: the upload as decoded (upright, RGB, within the pixel budget)
     output: np.ndarray  # uint8 [H, W, 3], the input's size
     reconstruction: np.ndarray  # uint8 [H, W, 3]: the other generator applied to the output
     error: np.ndarray  # uint8 [H, W, 3]: |input - reconstruction| as a heat map
@@ -100,34 +101,58 @@ def _check_direction(direction: str) -> str:
     return direction
 
 
+def _prepare(model: LoadedModel, source, direction: str, work: int):
+    _check_direction(direction)
+    img = to_rgb(source)
+    pair = model.generator
+    x = _tensor(img, working_size(img.width, img.height, work), next(pair.parameters()).device)
+    forward, back = (pair.G_AB, pair.G_BA) if direction == "AtoB" else (pair.G_BA, pair.G_AB)
+    return img, x, forward, back
+
+
 @torch.inference_mode()
 def translate(model: LoadedModel, source, direction: str = "AtoB", work: int = WORK_SIZE) -> Translation:
     """Translate one picture and run the cycle back (see the module docstring)."""
-    _check_direction(direction)
-    pair = model.generator
-    img = to_rgb(source)
-    size = working_size(img.width, img.height, work)
-    device = next(pair.parameters()).device
-    x = _tensor(img, size, device)
-    forward, back = (pair.G_AB, pair.G_BA) if direction == "AtoB" else (pair.G_BA, pair.G_AB)
+    img, x, forward, back = _prepare(model, source, direction, work)
     fake = forward(x)
     rec = back(fake)
     original = np.asarray(img)
     out, rec_img = _image(fake, img.size), _image(rec, img.size)
-    return Translation(out, rec_img, error_map(original, rec_img),
+    return Translation(original, out, rec_img, error_map(original, rec_img),
                        float(np.abs(original.astype(np.float32) - rec_img).mean() / 255.0),
-                       psnr(original, rec_img), size)
+                       psnr(original, rec_img), (x.shape[3], x.shape[2]))
 
 
 @torch.inference_mode()
 def translate_only(model: LoadedModel, source, direction: str = "AtoB", work: int = WORK_SIZE) -> np.ndarray:
     """Just the translation (the CLI and batch mode): uint8 [H, W, 3] at the input's size."""
-    _check_direction(direction)
-    img = to_rgb(source)
-    size = working_size(img.width, img.height, work)
-    pair = model.generator
-    x = _tensor(img, size, next(pair.parameters()).device)
-    return _image((pair.G_AB if direction == "AtoB" else pair.G_BA)(x), img.size)
+    img, x, forward, _ = _prepare(model, source, direction, work)
+    return _image(forward(x), img.size)
+
+
+def translate_files(model: LoadedModel, paths: list[str], direction: str = "AtoB"
+                    ) -> tuple[list[tuple[str, np.ndarray | None, str | None]], bytes]:
+    """Batch mode: (name, translation or None, why it failed or None) per file, and a .zip of the
+    translations as PNGs named after their inputs. One unreadable file does not stop the batch."""
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    results, buffer = [], io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for p in paths:
+            stem = Path(p).stem
+            try:
+                out = translate_only(model, p, direction)
+            except UserError as exc:
+                results.append((stem, None, str(exc)))
+                continue
+            png = io.BytesIO()
+            Image.fromarray(out).save(png, format="PNG")
+            zf.writestr(f"{stem}.png", png.getvalue())
+            results.append((stem, out, None))
+    return results, buffer.getvalue()
 
 
 # ---- the official generators ---------------------------------------------------------------

@@ -349,3 +349,18 @@ def test_photo_classifier_training_writes_a_judge_with_its_test_accuracy(tmp_pat
     assert loaded == card
     p = predict_b(model, np.zeros((3, 100, 80, 3), np.uint8))
     assert p.shape == (3,) and ((0 <= p) & (p <= 1)).all()
+
+
+def test_translate_files_zips_what_it_can_and_says_why_not(tiny_pair, tmp_path):
+    import zipfile
+
+    Image.new("RGB", (30, 20)).save(tmp_path / "a.png")
+    (tmp_path / "b.png").write_bytes(b"nope")
+    results, archive = translation.translate_files(tiny_pair, [str(tmp_path / "a.png"), str(tmp_path / "b.png")])
+    (name_a, out_a, why_a), (name_b, out_b, why_b) = results
+    assert name_a == "a" and out_a.shape == (20, 30, 3) and why_a is None
+    assert name_b == "b" and out_b is None and "not an image" in why_b
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        assert zf.namelist() == ["a.png"]
+    t = translation.translate(tiny_pair, str(tmp_path / "a.png"))
+    assert t.input.shape == (20, 30, 3)

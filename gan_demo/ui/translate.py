@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 
 import gradio as gr
@@ -37,14 +35,12 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         Returns ((input, translation) for the before/after slider, the cycle reconstruction,
         the |input - reconstruction| map, a line of figures)."""
         m = model_of(model)
-        image = upload_path(image)
-        t = translation.translate(m, image, direction_of(direction))
-        original = np.asarray(translation.to_rgb(image))
-        h, w = original.shape[:2]
+        t = translation.translate(m, upload_path(image), direction_of(direction))
+        h, w = t.input.shape[:2]
         stats = (f"{w} x {h} input, translated at {t.work_size[0]} x {t.work_size[1]} and resized back. "
                  f"Cycle: mean |input − reconstruction| {100 * t.cycle_l1:.1f} % of full scale, "
                  f"PSNR {t.cycle_psnr:.1f} dB.")
-        return (original, t.output), t.reconstruction, t.error, stats
+        return (t.input, t.output), t.reconstruction, t.error, stats
 
     @user_errors
     def translate_batch(model: str, direction: str, files):
@@ -58,22 +54,10 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             raise UserError("Add one or more photos first.")
         if len(paths) > MAX_BATCH:
             raise UserError(f"At most {MAX_BATCH} photos at a time, got {len(paths)}.")
-        gallery, buffer = [], io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as zf:
-            for p in paths:
-                stem = Path(p).stem
-                try:
-                    out = translation.translate_only(m, p, direction)
-                except UserError as exc:
-                    gallery.append((np.full((64, 64, 3), 235, np.uint8), f"{stem}: {exc}"))
-                    continue
-                png = io.BytesIO()
-                from PIL import Image
-
-                Image.fromarray(out).save(png, format="PNG")
-                zf.writestr(f"{stem}.png", png.getvalue())
-                gallery.append((out, stem))
-        return gallery, str(ctx.scratch_file(".zip", buffer.getvalue()))
+        results, archive = translation.translate_files(m, paths, direction)
+        gallery = [(out, name) if out is not None else (np.full((64, 64, 3), 235, np.uint8), f"{name}: {why}")
+                   for name, out, why in results]
+        return gallery, str(ctx.scratch_file(".zip", archive))
 
     @user_errors
     def download_official():
