@@ -32,6 +32,12 @@ def cmd_models(args) -> None:
             cfg = card["config"]
             print(f"{card['name']:<24} {card['family']:<8} {card.get('dataset', '?'):<12} "
                   f"ngf {cfg.get('ngf')}, {cfg.get('n_blocks')} blocks")
+    sketchers = zoo.list_models(kind="sketch")
+    if sketchers:
+        print(f"\n{'sketch model':<24} {'family':<8} {'dataset':<12} classes for hints")
+        for card in sketchers:
+            print(f"{card['name']:<24} {card['family']:<8} {card.get('dataset', '?'):<12} "
+                  f"{', '.join(card.get('classes', []))}")
 
 
 def cmd_sample(args) -> None:
@@ -145,10 +151,15 @@ def cmd_evaluate(args) -> None:
 
     n = validate.as_int(args.n, "--n", 100, 100_000)
     model = zoo.load(args.name)
-    if zoo.get_family(model.card["family"]).kind == "translation":
+    kind = zoo.get_family(model.card["family"]).kind
+    if kind == "translation":
         from .evaluation import evaluate_translation
 
         report = evaluate_translation(model, data_root=args.data_root)
+    elif kind == "sketch":
+        from .evaluation import evaluate_sketch
+
+        report = evaluate_sketch(model, data_root=args.data_root, n=n, seed=args.seed)
     else:
         report = evaluate_generator(model, n, seed=args.seed, data_root=args.data_root)
     print(json.dumps(report, indent=2))
@@ -166,13 +177,53 @@ def cmd_train_cyclegan(args) -> None:
     cfg = CycleGANTrainConfig(dataset=args.dataset or "horse2zebra", size=size, epochs=args.epochs,
                               decay_from=args.decay_from, small=args.small, batch_size=args.batch_size or 1,
                               lr=args.lr or 2e-4, seed=args.seed, data_root=args.data_root,
-                              device=args.device, max_steps=args.max_steps, max_minutes=args.max_minutes)
+                              device=args.device, max_steps=args.max_steps, max_minutes=args.max_minutes,
+                              init_from=args.init_from)
     for name, value in (("--epochs", cfg.epochs), ("--batch-size", cfg.batch_size)):
         if value < 1:
             raise UserError(f"{name} must be at least 1, got {value}.")
     if cfg.decay_from is not None and not 0 <= cfg.decay_from <= cfg.epochs:
         raise UserError(f"--decay-from must be between 0 and --epochs, got {cfg.decay_from}.")
     _report_training(args.out, train_cyclegan(cfg, args.out, resume=args.resume, progress=not args.quiet))
+
+
+def cmd_train_pix2pix(args) -> None:
+    from .training.pix2pix import Pix2PixTrainConfig, train_pix2pix
+
+    if args.dataset not in (None, "fashion", "mnist"):
+        raise UserError(f"pix2pix trains on fashion or mnist, not {args.dataset}.")
+    cfg = Pix2PixTrainConfig(dataset=args.dataset or "fashion", epochs=args.epochs,
+                             batch_size=args.batch_size or 64, lr=args.lr or 2e-4,
+                             beta1=0.5 if args.beta1 is None else args.beta1, loss=args.loss or "ns",
+                             ngf=args.width or 16, seed=args.seed, data_root=args.data_root,
+                             device=args.device, max_steps=args.max_steps)
+    for name, value in (("--epochs", cfg.epochs), ("--batch-size", cfg.batch_size), ("--width", cfg.ngf)):
+        if value < 1:
+            raise UserError(f"{name} must be at least 1, got {value}.")
+    if not (0 < cfg.lr < 1):
+        raise UserError(f"--lr must be between 0 and 1, got {cfg.lr}.")
+    _report_training(args.out, train_pix2pix(cfg, args.out, resume=args.resume, progress=not args.quiet))
+
+
+def cmd_sketch(args) -> None:
+    from PIL import Image
+
+    from . import sketch, validate, zoo
+
+    scale = validate.as_int(args.scale, "--scale", 1, 64)
+    model = zoo.load(args.model)
+    if zoo.get_family(model.card["family"]).kind != "sketch":
+        raise UserError(f"{args.model} is not a sketch model; use "
+                        f"{', '.join(zoo.model_names(kind='sketch')) or 'pix2pix-fashion-sketch'}.")
+    result = sketch.draw(model, args.input, args.hint, validate.as_seed(args.seed))
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise UserError(f"--out must end in .png, got {out.name!r}.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    img = Image.fromarray(result.garments[0], "L")
+    img.resize((28 * scale, 28 * scale), Image.NEAREST).save(out)
+    print(f"wrote {out} ({28 * scale} x {28 * scale}) from {args.input}"
+          + (f" with the hint {result.hint!r}" if result.hint else ""))
 
 
 def cmd_translate(args) -> None:
@@ -210,6 +261,8 @@ def cmd_train(args) -> None:
 
     if args.family == "cyclegan":
         return cmd_train_cyclegan(args)
+    if args.family == "pix2pix":
+        return cmd_train_pix2pix(args)
     if args.dataset not in (None, "fashion", "mnist"):
         raise UserError(f"{args.family} trains on fashion or mnist, not {args.dataset}.")
     args.dataset = args.dataset or "fashion"
@@ -222,7 +275,7 @@ def cmd_train(args) -> None:
     loss = opts.get("loss", "ns")
     cfg = ImageTrainConfig(
         family=args.family, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
-        d_steps=args.d_steps, width=args.width, d_norm=args.d_norm or ("layer" if loss == "wgan-gp" else "batch"),
+        d_steps=args.d_steps, width=args.width or 32, d_norm=args.d_norm or ("layer" if loss == "wgan-gp" else "batch"),
         latent_dim=args.latent_dim, seed=args.seed, data_root=args.data_root, device=args.device,
         max_steps=args.max_steps, **opts)
     for name, value, lo in (("--epochs", cfg.epochs, 1), ("--batch-size", cfg.batch_size, 1),
@@ -374,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("train", help="train an image GAN (or a CycleGAN) and write weights + card")
-    p.add_argument("family", choices=[*image_families(), "cyclegan"])
+    p.add_argument("family", choices=[*image_families(), "cyclegan", "pix2pix"])
     p.add_argument("--dataset", choices=["fashion", "mnist", "horse2zebra"], default=None,
                    help="default: fashion; horse2zebra for cyclegan")
     p.add_argument("--epochs", type=int, default=5)
@@ -385,20 +438,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cyclegan: the small generator (ngf 16, 6 blocks) instead of resnet_9blocks")
     p.add_argument("--max-minutes", type=float, default=None,
                    help="cyclegan: stop after this much training time and write the model (resume later)")
+    p.add_argument("--init-from", default=None, metavar="STEM",
+                   help="cyclegan: continue from shipped generators (e.g. weights/cyclegan-horse2zebra) "
+                        "when no checkpoint is left; D and the optimisers start fresh")
     p.add_argument("--decay-from", type=int, default=None,
                    help="cyclegan: epoch where the learning rate starts its linear decay (default: half way)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 2e-4)")
     p.add_argument("--beta1", type=float, default=None, help="Adam beta1 (default 0.5; WGAN-GP paper: 0)")
     p.add_argument("--beta2", type=float, default=None, help="Adam beta2 (default 0.999; WGAN-GP paper: 0.9)")
     p.add_argument("--loss", choices=list(LOSSES), default=None,
-                   help="default: hinge for cgan, ns otherwise")
+                   help="default: hinge for cgan, ns otherwise (pix2pix: ns or lsgan)")
     p.add_argument("--r1", type=float, default=None, help="R1 penalty gamma (default: 0.1 for stylegan, else 0)")
     p.add_argument("--d-steps", type=int, default=1, help="D (critic) steps per G step (WGAN-GP paper: 5)")
     p.add_argument("--d-norm", choices=["batch", "layer", "none"], default=None,
                    help="D's normalisation (default: layer for wgan-gp, batch otherwise)")
     p.add_argument("--mode-seeking", type=float, default=None,
                    help="MSGAN lambda: reward different images for different z (default: 1 for cgan, else 0)")
-    p.add_argument("--width", type=int, default=32)
+    p.add_argument("--width", type=int, default=None, help="channels of G's first layer (default 32; pix2pix 16)")
     p.add_argument("--latent-dim", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
@@ -408,6 +464,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--out", required=True, help="path stem, e.g. weights/dcgan-fashion")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("sketch", help="turn a line drawing into a garment with pix2pix: one PNG")
+    p.add_argument("input", metavar="IN", help="a drawing: dark lines on a light ground (or the reverse)")
+    p.add_argument("--out", required=True, help="output PNG")
+    p.add_argument("--model", default="pix2pix-fashion-sketch", help="a sketch model of the zoo")
+    p.add_argument("--hint", default=None, help="a class name to steer the model, e.g. 'Ankle boot'")
+    p.add_argument("--seed", type=int, default=0, help="seeds pix2pix's dropout noise")
+    p.add_argument("--scale", type=int, default=1, help="enlarge the 28 x 28 result this many times")
+    p.set_defaults(func=cmd_sketch)
 
     p = sub.add_parser("translate", help="translate photos with a CycleGAN: one PNG per input, same size")
     p.add_argument("inputs", nargs="+", metavar="IN", help="image files")

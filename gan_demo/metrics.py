@@ -70,3 +70,23 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
     cross = np.sqrt(np.clip(np.linalg.eigvalsh(root_a @ s_b @ root_a), 0, None)).sum()
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * cross)
+
+
+def ssim(a: np.ndarray, b: np.ndarray, data_range: float = 255.0) -> np.ndarray:
+    """Structural similarity (Wang et al. 2004) per image of two batches [N, H, W]: the paper's
+    11 x 11 Gaussian window (sigma 1.5) and constants K1 0.01, K2 0.03, over the valid region."""
+    import torch
+    from torch.nn import functional as F
+
+    x = torch.as_tensor(np.asarray(a, dtype=np.float64))[:, None]
+    y = torch.as_tensor(np.asarray(b, dtype=np.float64))[:, None]
+    g = torch.exp(-((torch.arange(11, dtype=torch.float64) - 5) ** 2) / (2 * 1.5 ** 2))
+    g = g / g.sum()
+    w = (g[:, None] * g[None, :])[None, None]
+    mx, my = F.conv2d(x, w), F.conv2d(y, w)
+    vx = F.conv2d(x * x, w) - mx ** 2
+    vy = F.conv2d(y * y, w) - my ** 2
+    cxy = F.conv2d(x * y, w) - mx * my
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))
+    return s.mean((1, 2, 3)).numpy()

@@ -247,3 +247,49 @@ def handle_file_example():
     from gradio_client import handle_file
 
     return handle_file(str(sorted(EXAMPLES.glob("horse_*.jpg"))[0]))
+
+
+SKETCHES = Path(__file__).resolve().parent.parent / "examples" / "sketches"
+
+
+def _canvas(path):
+    """A Sketchpad value as the browser sends it: the drawing as the composite."""
+    from gradio_client import handle_file
+
+    return {"background": None, "layers": [], "composite": handle_file(str(path))}
+
+
+def test_sketch_draws_a_garment_and_its_variations(client):
+    lines, garment, variations, text = client.predict(
+        "pix2pix-fashion-sketch", _canvas(SKETCHES / "trouser.png"), "no hint", 5, 3, api_name="/sketch")
+    assert image_of(lines).shape[:2] == image_of(garment).shape[:2] == (224, 224)
+    assert len(variations) == 3 and "ink pixels" in text
+    again = client.predict("pix2pix-fashion-sketch", _canvas(SKETCHES / "trouser.png"), "no hint", 5, 0,
+                           api_name="/sketch")
+    assert np.array_equal(image_of(again[1]), image_of(garment)) and again[2] == []
+    hinted = client.predict("pix2pix-fashion-sketch", _canvas(SKETCHES / "trouser.png"), "Bag", 5, 0,
+                            api_name="/sketch")
+    assert "hint **Bag**" in hinted[3]
+
+
+@pytest.mark.parametrize("make, args, message", [
+    (lambda p: Image.new("RGB", (280, 280), "white").save(p), ("no hint", 0, 1), "canvas is empty"),
+    (lambda p: Image.new("RGB", (280, 280), "black").save(p), ("no hint", 0, 1), "canvas is empty"),
+    (lambda p: p.write_bytes(b"not an image"), ("no hint", 0, 1), "not an image"),
+    (lambda p: Image.open(SKETCHES / "bag.png").save(p), ("Hat", 0, 1), "Unknown class hint"),
+    (lambda p: Image.open(SKETCHES / "bag.png").save(p), ("no hint", "x", 1), "Seed"),
+    (lambda p: Image.open(SKETCHES / "bag.png").save(p), ("no hint", 0, 50), "Variations"),
+])
+def test_sketch_refuses_bad_input_with_one_sentence(client, tmp_path, make, args, message):
+    path = tmp_path / "drawing.png"
+    make(path)
+    with pytest.raises(Exception, match=message):
+        client.predict("pix2pix-fashion-sketch", _canvas(path), *args, api_name="/sketch")
+
+
+def test_sketch_shows_a_real_test_pair(client):
+    lines, out, real, caption = client.predict("pix2pix-fashion-sketch", 7, 0, api_name="/sketch_test_pair")
+    assert image_of(lines).shape[:2] == image_of(out).shape[:2] == image_of(real).shape[:2] == (224, 224)
+    assert caption.startswith("Test image 7: a **")
+    with pytest.raises(Exception, match="Test image must be between 0 and 9999"):
+        client.predict("pix2pix-fashion-sketch", 10_000, 0, api_name="/sketch_test_pair")

@@ -207,3 +207,28 @@ def test_translate_an_example_photo(page, artifacts):
     page.locator("#translate-error img").wait_for(state="visible", timeout=60_000)
     assert "PSNR" in page.locator("#translate-stats").inner_text()
     page.screenshot(path=str(artifacts / "translate.png"), full_page=True)
+
+
+def test_a_drawn_outline_becomes_a_garment_when_the_stroke_ends(page, artifacts):
+    page.get_by_role("tab", name="Sketch").click()
+    canvas = page.locator("#sketch-pad canvas").first
+    canvas.wait_for(state="visible", timeout=30_000)
+    page.locator("#sketch-pad button[aria-label='Brush']").click()
+    box = canvas.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    corners = [(-60, -110), (60, -110), (80, 110), (-80, 110), (-60, -110)]  # a dress-like outline
+    page.mouse.move(cx + corners[0][0], cy + corners[0][1])
+    page.mouse.down()
+    for (x0, y0), (x1, y1) in zip(corners, corners[1:]):
+        page.mouse.move(cx + x1, cy + y1, steps=3)
+    page.mouse.up()
+    garment = page.locator("#sketch-garment img")
+    garment.wait_for(state="visible", timeout=60_000)
+    page.wait_for_function("() => document.querySelector('#sketch-caption')?.innerText.includes('ink pixels')",
+                           timeout=30_000)
+    page.screenshot(path=str(artifacts / "sketch_drawn.png"), full_page=True)
+    first = garment.get_attribute("src")
+    page.locator("#sketch-examples .thumbnail-item").nth(1).click()  # an example sketch
+    page.wait_for_function("src => document.querySelector('#sketch-garment img')?.getAttribute('src') !== src",
+                           arg=first, timeout=30_000)
+    page.screenshot(path=str(artifacts / "sketch_example.png"), full_page=True)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from safetensors.torch import load_file
 from torch import nn
 
 from gan_demo import translation, zoo
@@ -364,3 +365,19 @@ def test_translate_files_zips_what_it_can_and_says_why_not(tiny_pair, tmp_path):
         assert zf.namelist() == ["a.png"]
     t = translation.translate(tiny_pair, str(tmp_path / "a.png"))
     assert t.input.shape == (20, 30, 3)
+
+
+def test_a_lost_checkpoint_continues_from_the_shipped_generators(tmp_path):
+    root = _photo_folder(tmp_path / "data")
+    cfg = CycleGANTrainConfig(size=32, epochs=5, small=True, data_root=str(root), device="cpu", max_steps=2)
+    first = train_cyclegan(cfg, tmp_path / "shipped", progress=False)
+    shipped = load_file(str(tmp_path / "shipped.safetensors"))
+    cfg.max_steps, cfg.init_from = 3, str(tmp_path / "shipped")
+    card = train_cyclegan(cfg, tmp_path / "next", progress=False)
+    assert card["training"]["steps"] == 3 and card["training"]["init_from"] == "shipped"
+    assert card["training"]["wall_time_s"] >= first["training"]["wall_time_s"]
+    moved = load_file(str(tmp_path / "next.safetensors"))
+    assert set(moved) == set(shipped) and not all(torch.equal(moved[k], shipped[k]) for k in shipped)
+    cfg.small = False  # a generator of another size cannot continue from these weights
+    with pytest.raises(UserError, match="not a CycleGAN with this generator size"):
+        train_cyclegan(cfg, tmp_path / "other", progress=False)

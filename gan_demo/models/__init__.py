@@ -13,6 +13,7 @@ from torch import nn
 from ..errors import UserError
 from .cgan import CGANConfig, CGANDiscriminator, CGANGenerator
 from .cyclegan import CycleGANConfig, CycleGANPair, PatchDiscriminator
+from . import pix2pix
 from .dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 from .vaegan import VAEGANConfig, VAEGANDiscriminator, VAEGANGenerator
 from .stylegan import StyleGANConfig, StyleGANDiscriminator, StyleGANGenerator
@@ -27,7 +28,8 @@ class Family:
     discriminator: type[nn.Module]
     conditional: bool = False
     # "image" families sample from noise and train with `train`; "toy" ones with `train-toy`;
-    # "translation" ones map photos to photos (the Translate tab, `train cyclegan`).
+    # "translation" ones map photos to photos (the Translate tab, `train cyclegan`); "sketch" ones
+    # map line drawings to images (the Sketch tab, `train pix2pix`).
     kind: str = "image"
     title: str = ""  # what a model card calls it
     train_defaults: dict[str, Any] = field(default_factory=dict)  # the trainer's flags that suit it
@@ -48,6 +50,8 @@ FAMILIES: dict[str, Family] = {
     "toy": Family("toy", ToyConfig, ToyGenerator, ToyDiscriminator, kind="toy"),
     "cyclegan": Family("cyclegan", CycleGANConfig, CycleGANPair, PatchDiscriminator, kind="translation",
                        title="CycleGAN (Zhu et al. 2017), the reference ResnetGenerator and 70x70 PatchGAN"),
+    "pix2pix": Family("pix2pix", pix2pix.Pix2PixConfig, pix2pix.Pix2PixGenerator, pix2pix.PatchDiscriminator,
+                      kind="sketch", title="pix2pix (Isola et al. 2017): a U-Net G and a PatchGAN on pairs"),
 }
 
 

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import random
 import time
-from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -26,6 +24,7 @@ from ..data import load_unpaired
 from ..errors import UserError
 from ..models.cyclegan import REFERENCE, SMALL, CycleGANConfig, CycleGANPair, PatchDiscriminator
 from .checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from .progress import StepLog
 from .image import _device_name, pick_device
 
 
@@ -48,6 +47,7 @@ class CycleGANTrainConfig:
     checkpoint_minutes: float = 5.0
     max_steps: int | None = None
     max_minutes: float | None = None  # stop (and write the model) after this much training time
+    init_from: str | None = None  # a shipped pair (path stem) to continue from when no checkpoint is left
 
 
 class ImagePool:
@@ -95,6 +95,26 @@ def lr_factor(epoch: float, epochs: int, decay_from: int) -> float:
     return max(0.0, 1.0 - (epoch - decay_from) / max(1, epochs - decay_from))
 
 
+def _warm_start(pair: CycleGANPair, stem: Path, model_cfg: CycleGANConfig) -> tuple[int, float]:
+    """Load a shipped pair's generators and where its schedule stood. Checkpoints (with D and the
+    optimisers) are too large to ship, so a run that lost its checkpoint continues from the shipped
+    generators: D relearns within a few hundred steps, far cheaper than retraining G."""
+    import json
+
+    from safetensors.torch import load_file
+
+    weights, card_path = stem.parent / (stem.name + ".safetensors"), stem.parent / (stem.name + ".json")
+    if not weights.is_file() or not card_path.is_file():
+        raise UserError(f"--init-from {stem}: expected {weights} and {card_path}.")
+    card = json.loads(card_path.read_text())
+    if card.get("family") != "cyclegan" or card.get("config") != asdict(model_cfg):
+        raise UserError(f"--init-from {stem} is not a CycleGAN with this generator size "
+                        f"(its config: {card.get('config')}; --small changes the size).")
+    pair.load_state_dict(load_file(str(weights)))
+    training = card.get("training", {})
+    return int(training.get("steps", 0)), float(training.get("wall_time_s", 0.0))
+
+
 def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = False, progress: bool = True,
                    on_step: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, Any]:
     """Train both generators; checkpoint to ``OUT.ckpt.*`` every few minutes; write ``OUT.safetensors``
@@ -120,6 +140,9 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
     if resume and has_checkpoint(out):
         meta = load_checkpoint(out, nets, opts)
         step, wall = meta["step"], meta["wall_time_s"]
+    elif cfg.init_from:
+        step, wall = _warm_start(pair, Path(cfg.init_from), model_cfg)
+        print(f"Continuing {cfg.init_from} from step {step} with fresh discriminators and optimisers.")
     elif resume:
         print(f"No checkpoint at {out}.ckpt.safetensors; starting from scratch.")
     total = cfg.epochs * n_batches if cfg.max_steps is None else min(cfg.max_steps, cfg.epochs * n_batches)
@@ -168,11 +191,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
     def checkpoint() -> None:
         save_checkpoint(out, nets, opts, {"step": step, "wall_time_s": wall, "config": asdict(cfg)})
 
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=total, initial=step, unit="step", dynamic_ncols=True)
-    recent: deque[dict[str, float]] = deque(maxlen=200)
+    log = StepLog(total, step, progress)
     start = time.perf_counter() - wall
     last_ckpt = time.perf_counter()
     pair.train(), D_A.train(), D_B.train()
@@ -194,13 +213,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
                 metrics = update(real_a, real_b)
                 step += 1
                 wall = time.perf_counter() - start
-                if not np.isfinite(sum(metrics.values())):
-                    raise UserError(f"Training diverged at step {step} (a loss is NaN); resume from the "
-                                    "last checkpoint with a lower --lr.")
-                recent.append(metrics)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(epoch=epoch + 1, **{k: f"{v:.3f}" for k, v in metrics.items()}, refresh=False)
+                log.record(step, epoch, metrics)
                 if on_step is not None:
                     on_step(step, metrics)
                 if time.perf_counter() - last_ckpt > cfg.checkpoint_minutes * 60:
@@ -213,11 +226,9 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         checkpoint()
         raise UserError(f"Stopped at step {step}; resume with --resume.") from None
     finally:
-        if bar is not None:
-            bar.close()
+        log.close()
     checkpoint()
 
-    final = {k: round(float(np.mean([m[k] for m in recent])), 4) for k in recent[0]} if recent else {}
     a, b = data.domains
     card = {
         "family": "cyclegan",
@@ -230,7 +241,8 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
                            " (the reference resnet_9blocks generator).")),
         "training": {
             **{k: v for k, v in asdict(cfg).items()
-               if k not in ("data_root", "max_steps", "checkpoint_minutes", "max_minutes")},
+               if k not in ("data_root", "max_steps", "checkpoint_minutes", "max_minutes", "init_from")},
+            **({"init_from": Path(cfg.init_from).name} if cfg.init_from else {}),
             "decay_from": decay_from,
             "epochs_done": round(step / n_batches, 3),
             "steps": step,
@@ -240,7 +252,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
             "train_images": {"A": len(photos_a), "B": len(photos_b)},
             "torch": torch.__version__,
         },
-        "metrics": {"last_200_steps_mean": final},
+        "metrics": {"last_200_steps_mean": log.means()},
     }
     zoo.save(pair.cpu().eval(), card, out)
     return card

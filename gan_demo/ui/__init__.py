@@ -8,7 +8,7 @@ import gradio as gr
 
 from .. import zoo
 from ..training.live import TrainerPool
-from . import conditional, explore, interpolate, latent_tools, train, translate
+from . import conditional, explore, interpolate, latent_tools, sketch, train, translate
 from .common import AppContext
 
 MAX_TRAINERS_ENV = "GAN_DEMO_MAX_TRAINERS"
@@ -17,7 +17,8 @@ INTRO = """# GAN Playground
 See how generative adversarial networks work: drag the latent sliders of models this project
 trained (**Explore**), walk between two of their samples (**Interpolate**), ask a conditional GAN for
 a class by name (**Conditional**), find meaningful directions and do arithmetic with latents
-(**Latent tools**), turn a horse into a zebra with CycleGAN (**Translate**), or train a small GAN live and watch it learn (**Train live**)."""
+(**Latent tools**), turn a horse into a zebra with CycleGAN (**Translate**), turn your drawing into a
+garment with pix2pix (**Sketch**), or train a small GAN live and watch it learn (**Train live**)."""
 
 MAX_UPLOAD = "10mb"
 
@@ -26,6 +27,8 @@ CSS = """
 #explore-image img, .pixelated img {
   image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain;
 }
+/* Gradio floats an image's label over its top edge; keep the drawing's top lines visible. */
+.label-above .image-frame { padding-top: 30px; }
 """
 
 
@@ -47,6 +50,8 @@ def build_app(ctx: AppContext | None = None) -> gr.Blocks:
                 latent_tools.build(demo, ctx, cards)
             with gr.Tab("Translate", id="translate"):
                 translate.build(demo, ctx, zoo.list_models(ctx.models.weights_dir, kind="translation"))
+            with gr.Tab("Sketch", id="sketch"):
+                sketch.build(demo, ctx, zoo.list_models(ctx.models.weights_dir, kind="sketch"))
             with gr.Tab("Train live", id="train"):
                 train.build(demo, ctx)
     # A class of 30 shares two CPU cores: keep bursts in a bounded queue rather than in threads.

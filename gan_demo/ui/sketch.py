@@ -1,0 +1,172 @@
+"""The Sketch tab: draw an outline, get a garment (pix2pix), and see what the model trained on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from .. import sketch, validate
+from ..data import load_images
+from ..errors import UserError
+from .common import AppContext, fresh_seed, upload_path, user_errors
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "sketches"
+MAX_EXTRA = 8
+ZOOM = 8
+
+
+def canvas_image(value):
+    """The drawing inside a Sketchpad payload as an event with ``preprocess=False`` receives it
+    (the composite's server path), or a plain path/array given through the API."""
+    if isinstance(value, dict) and ("composite" in value or "layers" in value):
+        value = value.get("composite")
+    return upload_path(value) if not isinstance(value, np.ndarray) else value
+
+
+def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
+    names = [c["name"] for c in cards]
+    if not names:
+        gr.Markdown("No sketch model is installed: train one with "
+                    "`python -m gan_demo train pix2pix --dataset fashion --out weights/pix2pix-fashion-sketch`.")
+        return
+    classes = list(cards[0].get("classes") or [])
+
+    def model_of(name):
+        return ctx.models.get(validate.as_choice(name, "model", names))
+
+    def hint_of(model, value):
+        value = sketch.NO_HINT if value in (None, "") else value
+        return validate.as_choice(value, "class hint", [sketch.NO_HINT, *model.classes])
+
+    def shown(image):
+        """28 x 28 -> 8x larger with hard pixel edges, so the browser shows pixels, not a blur."""
+        return np.kron(image, np.ones((ZOOM, ZOOM), np.uint8))
+
+    @user_errors
+    def draw(model: str, drawing, hint: str, seed: float, extra: float):
+        """Turn a drawing into a garment: the drawing (a Sketchpad value or an image file, dark
+        lines on light or the reverse), an optional class hint, a seed for pix2pix's dropout noise
+        and how many extra variations (0-8). Returns (the 28 x 28 lines the model read, the
+        garment, the variations (all 8x enlarged), a line of text)."""
+        m = model_of(model)
+        seed = validate.as_seed(seed)
+        extra = validate.as_int(extra, "Variations", 0, MAX_EXTRA)
+        source = canvas_image(drawing)
+        if source is None:
+            raise UserError("The canvas is empty: draw the outline of a garment first.")
+        result = sketch.draw(m, source, hint_of(m, hint), seed, 1 + extra)
+        gallery = [(shown(g), f"seed {seed + 1 + k}") for k, g in enumerate(result.garments[1:])]
+        text = (f"The model read {int(result.lines.sum())} ink pixels on a 28 x 28 frame"
+                + (f", with the hint **{result.hint}**." if result.hint else ", with no class hint."))
+        return shown(sketch.render(result.lines)), shown(result.garments[0]), gallery, text
+
+    @user_errors
+    def test_pair(model: str, index: float, seed: float):
+        """A real Fashion-MNIST test image (by index, 0-9999): its edge map as the model was trained
+        on, the model's garment from that edge map, and the real image. Returns the three (8x enlarged)
+        and a caption."""
+        m = model_of(model)
+        dataset = m.card.get("dataset", "fashion")
+        test = m.memo(("test-set", dataset), lambda: load_images(dataset, train=False))
+        i = validate.as_int(index, "Test image", 0, len(test.images) - 1)
+        lines = sketch.edge_maps(test.images[i:i + 1])[0].numpy()
+        result = sketch.draw_lines(m, lines, None, validate.as_seed(seed))
+        label = test.classes[int(test.labels[i])]
+        return (shown(sketch.render(lines)), shown(result.garments[0]), shown(test.images[i]),
+                f"Test image {i}: a **{label}**.")
+
+    def random_index():
+        return fresh_seed() % 10_000
+
+    gr.Markdown(
+        "**pix2pix** (Isola et al. 2017) learns to turn one kind of image into another from pairs: here "
+        "a line drawing into a Fashion-MNIST garment. Its generator is a U-Net whose skip connections "
+        "carry the drawing's lines straight to the output; its discriminator judges (drawing, garment) "
+        "pairs patch by patch, so the garment must fit your lines. Draw an outline with a few inner "
+        "lines, the result updates when the stroke ends. The only randomness is dropout, so "
+        "variations differ only a little: the paper saw the same.")
+    with gr.Row():
+        model = gr.Dropdown(names, value=names[0], label="Model", scale=2)
+        hint = gr.Dropdown([sketch.NO_HINT, *classes], value=sketch.NO_HINT, label="Class hint", scale=2,
+                           info="optional: tell the model what you drew")
+        seed = gr.Number(0, label="Noise seed", precision=0, minimum=0, scale=1)
+        extra = gr.Slider(0, MAX_EXTRA, value=4, step=1, label="Variations", scale=1)
+    with gr.Row():
+        with gr.Column(scale=3):
+            pad = gr.Sketchpad(label="Draw here: pick the brush on the left, then draw an outline", type="numpy", image_mode="RGBA", canvas_size=(280, 280),
+                               fixed_canvas=True, sources=(), elem_id="sketch-pad",
+                               brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"))
+            with gr.Row():
+                clear_btn = gr.Button("Clear", elem_id="sketch-clear")
+                go_btn = gr.Button("Draw the garment", variant="primary", elem_id="sketch-go")
+            examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
+            example_gallery = gr.Gallery(examples, label="Example sketches: click one", columns=8, height=120,
+                                         allow_preview=False, elem_id="sketch-examples")
+        with gr.Column(scale=2):
+            with gr.Row():
+                read = gr.Image(label="What the model reads (28 x 28)", type="numpy", interactive=False,
+                                elem_id="sketch-lines", format="png", elem_classes="label-above")
+                garment = gr.Image(label="Garment", type="numpy", interactive=False, elem_id="sketch-garment",
+                                   format="png", elem_classes="label-above")
+            variations = gr.Gallery(label="Other noise seeds", columns=4, height=130, elem_id="sketch-variations",
+                                    format="png")
+            caption = gr.Markdown(elem_id="sketch-caption")
+    with gr.Accordion("What it was trained on: a real test image, its edge map and the model's garment",
+                      open=False):
+        gr.Markdown("Training pairs are the thinned edges of each Fashion-MNIST image and the image itself; "
+                    "your drawing is thinned the same way, so the model sees your lines as it saw these.")
+        with gr.Row():
+            index = gr.Number(0, label="Test image (0-9999)", precision=0, minimum=0, maximum=9999)
+            pick_btn = gr.Button("Show this test image")
+            random_btn = gr.Button("Random test image")
+        with gr.Row():
+            pair_lines = gr.Image(label="Edge map (the input)", interactive=False, format="png",
+                                  elem_classes="label-above")
+            pair_out = gr.Image(label="pix2pix's garment", interactive=False, format="png",
+                                  elem_classes="label-above")
+            pair_real = gr.Image(label="The real image", interactive=False, format="png",
+                                  elem_classes="label-above")
+        pair_caption = gr.Markdown()
+
+    inputs, outputs = [model, pad, hint, seed, extra], [read, garment, variations, caption]
+    go_btn.click(draw, inputs, outputs, api_name="sketch", preprocess=False)
+    pick_btn.click(test_pair, [model, index, seed], [pair_lines, pair_out, pair_real, pair_caption],
+                   api_name="sketch_test_pair", preprocess=False)
+
+    def when_drawn(*values):
+        drawing = values[1]
+        if canvas_image(drawing) is None or not _has_ink(canvas_image(drawing)):
+            return gr.skip()  # a cleared or blank canvas is not an error while drawing
+        return draw(*values)
+
+    # A stroke's own input event carries the canvas without its pixels (Gradio 6 uploads the layers
+    # only for other triggers), so the stroke presses a hidden button whose click sends them.
+    auto_btn = gr.Button("redraw", visible="hidden", elem_id="sketch-auto")
+    auto_btn.click(when_drawn, inputs, outputs, api_visibility="private", preprocess=False,
+                   trigger_mode="always_last", show_progress="minimal")
+    pad.input(None, None, None, js="() => { document.querySelector('#sketch-auto')?.click(); }")
+    for widget in (model, hint, seed, extra):
+        widget.input(when_drawn, inputs, outputs, api_visibility="private", preprocess=False,
+                     trigger_mode="always_last")
+    clear_btn.click(lambda: (None, None, None, [], ""), None, [pad, read, garment, variations, caption],
+                    api_visibility="private")
+
+    def load_example(model, hint, seed, extra, evt: gr.SelectData):
+        # Setting the canvas from the server fires no change event, so draw from the file itself.
+        path = examples[evt.index]
+        canvas = {"background": path, "layers": [], "composite": path}  # the example replaces any strokes
+        return canvas, *draw(model, path, hint, seed, extra)
+
+    example_gallery.select(load_example, [model, hint, seed, extra], [pad, *outputs], api_visibility="private")
+    random_btn.click(random_index, None, index, api_visibility="private").then(
+        test_pair, [model, index, seed], [pair_lines, pair_out, pair_real, pair_caption],
+        api_visibility="private", preprocess=False)
+
+
+def _has_ink(source) -> bool:
+    try:
+        return bool((sketch.ink_of(source) > 0.25).any())
+    except UserError:
+        return True  # let the real handler explain what is wrong with the file
