@@ -74,6 +74,6 @@ def prepare_runtime() -> None:
 
 def launch_kwargs() -> dict:
     """Launch settings; a Space sets GRADIO_SERVER_NAME/PORT, which Gradio reads itself."""
-    return {"max_file_size": MAX_UPLOAD, "show_error": False, "css": CSS,
+    return {"max_file_size": MAX_UPLOAD, "show_error": True, "css": CSS,
             "server_name": os.environ.get("GRADIO_SERVER_NAME"),
             "footer_links": ["api", "gradio", "settings"]}
