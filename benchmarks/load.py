@@ -1,0 +1,146 @@
+"""Load: N concurrent gradio_client users against the real app for a while; latency, errors, memory.
+
+    python benchmarks/load.py [--users 20] [--seconds 60] [--seed 0]
+
+The app runs as its own process, started the way a Space starts it (``python app.py`` with
+``GRADIO_SERVER_PORT``), so its launch time is measured too (goal: under 10 s). Each user is a
+``gradio_client.Client`` (its own session) running a mix of requests until the time is up:
+Explore (1 image), Conditional (4 images), Interpolate (8 steps), Translate (an example photo),
+Sketch (an example drawing) and a live-training session of its own (Step 20, then the view).
+The trainer cap is raised to the number of users so every user gets a session; paused trainers
+cost no CPU.
+
+Reports requests/s, p50/p95/p99 per endpoint, errors (goal 0), and the app's RSS before and after.
+Goal (issue 8): p95 under 1 s for sampling (Explore, Conditional) at 20 users on the 2-core CPU.
+Writes benchmarks/results/load.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+from common import ROOT, free_port, percentiles, write
+
+TRAIN = ["ring8", "ns", False, False, 1, "adam", 1e-3, 1e-3, 64, 2, "gaussian", 2, 32, 0]
+MIX = [("explore", 35), ("conditional", 20), ("interpolate", 15), ("translate", 10), ("sketch", 10),
+       ("train", 10)]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def start_app(port: int, users: int) -> tuple[subprocess.Popen, float]:
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False",
+           "GAN_DEMO_MAX_TRAINERS": str(users + 4)}
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+            return proc, round(time.perf_counter() - start, 2)
+        except OSError:
+            if proc.poll() is not None or time.perf_counter() - start > 120:
+                raise RuntimeError("the app did not start")
+            time.sleep(0.1)
+
+
+def user(url: str, deadline: float, seed: int, record) -> None:
+    from gradio_client import Client, handle_file
+
+    client = Client(url, verbose=False)
+    rng = random.Random(seed)
+    photo = handle_file(str(sorted((ROOT / "examples" / "horse2zebra").glob("horse_*.jpg"))[seed % 3]))
+    drawing = {"background": None, "layers": [],
+               "composite": handle_file(str(sorted((ROOT / "examples" / "sketches").glob("*.png"))[seed % 8]))}
+    calls = {
+        "explore": lambda: client.predict("dcgan-fashion", rng.randrange(10**6), 1.0, 1, *([0.0] * 16),
+                                          api_name="/explore"),
+        "conditional": lambda: client.predict("cgan-fashion", "Sneaker", 4, rng.randrange(10**6), 1.0,
+                                              api_name="/conditional"),
+        "interpolate": lambda: client.predict("dcgan-fashion", rng.randrange(1000), rng.randrange(1000), 8,
+                                              "slerp", 1.0, "0", "0", 8, api_name="/interpolate"),
+        "translate": lambda: client.predict("cyclegan-horse2zebra", "AtoB", photo, api_name="/translate"),
+        "sketch": lambda: client.predict("pix2pix-fashion-sketch", drawing, "no hint", rng.randrange(1000), 0,
+                                         api_name="/sketch"),
+        "train_step": lambda: client.predict(20, "both", *TRAIN, api_name="/train_step"),
+        "train_view": lambda: client.predict(True, False, api_name="/train_view"),
+    }
+    names, weights = zip(*MIX)
+    while time.perf_counter() < deadline:
+        action = rng.choices(names, weights)[0]
+        for name in (("train_step", "train_view") if action == "train" else (action,)):
+            start = time.perf_counter()
+            try:
+                calls[name]()
+                record(name, time.perf_counter() - start, None)
+            except Exception as exc:  # an error is a result here: it is counted and reported
+                record(name, time.perf_counter() - start, str(exc)[:200])
+    try:
+        client.predict(api_name="/train_pause")
+    except Exception:
+        pass
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--users", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    port = free_port()
+    proc, launch_s = start_app(port, args.users)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        warm: dict = defaultdict(list)
+        user(url, time.perf_counter() + 5, 10_000, lambda n, s, e: warm[n].append(e))  # load models once
+        rss_before = rss_mb(proc.pid)
+        times: dict[str, list[float]] = defaultdict(list)
+        errors: dict[str, list[str]] = defaultdict(list)
+        lock = threading.Lock()
+
+        def record(name: str, seconds: float, error: str | None) -> None:
+            with lock:
+                (errors[name].append(error) if error else times[name].append(seconds))
+
+        deadline = time.perf_counter() + args.seconds
+        threads = [threading.Thread(target=user, args=(url, deadline, args.seed + i, record))
+                   for i in range(args.users)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - start
+        rss_after = rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    done = sum(len(v) for v in times.values())
+    write("load", {
+        "users": args.users, "seconds": args.seconds, "launch_s": launch_s,
+        "requests": done + sum(len(v) for v in errors.values()),
+        "requests_per_s": round(done / wall, 2),
+        "errors": {k: {"count": len(v), "first": v[0]} for k, v in errors.items()},
+        "latency": {k: percentiles(v) for k, v in sorted(times.items())},
+        "rss_mb": {"before": rss_before, "after": rss_after},
+        "goals": {"p95_sampling_s": 1.0, "errors": 0, "launch_s": 10},
+    })
+
+
+if __name__ == "__main__":
+    main()
