@@ -277,10 +277,10 @@ def cmd_train(args) -> None:
         family=args.family, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
         d_steps=args.d_steps, width=args.width or 32, d_norm=args.d_norm or ("layer" if loss == "wgan-gp" else "batch"),
         latent_dim=args.latent_dim, seed=args.seed, data_root=args.data_root, device=args.device,
-        max_steps=args.max_steps, **opts)
+        max_steps=args.max_steps, live_preview=args.live_preview, preview_every=args.preview_every, **opts)
     for name, value, lo in (("--epochs", cfg.epochs, 1), ("--batch-size", cfg.batch_size, 1),
                             ("--width", cfg.width, 1), ("--latent-dim", cfg.latent_dim, 1),
-                            ("--d-steps", cfg.d_steps, 1)):
+                            ("--d-steps", cfg.d_steps, 1), ("--preview-every", cfg.preview_every, 1)):
         if value < lo:
             raise UserError(f"{name} must be at least {lo}, got {value}.")
     if not (0 < cfg.lr < 1):
@@ -460,6 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--data-root", default=None, help="data folder (else $GAN_DEMO_DATA, else ./data)")
+    p.add_argument("--live-preview", default=None, metavar="DIR",
+                   help="write the fixed-z sample grid (64 noise vectors) to DIR every --preview-every steps")
+    p.add_argument("--preview-every", type=int, default=100, help="steps between live-preview grids")
     p.add_argument("--resume", action="store_true", help="continue from OUT.ckpt.safetensors")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--out", required=True, help="path stem, e.g. weights/dcgan-fashion")

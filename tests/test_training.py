@@ -88,3 +88,30 @@ def test_mode_seeking_pairs_share_a_class_and_raise_the_diversity_of_a_collapsed
     assert torch.equal(seen[0][:8], seen[0][8:])  # each pair: two latents, one class
     assert "diversity_ratio" in metrics[0] and metrics[-1]["diversity_ratio"] > metrics[0]["diversity_ratio"]
     assert spread() > before
+
+
+def test_live_preview_writes_the_same_noise_every_few_steps(tmp_path, data_root):
+    """`train --live-preview DIR`: a grid of 64 fixed noise vectors (one class per column for a
+    conditional model) at step 0, every K steps and at the end; the CLI writes the same files."""
+    import subprocess
+    import sys
+
+    import numpy as np
+    from PIL import Image
+
+    cfg = ImageTrainConfig(family="cgan", dataset="mnist", width=8, latent_dim=8, batch_size=32,
+                           data_root=str(data_root), device="cpu", max_steps=5, preview_every=2,
+                           live_preview=str(tmp_path / "live"))
+    train_image_gan(cfg, tmp_path / "g", progress=False)
+    names = sorted(p.name for p in (tmp_path / "live").glob("step_*.png"))
+    assert names == ["step_000000.png", "step_000002.png", "step_000004.png", "step_000005.png"]
+    first, last = (np.asarray(Image.open(tmp_path / "live" / n)) for n in (names[0], names[-1]))
+    assert first.shape == (8 * 30 + 2, 8 * 30 + 2) and not np.array_equal(first, last)
+    assert np.array_equal(last, np.asarray(Image.open(tmp_path / "live" / "latest.png")))
+    out = tmp_path / "cli"
+    run = subprocess.run([sys.executable, "-m", "gan_demo", "train", "dcgan", "--dataset", "mnist", "--width", "8",
+                          "--latent-dim", "8", "--max-steps", "3", "--preview-every", "1", "--quiet",
+                          "--data-root", str(data_root), "--live-preview", str(out), "--out", str(tmp_path / "d")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert len(list(out.glob("step_*.png"))) == 4

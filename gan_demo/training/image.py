@@ -23,6 +23,7 @@ from ..errors import UserError
 from ..models import config_from_dict, get_family
 from . import distributed
 from .checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from .preview import FixedGrid
 from .steps import StepConfig, discriminator_step, generator_step, vaegan_step
 
 
@@ -49,6 +50,8 @@ class ImageTrainConfig:
     device: str = "auto"
     checkpoint_every: int = 500  # steps
     max_steps: int | None = None  # stop early (tests, quick looks)
+    live_preview: str | None = None  # a folder for the fixed-z grid every preview_every steps
+    preview_every: int = 100
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -129,6 +132,12 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
     # averaged across ranks exactly once per update; the other net is called bare (it is not updated).
     G_ddp, D_ddp = ddp.wrap(G, device), ddp.wrap(D, device)
 
+    preview = None
+    if cfg.live_preview and ddp.main:
+        preview = FixedGrid(model_cfg.latent_dim, len(data.classes) if family.conditional else None, device,
+                            seed=cfg.seed)
+        preview.write(G, cfg.live_preview, step)
+
     def checkpoint() -> None:
         if not ddp.main:
             return
@@ -179,6 +188,8 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
                                     D_G_z=f"{metrics['d_fake']:.2f}", refresh=False)
                 if on_step is not None:
                     on_step(step, metrics)
+                if preview is not None and (step % cfg.preview_every == 0 or step >= total):
+                    preview.write(G, cfg.live_preview, step)
                 if step % cfg.checkpoint_every == 0:
                     checkpoint()
                 if step >= total:
@@ -201,7 +212,7 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
         "description": f"{family.title or family.name} trained by GAN Playground on {cfg.dataset}"
                        f"{' with the ' + cfg.loss + ' loss' if cfg.loss != 'ns' else ''}.",
         "training": {
-            **{k: v for k, v in asdict(cfg).items() if k not in ("data_root", "max_steps", "checkpoint_every")},
+            **{k: v for k, v in asdict(cfg).items() if k not in ("data_root", "max_steps", "checkpoint_every", "live_preview", "preview_every")},
             "epochs_done": round(step / n_batches, 3),
             "steps": step,
             "wall_time_s": round(wall, 1),

@@ -13,6 +13,7 @@ TABLE_COMPONENTS = 10
 SWEEP_SPAN = 2.0
 SWEEP_STEPS = 5
 GRID = 40  # samples to pick from (5 rows of 8)
+NO_PICKS = ("", "", "")
 TARGETS = ["A", "B", "C"]
 
 
@@ -95,12 +96,16 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         items += [(_native(img), f"+ noise {i + 1}") for i, img in enumerate(out.result[1:])]
         return items
 
-    def pick(target: str, a: str, b: str, c: str, evt: gr.SelectData):
-        # Clicking a sample toggles it in the chosen set; the text boxes stay editable by hand.
-        values = {"A": a, "B": b, "C": c}
+    def pick(target: str, picked: tuple[str, str, str], evt: gr.SelectData):
+        # Clicking a sample toggles it in the chosen set. Every click counts (trigger_mode
+        # "multiple"; Gradio's default drops clicks while one is pending), one at a time, and the
+        # picks live in session state read when the click is handled: the text boxes' values
+        # travel with the click and would be stale when clicks come faster than the server answers.
+        values = dict(zip(TARGETS, picked or NO_PICKS))
         if target in values and isinstance(evt.index, int):
             values[target] = arithmetic.add_pick(values[target], evt.index)
-        return values["A"], values["B"], values["C"]
+        new = tuple(values[t] for t in TARGETS)
+        return (*new, new)
 
     def combine_if_ready(model, seed, truncation, a, b, c):
         if not all((v or "").strip() for v in (a, b, c)):
@@ -171,6 +176,10 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     pca_inputs = [model, seed, truncation, class_name, *sliders]
     pca_outputs = [edited, sweep]
     grid_outputs = [picks, a_box, b_box, c_box]
+    picked = gr.State(NO_PICKS)  # (A, B, C) as the boxes show them; see pick()
+
+    def forget_picks():
+        return NO_PICKS
     for i, control in enumerate((seed, truncation, class_name, *sliders)):
         control.input(pca_edit, pca_inputs, pca_outputs, api_name="pca_edit" if i == 0 else None,
                       api_visibility="public" if i == 0 else "undocumented",
@@ -179,7 +188,8 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         control.input(arithmetic_grid, [model, seed, truncation], grid_outputs,
                       api_name="arithmetic_grid" if control is seed else None,
                       api_visibility="public" if control is seed else "undocumented",
-                      trigger_mode="always_last", show_progress="hidden", preprocess=False)
+                      trigger_mode="always_last", show_progress="hidden", preprocess=False).then(
+            forget_picks, None, picked, api_visibility="private")
     compute_btn.click(vector_arithmetic, [model, seed, truncation, a_box, b_box, c_box], result,
                       api_name="vector_arithmetic", preprocess=False)
     model.input(pca_components, model, [table, caption, class_name, *sliders], api_name="pca_components",
@@ -187,17 +197,21 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         pca_edit, pca_inputs, pca_outputs, api_visibility="private", show_progress="hidden",
         preprocess=False).then(
         arithmetic_grid, [model, seed, truncation], grid_outputs, api_visibility="private",
-        show_progress="hidden", preprocess=False)
+        show_progress="hidden", preprocess=False).then(forget_picks, None, picked, api_visibility="private")
     new_btn.click(new_seed, [model, truncation, class_name, *sliders],
-                  [seed, *pca_outputs, *grid_outputs], api_name="latent_new_seed", preprocess=False)
+                  [seed, *pca_outputs, *grid_outputs], api_name="latent_new_seed", preprocess=False).then(
+        forget_picks, None, picked, api_visibility="private")
     reset_btn.click(lambda *v: [0.0] * N_COMPONENTS, None, sliders, api_visibility="private").then(
         pca_edit, pca_inputs, pca_outputs, api_visibility="private", show_progress="hidden",
         preprocess=False)
-    picks.select(pick, [target, a_box, b_box, c_box], [a_box, b_box, c_box], api_visibility="private",
-                 show_progress="hidden").then(
+    picks.select(pick, [target, picked], [a_box, b_box, c_box, picked], api_visibility="private",
+                 show_progress="hidden", concurrency_limit=1, trigger_mode="multiple").then(
         user_errors(combine_if_ready), [model, seed, truncation, a_box, b_box, c_box], result,
         api_visibility="private", show_progress="hidden", preprocess=False)
-    clear_btn.click(lambda: ("", "", "", []), None, [a_box, b_box, c_box, result], api_visibility="private")
+    clear_btn.click(lambda: ("", "", "", [], NO_PICKS), None, [a_box, b_box, c_box, result, picked],
+                    api_visibility="private")
+    for box in (a_box, b_box, c_box):  # typing in a box is a pick too
+        box.input(lambda a, b, c: (a, b, c), [a_box, b_box, c_box], picked, api_visibility="private")
     demo.load(pca_components, model, [table, caption, class_name, *sliders], api_visibility="private",
               preprocess=False).then(
         pca_edit, pca_inputs, pca_outputs, api_visibility="private", show_progress="hidden",
