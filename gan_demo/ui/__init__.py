@@ -12,6 +12,7 @@ from . import conditional, explore, interpolate, latent_tools, sketch, train, tr
 from .common import AppContext
 
 MAX_TRAINERS_ENV = "GAN_DEMO_MAX_TRAINERS"
+TRAINER_IDLE_ENV = "GAN_DEMO_TRAINER_IDLE_S"  # seconds unwatched before a live trainer stops (900)
 
 INTRO = """# GAN Playground
 See how generative adversarial networks work: drag the latent sliders of models this project
@@ -34,7 +35,8 @@ CSS = """
 
 def build_app(ctx: AppContext | None = None) -> gr.Blocks:
     ctx = ctx or AppContext(models=zoo.ModelCache(),
-                            pool=TrainerPool(int(os.environ.get(MAX_TRAINERS_ENV, "4"))))
+                            pool=TrainerPool(int(os.environ.get(MAX_TRAINERS_ENV, "4")),
+                                             float(os.environ.get(TRAINER_IDLE_ENV, "900"))))
     cards = zoo.list_models(ctx.models.weights_dir)
     # Gradio keeps a copy of every image it sends; on a long-running Space, drop copies after 2 h.
     with gr.Blocks(title="GAN Playground", delete_cache=(3600, 7200)) as demo:
