@@ -482,8 +482,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="cyclegan-horse2zebra",
                    help="a translation model of the zoo, or official-horse2zebra (after `pull`)")
     p.add_argument("--direction", default="AtoB", help="AtoB (horse -> zebra) or BtoA (zebra -> horse)")
-    p.add_argument("--work-size", type=int, default=256, choices=range(32, 1025), metavar="32-1024",
-                   help="the generator runs at about this many pixels squared")
+    p.add_argument("--work-size", type=int, default=None, choices=range(32, 1025), metavar="32-1024",
+                   help="the generator runs at about this many pixels squared (default: the scale the "
+                        "model was trained at, 144 for ours, 256 for the official)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_translate)
 

@@ -74,7 +74,7 @@ def evaluate_generator(model: LoadedModel, n: int = 10_000, seed: int = 0,
     return report
 
 
-def evaluate_translation(model: LoadedModel, data_root=None, work: int = 256) -> dict:
+def evaluate_translation(model: LoadedModel, data_root=None, work: int | None = None) -> dict:
     """A CycleGAN pair on the real test photos: how often the independent horse/zebra classifier
     reads a translation as the target domain, and how well the cycle brings the photo back."""
     from . import translation
@@ -84,6 +84,7 @@ def evaluate_translation(model: LoadedModel, data_root=None, work: int = 256) ->
     dataset = model.card.get("dataset", "horse2zebra")
     folder = unpaired_folder(dataset, data_root)
     clf, clf_card = load_photo_classifier(dataset)
+    work = work or translation.model_work_size(model)
     report: dict = {"classifier_test_accuracy": clf_card["test_accuracy"], "work_size": work}
     for direction, split, target_is_b in (("AtoB", "testA", True), ("BtoA", "testB", False)):
         outs, l1, psnr, real = [], [], [], []

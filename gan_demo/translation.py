@@ -101,8 +101,21 @@ def _check_direction(direction: str) -> str:
     return direction
 
 
-def _prepare(model: LoadedModel, source, direction: str, work: int):
+def model_work_size(model: LoadedModel) -> int:
+    """The scale a model translates best at: the one it was trained at. Our trainer loads photos
+    at 1.12x the crop size and crops (``training.size``), so a whole photo at that load size looks
+    to the generator like its training crops; a small model run at 256 after training at 128
+    paints stripes at the wrong scale (18 % of test horses read as zebras, against 82 % at 144).
+    The official generators trained on 256 crops of 286 photos and are tested at 256."""
+    if model.card.get("work_size"):
+        return int(model.card["work_size"])
+    size = (model.card.get("training") or {}).get("size")
+    return max(MIN_SIDE, int(round(size * 1.12 / 4)) * 4) if size else WORK_SIZE
+
+
+def _prepare(model: LoadedModel, source, direction: str, work: int | None):
     _check_direction(direction)
+    work = work or model_work_size(model)
     img = to_rgb(source)
     pair = model.generator
     x = _tensor(img, working_size(img.width, img.height, work), next(pair.parameters()).device)
@@ -111,8 +124,9 @@ def _prepare(model: LoadedModel, source, direction: str, work: int):
 
 
 @torch.inference_mode()
-def translate(model: LoadedModel, source, direction: str = "AtoB", work: int = WORK_SIZE) -> Translation:
-    """Translate one picture and run the cycle back (see the module docstring)."""
+def translate(model: LoadedModel, source, direction: str = "AtoB", work: int | None = None) -> Translation:
+    """Translate one picture and run the cycle back (see the module docstring), at about ``work``^2
+    pixels (default: the model's own scale, ``model_work_size``)."""
     img, x, forward, back = _prepare(model, source, direction, work)
     fake = forward(x)
     rec = back(fake)
@@ -124,7 +138,7 @@ def translate(model: LoadedModel, source, direction: str = "AtoB", work: int = W
 
 
 @torch.inference_mode()
-def translate_only(model: LoadedModel, source, direction: str = "AtoB", work: int = WORK_SIZE) -> np.ndarray:
+def translate_only(model: LoadedModel, source, direction: str = "AtoB", work: int | None = None) -> np.ndarray:
     """Just the translation (the CLI and batch mode): uint8 [H, W, 3] at the input's size."""
     img, x, forward, _ = _prepare(model, source, direction, work)
     return _image(forward(x), img.size)

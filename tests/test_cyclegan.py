@@ -381,3 +381,17 @@ def test_a_lost_checkpoint_continues_from_the_shipped_generators(tmp_path):
     cfg.small = False  # a generator of another size cannot continue from these weights
     with pytest.raises(UserError, match="not a CycleGAN with this generator size"):
         train_cyclegan(cfg, tmp_path / "other", progress=False)
+
+
+def test_a_model_translates_at_the_scale_it_was_trained_at(tiny_pair):
+    """Photos load at 1.12x the crop size in training, so a 128-crop model reads whole photos best
+    at 144; a card may say so itself; without training facts (the official files) it is 256."""
+    from dataclasses import replace
+
+    assert translation.model_work_size(tiny_pair) == 256
+    trained = replace(tiny_pair, card={**tiny_pair.card, "training": {"size": 128}})
+    assert translation.model_work_size(trained) == 144
+    assert translation.translate(trained, np.zeros((90, 150, 3), np.uint8)).work_size == (184, 112)
+    stated = replace(tiny_pair, card={**tiny_pair.card, "work_size": 200, "training": {"size": 128}})
+    assert translation.model_work_size(stated) == 200
+    assert json.loads((ROOT / "weights" / "cyclegan-horse2zebra.json").read_text())["work_size"] == 144
