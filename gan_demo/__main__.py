@@ -211,14 +211,14 @@ def cmd_sketch(args) -> None:
     from . import sketch, validate, zoo
 
     scale = validate.as_int(args.scale, "--scale", 1, 64)
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise UserError(f"--out must end in .png, got {out.name!r}.")
     model = zoo.load(args.model)
     if zoo.get_family(model.card["family"]).kind != "sketch":
         raise UserError(f"{args.model} is not a sketch model; use "
                         f"{', '.join(zoo.model_names(kind='sketch')) or 'pix2pix-fashion-sketch'}.")
     result = sketch.draw(model, args.input, args.hint, validate.as_seed(args.seed))
-    out = Path(args.out)
-    if out.suffix.lower() != ".png":
-        raise UserError(f"--out must end in .png, got {out.name!r}.")
     out.parent.mkdir(parents=True, exist_ok=True)
     img = Image.fromarray(result.garments[0], "L")
     img.resize((28 * scale, 28 * scale), Image.NEAREST).save(out)

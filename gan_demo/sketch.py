@@ -98,8 +98,6 @@ def strokes(source) -> np.ndarray:
     and scaled like the training edge maps; a clear message when there is nothing to read."""
     from PIL import Image
 
-    if isinstance(source, dict):  # gr.Sketchpad / ImageEditor value
-        source = source.get("composite")
     ink = ink_of(source)
     mask = ink > 0.25
     if not mask.any():
@@ -183,3 +181,16 @@ def draw_lines(model: "LoadedModel", lines: np.ndarray, hint: str | None = None,
         y = G(x, h, noise=torch.Generator().manual_seed(int(seed) + k))
         outs.append(y[0, 0].clamp(-1, 1).add(1).mul(127.5).round().byte().cpu().numpy())
     return Drawing(np.asarray(lines, dtype=bool), np.stack(outs), hint)
+
+
+def test_pair(model: "LoadedModel", index: int, seed: int = 0) -> tuple[np.ndarray, Drawing, np.ndarray, str]:
+    """A real test image of the model's data set by index: (its edge map, what the model draws from
+    it, the image, its class name), to show what the model was trained on."""
+    from .data import load_images
+
+    dataset = model.card.get("dataset", "fashion")
+    test = model.memo(("test-set", dataset), lambda: load_images(dataset, train=False))
+    if not 0 <= index < len(test.images):
+        raise UserError(f"Test image must be between 0 and {len(test.images) - 1}, got {index}.")
+    lines = edge_maps(test.images[index:index + 1])[0].numpy()
+    return lines, draw_lines(model, lines, None, seed), test.images[index], test.classes[int(test.labels[index])]

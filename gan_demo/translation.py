@@ -101,6 +101,12 @@ def _check_direction(direction: str) -> str:
     return direction
 
 
+def load_size(crop: int) -> int:
+    """The size the trainer loads photos at before cropping ``crop`` (the reference's 286 for 256),
+    as a multiple of 4: a whole photo at this size looks to G like a training crop."""
+    return max(MIN_SIDE, int(round(crop * 1.12 / 4)) * 4)
+
+
 def model_work_size(model: LoadedModel) -> int:
     """The scale a model translates best at: the one it was trained at. Our trainer loads photos
     at 1.12x the crop size and crops (``training.size``), so a whole photo at that load size looks
@@ -110,7 +116,7 @@ def model_work_size(model: LoadedModel) -> int:
     if model.card.get("work_size"):
         return int(model.card["work_size"])
     size = (model.card.get("training") or {}).get("size")
-    return max(MIN_SIDE, int(round(size * 1.12 / 4)) * 4) if size else WORK_SIZE
+    return load_size(size) if size else WORK_SIZE
 
 
 def _prepare(model: LoadedModel, source, direction: str, work: int | None):

@@ -22,6 +22,7 @@ from torch.nn import functional as F
 from .. import zoo
 from ..data import load_unpaired
 from ..errors import UserError
+from ..translation import load_size
 from ..models.cyclegan import REFERENCE, SMALL, CycleGANConfig, CycleGANPair, PatchDiscriminator
 from .checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from .progress import StepLog
@@ -235,7 +236,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         "config": asdict(model_cfg),
         "dataset": cfg.dataset,
         "domains": {"A": a, "B": b},
-        "work_size": max(16, int(round(cfg.size * 1.12 / 4)) * 4),  # whole photos at the training scale
+        "work_size": load_size(cfg.size),  # whole photos at the training scale
         "description": (f"CycleGAN (Zhu et al. 2017) trained by GAN Playground on {cfg.dataset}: "
                         f"G_AB turns a {a} into a {b}, G_BA back"
                         + (" (the small generator: ngf 16, 6 blocks)." if cfg.small else

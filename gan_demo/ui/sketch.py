@@ -8,7 +8,6 @@ import gradio as gr
 import numpy as np
 
 from .. import sketch, validate
-from ..data import load_images
 from ..errors import UserError
 from .common import AppContext, fresh_seed, upload_path, user_errors
 
@@ -67,15 +66,10 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         """A real Fashion-MNIST test image (by index, 0-9999): its edge map as the model was trained
         on, the model's garment from that edge map, and the real image. Returns the three (8x enlarged)
         and a caption."""
-        m = model_of(model)
-        dataset = m.card.get("dataset", "fashion")
-        test = m.memo(("test-set", dataset), lambda: load_images(dataset, train=False))
-        i = validate.as_int(index, "Test image", 0, len(test.images) - 1)
-        lines = sketch.edge_maps(test.images[i:i + 1])[0].numpy()
-        result = sketch.draw_lines(m, lines, None, validate.as_seed(seed))
-        label = test.classes[int(test.labels[i])]
-        return (shown(sketch.render(lines)), shown(result.garments[0]), shown(test.images[i]),
-                f"Test image {i}: a **{label}**.")
+        index = validate.as_int(index, "Test image", 0, 9999)
+        lines, result, real, label = sketch.test_pair(model_of(model), index, validate.as_seed(seed))
+        return (shown(sketch.render(lines)), shown(result.garments[0]), shown(real),
+                f"Test image {index}: a **{label}**.")
 
     def random_index():
         return fresh_seed() % 10_000
@@ -136,8 +130,8 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
                    api_name="sketch_test_pair", preprocess=False)
 
     def when_drawn(*values):
-        drawing = values[1]
-        if canvas_image(drawing) is None or not _has_ink(canvas_image(drawing)):
+        drawing = canvas_image(values[1])
+        if drawing is None or not _has_ink(drawing):
             return gr.skip()  # a cleared or blank canvas is not an error while drawing
         return draw(*values)
 
