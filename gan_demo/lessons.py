@@ -71,6 +71,6 @@ LESSONS: dict[str, Lesson] = {lesson.key: lesson for lesson in (
 
 
 def get_lesson(key: str) -> Lesson:
-    if key not in LESSONS:
+    if not isinstance(key, str) or key not in LESSONS:
         raise UserError(f"Unknown lesson {key!r}; choose one of: {', '.join(LESSONS)}.")
     return LESSONS[key]

@@ -158,6 +158,17 @@ def curves_frame(history: dict[str, np.ndarray], columns: Sequence[str], labels:
     return frame[np.isfinite(frame["value"])]
 
 
+def with_level(frame, level: float, label: str):
+    """Add a horizontal reference line (D's 0.5) spanning the frame's steps as one more series."""
+    import pandas as pd
+
+    if frame.empty:
+        return frame
+    lo, hi = frame["step"].min(), frame["step"].max()
+    return pd.concat([frame, pd.DataFrame({"step": [lo, hi], "value": [level, level], "series": label})],
+                     ignore_index=True)
+
+
 def history_csv(history: dict[str, np.ndarray], path: str | Path) -> Path:
     path = Path(path)
     cols = list(history)
@@ -180,6 +191,11 @@ def frames_for_gif(frames: np.ndarray, scale: int = 4, bounce: bool = True) -> l
         frames = frames[..., 0]
     out = [f.repeat(scale, 0).repeat(scale, 1) for f in frames]
     return out + out[-2:0:-1] if bounce and len(out) > 2 else out
+
+
+def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour enlargement: pixels stay crisp squares (28x28 samples, GIF frames)."""
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
 
 
 def gif_bytes(frames: Sequence[np.ndarray], fps: float = 10.0) -> bytes:

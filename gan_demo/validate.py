@@ -59,3 +59,13 @@ def as_bool(value, name: str) -> bool:
     if value in (0, 1) and not isinstance(value, float):
         return bool(value)
     raise UserError(f"{name} must be true or false, got {value!r}.")
+
+
+def as_zoo_name(value) -> str:
+    """A name for a zoo entry: letters, digits, '.', '_', '-', at most 60 characters."""
+    import re
+
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}", value.strip()):
+        raise UserError("A zoo name uses letters, digits, '.', '_' and '-' (at most 60), "
+                        f"starting with a letter or digit; got {str(value)[:40]!r}.")
+    return value.strip()

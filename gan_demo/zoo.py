@@ -200,11 +200,34 @@ class ModelCache:
     The app owns one instance; there is no module-level cache.
     """
 
+    MAX_ADDED = 32  # models saved from live runs kept loaded; older ones are forgotten
+
     def __init__(self, device: str = "cpu", weights_dir: Path = WEIGHTS_DIR):
         self.device = device
         self.weights_dir = weights_dir
         self._models: dict[str, LoadedModel] = {}
+        self._added: list[str] = []
         self._lock = threading.Lock()
+
+    def add_file(self, name: str, weights: Path) -> LoadedModel:
+        """Make a pair written at run time (``weights`` + its ``.json`` card) loadable as ``name``."""
+        if not _NAME.match(name):
+            raise UserError(f"A zoo name uses letters, digits, '.', '_' and '-' only; got {name!r}.")
+        weights = Path(weights)
+        model = _load_pair(name, weights, weights.with_suffix(".json"), self.device)
+        model.card.setdefault("name", name)
+        with self._lock:
+            self._models[name] = model
+            self._added = [n for n in self._added if n != name] + [name]
+            for old in self._added[:-self.MAX_ADDED]:
+                self._models.pop(old, None)
+            self._added = self._added[-self.MAX_ADDED:]
+        return model
+
+    def added(self, name: str) -> LoadedModel | None:
+        """A model saved at run time by ``add_file``, or None."""
+        with self._lock:
+            return self._models.get(name) if name in self._added else None
 
     def get(self, name: str, loader: Callable[[], LoadedModel] | None = None) -> LoadedModel:
         """The model called ``name``: from ``weights_dir``, or from ``loader()`` for models that

@@ -234,3 +234,52 @@ def test_a_drawn_outline_becomes_a_garment_when_the_stroke_ends(page, artifacts)
     page.wait_for_function("src => document.querySelector('#sketch-garment img')?.getAttribute('src') !== src",
                            arg=first, timeout=30_000)
     page.screenshot(path=str(artifacts / "sketch_example.png"), full_page=True)
+
+
+def test_images_train_live_then_save_to_the_zoo_and_explore_it(page, artifacts):
+    page.get_by_role("tab", name="Train live").click()
+    page.get_by_role("tab", name="Images").click()
+    page.locator("#img-start").click()
+    page.wait_for_function("() => document.querySelector('#img-status')?.innerText.includes('running')",
+                           timeout=60_000)
+    img = page.locator("#img-view img")
+    img.wait_for(state="visible", timeout=30_000)
+    first = img.get_attribute("src")
+    page.wait_for_function(
+        "src => document.querySelector('#img-view img')?.getAttribute('src') !== src", arg=first, timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#img-status')?.innerText.includes('Frechet')",
+                           timeout=120_000)
+    page.screenshot(path=str(artifacts / "train_images_running.png"), full_page=True)
+    page.locator("#img-pause").click()
+    page.wait_for_function("() => document.querySelector('#img-status')?.innerText.includes('paused')",
+                           timeout=30_000)
+    page.locator("#img-save").click()
+    page.wait_for_function("() => document.querySelector('#img-saved')?.innerText.includes('Saved as')",
+                           timeout=30_000)
+    name = page.locator("#img-saved").inner_text().split("Saved as ")[1].split(":")[0].strip()
+    assert name.startswith("live-dcgan-")
+    page.get_by_role("tab", name="Explore").click()
+    before = _image_src(page)
+    _pick_model(page, name)
+    _src_changes(page, "#explore-image", before)
+    assert page.get_by_text("trained live in GAN Playground").first.is_visible()
+    page.screenshot(path=str(artifacts / "explore_saved_live_model.png"), full_page=True)
+
+
+def test_versus_races_two_runs_side_by_side(page, artifacts):
+    page.get_by_role("tab", name="Train live").click()
+    page.get_by_role("tab", name="Versus").click()
+    page.locator("#versus-start").click()
+    page.wait_for_function("() => document.querySelector('#versus-status')?.innerText.includes('B: minibatch_disc')",
+                           timeout=60_000)
+    for side in ("a", "b"):
+        page.locator(f"#versus-{side} img").wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(6000)  # curves and modes fill in for the screenshot
+    page.screenshot(path=str(artifacts / "versus_running.png"), full_page=True)
+    page.locator("#versus-pause").click()
+    # Pause brings the run behind level with the one ahead, so both views show the same step.
+    page.wait_for_function(
+        """() => { const t = document.querySelector('#versus-status')?.innerText || '';
+                   const s = [...t.matchAll(/paused, step ([\\d,]+)/g)].map(m => m[1]);
+                   return s.length === 2 && s[0] === s[1]; }""", timeout=120_000)
+    page.screenshot(path=str(artifacts / "versus_paused.png"), full_page=True)

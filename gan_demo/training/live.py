@@ -19,11 +19,25 @@ import numpy as np
 import torch
 
 from ..errors import UserError
+from .image_live import ImageGAN, ImageLiveConfig, check_image_config
 from .toy import ToyGAN, ToyTrainConfig, check_config
+
+RunConfig = ToyTrainConfig | ImageLiveConfig
 
 
 def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def check_run_config(cfg: RunConfig) -> RunConfig:
+    return check_image_config(cfg) if isinstance(cfg, ImageLiveConfig) else check_config(cfg)
+
+
+def build_run(cfg: RunConfig, device: str, view_only: bool = False) -> ToyGAN | ImageGAN:
+    """The GAN a config describes: 2D/1D toy data or images. ``view_only``: a copy to draw from."""
+    if isinstance(cfg, ImageLiveConfig):
+        return ImageGAN(cfg, device, view_only=view_only)
+    return ToyGAN(cfg, device)
 
 
 @dataclass(frozen=True)
@@ -36,7 +50,7 @@ class Published:
     step: int
     steps_per_sec: float
     elapsed_s: float
-    config: ToyTrainConfig
+    config: RunConfig
     g_state: dict[str, torch.Tensor]
     d_state: dict[str, torch.Tensor]
     history: dict[str, np.ndarray]
@@ -47,14 +61,14 @@ class Published:
 class LiveTrainer:
     PUBLISH_EVERY_S = 0.1
 
-    def __init__(self, cfg: ToyTrainConfig, device: str | None = None, idle_timeout_s: float = 900.0,
+    def __init__(self, cfg: RunConfig, device: str | None = None, idle_timeout_s: float = 900.0,
                  on_close: Callable[["LiveTrainer"], None] | None = None):
         self.device = device or default_device()
         self.owner: str | None = None
         self.idle_timeout_s = idle_timeout_s
         self._on_close = on_close
         self._commands: queue.Queue = queue.Queue()
-        self._gan = ToyGAN(cfg, self.device)
+        self._gan = build_run(cfg, self.device)
         self._running = False
         self._closed = threading.Event()
         self._phases = None
@@ -90,12 +104,12 @@ class LiveTrainer:
             raise UserError(f"update must be 'both', 'd' or 'g', got {update!r}.")
         self._send("step", int(n), update)
 
-    def reset(self, cfg: ToyTrainConfig | None = None) -> None:
+    def reset(self, cfg: RunConfig | None = None) -> None:
         """New nets from ``cfg`` (validated here, so a bad value is refused before anything stops)."""
-        self._send("reset", check_config(cfg) if cfg is not None else None)
+        self._send("reset", check_run_config(cfg) if cfg is not None else None)
 
     def set_hyperparameters(self, **changes: Any) -> None:
-        check_config(replace(self.published.config, **changes))
+        check_run_config(replace(self.published.config, **changes))
         self._send("set", changes)
 
     def set_speed(self, steps_per_sec: float) -> None:
@@ -127,7 +141,7 @@ class LiveTrainer:
         self._last_read = time.monotonic()
         return self.published
 
-    def reader(self) -> tuple[ToyGAN, Published]:
+    def reader(self) -> tuple[ToyGAN | ImageGAN, Published]:
         """A private copy of the nets at the latest publication, for drawing views.
 
         Reused between frames (one per trainer, guarded by a lock) and never touched by the worker.
@@ -135,11 +149,12 @@ class LiveTrainer:
         pub = self.snapshot()
         with self._reader_lock:
             if self._reader_nets is None or self._reader_nets[1] != pub.generation:
-                self._reader_nets = (ToyGAN(replace(pub.config), "cpu"), pub.generation, -1)
+                self._reader_nets = (build_run(replace(pub.config), "cpu", view_only=True), pub.generation, -1)
             gan, generation, version = self._reader_nets
             if version != pub.version:
                 gan.G.load_state_dict(pub.g_state)
-                gan.D.load_state_dict(pub.d_state)
+                if pub.d_state:
+                    gan.D.load_state_dict(pub.d_state)
                 gan.cfg = pub.config
                 self._reader_nets = (gan, generation, pub.version)
             return gan, pub
@@ -158,7 +173,8 @@ class LiveTrainer:
             version=self._version, generation=self._generation, status=status, step=gan.step_count,
             steps_per_sec=self._steps_per_sec, elapsed_s=self._elapsed, config=gan.cfg,
             g_state={k: v.detach().to("cpu", copy=True) for k, v in gan.G.state_dict().items()},
-            d_state={k: v.detach().to("cpu", copy=True) for k, v in gan.D.state_dict().items()},
+            d_state=({k: v.detach().to("cpu", copy=True) for k, v in gan.D.state_dict().items()}
+                     if getattr(gan, "publishes_d", True) else {}),
             history=gan.history(), message=message, phase=self._phase)
 
     def _publish(self) -> None:
@@ -182,7 +198,12 @@ class LiveTrainer:
             self._message = f"Ran {n} step(s) updating {'D and G' if update == 'both' else update.upper()}."
         elif name == "reset":
             cfg = args[0] or replace(gan.cfg, seed=gan.cfg.seed + 1)
-            self._gan = ToyGAN(cfg, self.device)
+            try:
+                self._gan = build_run(cfg, self.device)
+            except UserError as exc:  # e.g. the image data set is missing: keep the old run
+                self._message = str(exc)
+                self._publish()
+                return
             self._generation += 1
             self._running, self._phases, self._phase, self._message = False, None, {}, "Reset."
             self._steps_per_sec, self._elapsed = 0.0, 0.0
@@ -260,7 +281,7 @@ class TrainerPool:
         self._lock = threading.Lock()
         self._active: set[LiveTrainer] = set()
 
-    def open(self, cfg: ToyTrainConfig, device: str | None = None, owner: str | None = None) -> LiveTrainer:
+    def open(self, cfg: RunConfig, device: str | None = None, owner: str | None = None) -> LiveTrainer:
         """A new trainer for ``owner`` (a browser session id), or "the room is full"."""
         with self._lock:
             self._active = {t for t in self._active if not t.closed}

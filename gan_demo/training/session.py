@@ -15,8 +15,8 @@ import numpy as np
 
 from .. import plots
 from ..errors import UserError
-from .live import LiveTrainer, Published, TrainerPool
-from .toy import ToyTrainConfig
+from .image_live import ImageGAN, ImageLiveConfig
+from .live import LiveTrainer, Published, RunConfig, TrainerPool
 
 MAX_FRAMES = 240
 
@@ -39,7 +39,7 @@ class TrainSession:
     _last: tuple | None = None  # (publication key, Frame) of the last drawing
 
     # -- lifecycle -----------------------------------------------------------------------------
-    def ensure(self, cfg: ToyTrainConfig) -> LiveTrainer:
+    def ensure(self, cfg: RunConfig) -> LiveTrainer:
         """The session's trainer, opened from ``cfg`` on first use (or after it closed)."""
         with self._lock:
             if self.trainer is None or self.trainer.closed:
@@ -47,7 +47,7 @@ class TrainSession:
                 self.frames, self._frame_steps = [], []
             return self.trainer
 
-    def reset(self, cfg: ToyTrainConfig) -> None:
+    def reset(self, cfg: RunConfig) -> None:
         trainer = self.ensure(cfg)
         trainer.reset(cfg)
         with self._lock:
@@ -70,7 +70,10 @@ class TrainSession:
         if self._last is not None and self._last[0] == key:
             return self._last[1]  # nothing new was published: don't redraw (saves the trainer's CPU)
         gan, pub = trainer.reader()
-        image = plots.toy_view(gan, pub.phase, show_manifold, show_arrows)
+        if isinstance(gan, ImageGAN):
+            image = plots.enlarge(gan.fixed_grid(), 2)
+        else:
+            image = plots.toy_view(gan, pub.phase, show_manifold, show_arrows)
         with self._lock:
             if not self._frame_steps or pub.step > self._frame_steps[-1]:
                 self.frames.append(image)
@@ -109,5 +112,21 @@ class TrainSession:
         if len(frames) < 2:
             raise UserError("The timelapse needs a few frames: let training run for a moment first.")
         path = self._dir() / f"timelapse_{len(frames)}frames.gif"
+        frames = [f for f in frames if f.shape == frames[-1].shape]  # a reset may change the view's size
         path.write_bytes(plots.gif_bytes(frames, fps=12))
         return path
+
+    def save_to_zoo(self, folder: Path, name: str) -> tuple[Path, dict]:
+        """The image run's current G as a zoo entry ``FOLDER/NAME.safetensors`` + ``.json``."""
+        pub = self._need().snapshot()
+        if not isinstance(pub.config, ImageLiveConfig):
+            raise UserError("Only image runs can be saved to the zoo; toy runs export a CSV, PNG or GIF.")
+        if pub.step == 0:
+            raise UserError("Train for a few steps before saving: an untrained G draws noise.")
+        # A private copy from the publication: saving never waits for, or races with, the views.
+        gan = ImageGAN(pub.config, "cpu", view_only=True)
+        gan.G.load_state_dict(pub.g_state)
+        fid = pub.history["frechet"]
+        last = float(fid[np.isfinite(fid)][-1]) if np.isfinite(fid).any() else None
+        card = gan.save_to_zoo(Path(folder) / name, name, pub.step, pub.elapsed_s, last)
+        return Path(folder) / f"{name}.safetensors", card

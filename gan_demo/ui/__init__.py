@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import gradio as gr
 
 from .. import zoo
 from ..training.live import TrainerPool
-from . import conditional, explore, interpolate, latent_tools, sketch, train, translate
+from . import conditional, explore, interpolate, latent_tools, sketch, train, train_images, translate, versus
 from .common import AppContext
 
 MAX_TRAINERS_ENV = "GAN_DEMO_MAX_TRAINERS"
 TRAINER_IDLE_ENV = "GAN_DEMO_TRAINER_IDLE_S"  # seconds unwatched before a live trainer stops (900)
+USER_ZOO_ENV = "GAN_DEMO_USER_ZOO"  # where "Save to zoo" writes (a temp folder unless set)
 
 INTRO = """# GAN Playground
 See how generative adversarial networks work: drag the latent sliders of models this project
@@ -34,16 +36,19 @@ CSS = """
 
 
 def build_app(ctx: AppContext | None = None) -> gr.Blocks:
-    ctx = ctx or AppContext(models=zoo.ModelCache(),
-                            pool=TrainerPool(int(os.environ.get(MAX_TRAINERS_ENV, "4")),
-                                             float(os.environ.get(TRAINER_IDLE_ENV, "900"))))
+    if ctx is None:
+        ctx = AppContext(models=zoo.ModelCache(),
+                         pool=TrainerPool(int(os.environ.get(MAX_TRAINERS_ENV, "4")),
+                                          float(os.environ.get(TRAINER_IDLE_ENV, "900"))))
+        if os.environ.get(USER_ZOO_ENV):
+            ctx.user_zoo = Path(os.environ[USER_ZOO_ENV])
     cards = zoo.list_models(ctx.models.weights_dir)
     # Gradio keeps a copy of every image it sends; on a long-running Space, drop copies after 2 h.
     with gr.Blocks(title="GAN Playground", delete_cache=(3600, 7200)) as demo:
         gr.Markdown(INTRO)
         with gr.Tabs():
             with gr.Tab("Explore", id="explore"):
-                explore.build(demo, ctx, cards)
+                explore_model = explore.build(demo, ctx, cards)
             with gr.Tab("Interpolate", id="interpolate"):
                 interpolate.build(demo, ctx, cards)
             with gr.Tab("Conditional", id="conditional"):
@@ -55,7 +60,13 @@ def build_app(ctx: AppContext | None = None) -> gr.Blocks:
             with gr.Tab("Sketch", id="sketch"):
                 sketch.build(demo, ctx, zoo.list_models(ctx.models.weights_dir, kind="sketch"))
             with gr.Tab("Train live", id="train"):
-                train.build(demo, ctx)
+                with gr.Tabs():
+                    with gr.Tab("2D toy data", id="train-toy"):
+                        train.build(demo, ctx)
+                    with gr.Tab("Images", id="train-images"):
+                        train_images.build(demo, ctx, explore_model)
+                    with gr.Tab("Versus", id="versus"):
+                        versus.build(demo, ctx)
     # A class of 30 shares two CPU cores: keep bursts in a bounded queue rather than in threads.
     demo.queue(max_size=256, default_concurrency_limit=2)
     return demo

@@ -21,14 +21,21 @@ def model_summary(card: dict) -> str:
              f"family `{card['family']}`, data `{card.get('dataset', '?')}`, "
              f"{cfg['image_size']}x{cfg['image_size']}, latent size {cfg['latent_dim']}"]
     if t:
-        lines.append(f"trained {t.get('epochs_done', '?')} epochs ({t.get('steps', '?')} steps) "
+        done = f"{t['epochs_done']} epochs " if "epochs_done" in t else ""
+        lines.append(f"trained {done}({t.get('steps', '?')} steps) "
                      f"in {t.get('wall_time_s', 0) / 60:.0f} min on {t.get('device', '?')}")
     return "  \n".join(lines)
 
 
-def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
+def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
+    """Lay out the Explore tab; returns its model menu, which live runs saved to the zoo join."""
     names = [c["name"] for c in cards]
     by_name = {c["name"]: c for c in cards}
+
+    def _model(name):
+        """A shipped model, or one this browser saved from a live run (Train live -> Images)."""
+        added = ctx.models.added(name) if isinstance(name, str) else None
+        return added or ctx.models.get(validate.as_choice(name, "model", names))
 
     @user_errors
     def explore(model: str, seed: float, truncation: float, grid_size: float, *shifts: float):
@@ -38,7 +45,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         psi = validate.as_float(truncation, "Truncation", 0.0, 2.0)
         n = validate.as_int(grid_size, "Grid size", 1, MAX_GRID)
         shifts = [validate.as_float(s, f"Latent slider {i}", -10.0, 10.0) for i, s in enumerate(shifts)]
-        return sampling.explore_grid(ctx.models.get(validate.as_choice(model, "model", names)),
+        return sampling.explore_grid(_model(model),
                                      n, seed, psi, shifts)
 
     @user_errors
@@ -58,7 +65,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         """StyleGAN style mixing: layers before `crossover` take their style from each of
         `coarse_seeds` (comma-separated, rows), the rest from each of `fine_seeds` (columns).
         Returns the table image (first row: fine sources, first column: coarse sources)."""
-        m = ctx.models.get(validate.as_choice(model, "model", names))
+        m = _model(model)
         return sampling.grid_image(
             sampling.style_mix(m, parse_seeds(coarse_seeds, "Coarse seeds"), parse_seeds(fine_seeds, "Fine seeds"),
                                validate.as_int(crossover, "Crossover", 0, 64),
@@ -69,7 +76,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     def encode_image(model: str, upload, *shifts: float):
         """VAE-GAN: an uploaded image -> 28x28 grey -> its latent -> reconstruction, and the
         reconstruction moved by the latent sliders. Returns (latent, [input | reconstruction | edited])."""
-        m = ctx.models.get(validate.as_choice(model, "model", names))
+        m = _model(model)
         small = images.to_mnist_style(upload_path(upload))
         z = sampling.encode(m, small)
         return z.tolist(), encoded_strip(m, small, z, shifts)
@@ -77,7 +84,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     @user_errors
     def edit_encoded(model: str, z, *shifts: float):
         """Redraw the encoded image's edit after a slider moves (nothing to do before an upload)."""
-        m = ctx.models.get(validate.as_choice(model, "model", names))
+        m = _model(model)
         if z is None or not sampling.can_encode(m):
             return gr.skip()
         return encoded_strip(m, None, z, shifts)
@@ -107,6 +114,9 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     @user_errors
     def describe_model(model: str) -> str:
         """The model's card as a short Markdown summary."""
+        added = ctx.models.added(model) if isinstance(model, str) else None
+        if added is not None:
+            return model_summary(added.card)
         return model_summary(by_name[validate.as_choice(model, "model", names)])
 
     with gr.Row():
@@ -199,6 +209,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     if first_style:
         demo.load(style_mix, mix_inputs, mix_image, api_visibility="private", show_progress="hidden",
                   preprocess=False)
+    return model
 
 
 MAX_MIX_SEEDS = 8

@@ -232,7 +232,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         return (lesson.text, *[getattr(cfg, f) for f in FIELDS])
 
     def on_lesson_pick(key):
-        return get_lesson(key).text if key in LESSONS else ""
+        return get_lesson(key).text if isinstance(key, str) and key in LESSONS else ""
 
     @user_errors
     def on_export(state, kind, manifold_on=True, arrows_on=False):

@@ -1,0 +1,239 @@
+"""Train live on images: a DCGAN learning Fashion-MNIST or digits, watched through a fixed-z grid."""
+
+from __future__ import annotations
+
+import secrets
+
+import gradio as gr
+import numpy as np
+
+from .. import plots
+from ..errors import UserError
+from ..losses import LOSSES
+from ..training.image_live import LIMITS, MODEL_TITLES, ImageLiveConfig, check_image_config
+from ..training.session import TrainSession
+from .common import AppContext, user_errors, with_param_names
+
+DATASETS = [("Fashion-MNIST", "fashion"), ("MNIST digits", "mnist")]
+MODELS = [(title, key) for key, title in MODEL_TITLES.items()]
+# The loss each model is usually trained with; picking a model selects it (it can be changed after).
+MODEL_LOSS = {"dcgan": "ns", "cgan": "hinge", "wgan-gp": "wgan-gp"}
+REFRESH_S = 0.2
+MAX_SAVED_PER_SESSION = 5
+
+FIELDS = ("dataset", "model", "loss", "train_weaker", "d_steps", "lr_d", "lr_g", "batch_size", "width",
+          "latent_dim", "seed", "eval_every")
+
+
+def config_from(values) -> ImageLiveConfig:
+    return check_image_config(ImageLiveConfig(**dict(zip(FIELDS, values))))
+
+
+def status_text(session: TrainSession | None) -> str:
+    if session is None or session.trainer is None:
+        return ("Press **Start**: the grid shows G's images for the same 64 noise vectors at every "
+                "refresh, so you can watch each one sharpen.")
+    t = session.trainer
+    pub = t.published
+    h = pub.history
+    cfg = pub.config
+    if not isinstance(cfg, ImageLiveConfig):
+        return "This session's trainer runs toy data; press **Reset** to start an image run."
+    images_s = pub.steps_per_sec * cfg.batch_size * (cfg.d_steps + 1)
+    line = (f"**{pub.status}** · step {pub.step:,} · {images_s:,.0f} images/s · "
+            f"{pub.elapsed_s:,.0f} s of training · device `{t.device}`")
+    if len(h["step"]):
+        line += (f"  \nD loss {h['d_loss'][-1]:.3f} · G loss {h['g_loss'][-1]:.3f} · "
+                 f"D(x) {h['d_real'][-1]:.3f} · D(G(z)) {h['d_fake'][-1]:.3f}")
+        fid = h["frechet"][np.isfinite(h["frechet"])]
+        if fid.size:
+            line += f" · Frechet distance {fid[-1]:.1f} ({cfg.fid_samples} samples)"
+    if pub.message:
+        line += f"  \n_{pub.message}_"
+    return line
+
+
+def curves(h: dict[str, np.ndarray]):
+    """The three plots' data: losses, D's mean scores with the 0.5 line, the Frechet distance."""
+    return (plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
+            plots.with_level(plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"},
+                                                smooth=9), 0.5, "0.5 (can't tell)"),
+            plots.curves_frame(h, ["frechet"], {"frechet": "Frechet distance"}))
+
+
+def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
+    session = gr.State(None, delete_callback=lambda s: s.close() if s is not None else None)
+    saved = gr.State([])  # names this browser saved to the zoo (Explore lists them for it alone)
+    first = ImageLiveConfig()
+
+    with gr.Row():
+        with gr.Column(scale=2, min_width=320):
+            dataset = gr.Radio(DATASETS, value=first.dataset, label="Data")
+            model = gr.Radio(MODELS, value=first.model, label="Model")
+            loss = gr.Dropdown([(k, k) for k in LOSSES], value=first.loss, label="Loss")
+            weaker = gr.Checkbox(first.train_weaker, label="Train only the weaker network")
+            with gr.Accordion("Hyperparameters", open=False):
+                d_steps = gr.Slider(*LIMITS["d_steps"], value=first.d_steps, step=1, label="D steps per G step")
+                with gr.Row():
+                    lr_d = gr.Number(first.lr_d, label="D learning rate")
+                    lr_g = gr.Number(first.lr_g, label="G learning rate")
+                batch = gr.Slider(8, 128, value=first.batch_size, step=8, label="Batch size")
+                width = gr.Slider(8, 64, value=first.width, step=8, label="Width (channels; slower when wider)")
+                latent = gr.Slider(8, 128, value=first.latent_dim, step=8, label="Noise size")
+                seed = gr.Number(first.seed, label="Seed", precision=0)
+                eval_every = gr.Slider(50, 2000, value=first.eval_every, step=50,
+                                       label="Frechet distance every K steps")
+            gr.Markdown("The defaults are sized for a 2-core CPU: garments you can recognise appear within "
+                        "about three minutes; a GPU is used when the server has one.")
+        with gr.Column(scale=3):
+            status = gr.Markdown(status_text(None), elem_id="img-status")
+            with gr.Row():
+                start = gr.Button("Start", variant="primary", elem_id="img-start")
+                pause = gr.Button("Pause", elem_id="img-pause")
+                reset = gr.Button("Reset", elem_id="img-reset")
+            with gr.Row():
+                n_steps = gr.Number(10, label="Steps", precision=0, minimum=1, maximum=1000, min_width=80)
+                update = gr.Radio([("D and G", "both"), ("D only", "d"), ("G only", "g")], value="both",
+                                  label="Update")
+                step_btn = gr.Button("Step", elem_id="img-step")
+            view = gr.Image(label="G's images for 64 fixed noise vectors (conditional: one class per column)",
+                            type="numpy", format="png", interactive=False, elem_id="img-view",
+                            elem_classes=["pixelated"], height=460)
+            losses_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=200)
+            d_plot = gr.LinePlot(x="step", y="value", color="series", title="D(x) and D(G(z))", height=200)
+            fid_plot = gr.LinePlot(x="step", y="value", color="series",
+                                   title="Frechet distance of classifier features (lower is better)", height=200)
+            with gr.Row():
+                csv_btn = gr.Button("History CSV")
+                png_btn = gr.Button("PNG of the grid")
+                gif_btn = gr.Button("Timelapse GIF")
+            with gr.Row():
+                zoo_name = gr.Textbox(label="Zoo name (optional)", placeholder="my-dcgan", max_lines=1)
+                save_btn = gr.Button("Save to zoo", elem_id="img-save")
+            saved_note = gr.Markdown(elem_id="img-saved")
+            export = gr.File(label="Download", interactive=False, file_count="multiple")
+
+    widgets = [dataset, model, loss, weaker, d_steps, lr_d, lr_g, batch, width, latent, seed, eval_every]
+    inputs = [session, *widgets]
+
+    def _session(state, request) -> TrainSession:
+        return state or TrainSession(ctx.pool, owner=getattr(request, "session_hash", None))
+
+    @user_errors
+    def on_start(state, *values, request: gr.Request = None):
+        """Start (or resume) training on images with these settings. Returns the session and status."""
+        state = _session(state, request)
+        cfg = config_from(values)
+        trainer = state.ensure(cfg)
+        if not isinstance(trainer.published.config, ImageLiveConfig):
+            state.reset(cfg)  # this session's trainer ran toy data: swap in an image run
+        trainer.start()
+        trainer.wait_idle()
+        return state, status_text(state)
+
+    @user_errors
+    def on_pause(state):
+        """Pause the image run."""
+        if state is not None and state.trainer is not None:
+            state.trainer.pause()
+            state.trainer.wait_idle()
+        return status_text(state)
+
+    @user_errors
+    def on_reset(state, *values, request: gr.Request = None):
+        """New networks from these settings and the next seed. Returns (session, status, seed)."""
+        from ..validate import as_seed
+
+        state = _session(state, request)
+        values = list(values)
+        values[FIELDS.index("seed")] = (as_seed(values[FIELDS.index("seed")]) + 1) % (2**32)
+        cfg = config_from(values)
+        state.reset(cfg)
+        state.trainer.wait_idle(timeout=60)
+        return state, status_text(state), cfg.seed
+
+    @user_errors
+    def on_step(state, n, which, *values, request: gr.Request = None):
+        """Run N steps now (at most 1,000), updating D and G, D only, or G only."""
+        from ..validate import as_choice, as_int
+
+        n = as_int(n, "Steps", 1, 1000)
+        which = as_choice(which, "update", ["both", "d", "g"])
+        state = _session(state, request)
+        cfg = config_from(values)
+        trainer = state.ensure(cfg)
+        if not isinstance(trainer.published.config, ImageLiveConfig):
+            state.reset(cfg)
+        trainer.step(n, which)
+        trainer.wait_idle(timeout=300)
+        return state, status_text(state)
+
+    @user_errors
+    def on_change(state, *values):
+        """Apply a changed loss, D steps, learning rate, batch size or weaker-network switch now."""
+        if state is None or state.trainer is None or not isinstance(state.trainer.published.config, ImageLiveConfig):
+            return status_text(state)
+        cfg = config_from(values)
+        state.trainer.set_hyperparameters(**{k: getattr(cfg, k) for k in
+                                             ("loss", "train_weaker", "d_steps", "lr_d", "lr_g", "batch_size",
+                                              "eval_every")})
+        state.trainer.wait_idle()
+        return status_text(state)
+
+    def on_tick(state):
+        """The fixed-z grid, status and curves of this session's image run (what the page polls)."""
+        if state is None or state.trainer is None or not isinstance(state.trainer.published.config, ImageLiveConfig):
+            return (gr.skip(),) * 5
+        frame = state.frame()
+        return (frame.image, status_text(state), *curves(frame.published.history))
+
+    @user_errors
+    def on_export(state, kind):
+        if state is None:
+            raise UserError("Nothing to export yet: press Start or Step first.")
+        return [str({"csv": state.export_csv, "png": state.export_png, "gif": state.export_gif}[kind]())]
+
+    @user_errors
+    def on_save(state, name, names, request: gr.Request = None):
+        """Save the run's G as a zoo entry: returns its files, and Explore lists it in this browser."""
+        from ..validate import as_zoo_name
+
+        if state is None or state.trainer is None:
+            raise UserError("Nothing to save yet: press Start first.")
+        names = list(names or [])
+        if len(names) >= MAX_SAVED_PER_SESSION:
+            raise UserError(f"This browser saved {MAX_SAVED_PER_SESSION} models already; download them, "
+                            "or reload the page to start over.")
+        base = as_zoo_name(name) if name else f"live-{state.trainer.published.config.model}"
+        # A random suffix: the name is this browser's alone, and no one else's upload is overwritten.
+        full = f"{base}-{secrets.token_hex(4)}"
+        weights, card = state.save_to_zoo(ctx.user_zoo, full)
+        ctx.models.add_file(full, weights)
+        names.append(full)
+        return ([str(weights), str(weights.with_suffix(".json"))], names,
+                gr.update(choices=ctx.shipped_image_models() + names),
+                f"Saved as **{full}**: pick it in Explore's model list (in this browser), or download "
+                "its two files to keep it.")
+
+    for fn in (on_start, on_reset, on_change):
+        with_param_names(fn, ["session", *FIELDS])
+    with_param_names(on_step, ["session", "n", "update", *FIELDS])
+
+    timer = gr.Timer(REFRESH_S)
+    timer.tick(on_tick, session, [view, status, losses_plot, d_plot, fid_plot], show_progress="hidden",
+               api_name="train_images_view", concurrency_limit=None, trigger_mode="always_last")
+    raw = dict(preprocess=False)
+    start.click(on_start, inputs, [session, status], api_name="train_images_start", **raw)
+    pause.click(on_pause, session, status, api_name="train_images_pause")
+    reset.click(on_reset, inputs, [session, status, seed], api_name="train_images_reset", **raw)
+    step_btn.click(on_step, [session, n_steps, update, *widgets], [session, status], api_name="train_images_step",
+                   **raw)
+    model.input(lambda m: MODEL_LOSS.get(m, "ns"), model, loss, api_visibility="private").then(
+        on_change, inputs, status, api_visibility="private", **raw)
+    for widget in (loss, weaker, d_steps, lr_d, lr_g, batch, eval_every):
+        widget.input(on_change, inputs, status, api_visibility="undocumented", **raw)
+    csv_btn.click(lambda s: on_export(s, "csv"), session, export, api_name="train_images_export_csv")
+    png_btn.click(lambda s: on_export(s, "png"), session, export, api_name="train_images_export_png")
+    gif_btn.click(lambda s: on_export(s, "gif"), session, export, api_name="train_images_export_gif")
+    save_btn.click(on_save, [session, zoo_name, saved], [export, saved, explore_model, saved_note],
+                   api_name="train_images_save")

@@ -1,0 +1,178 @@
+"""Versus: two live runs side by side, identical but for one setting, with their curves on shared axes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+
+from .. import plots
+from ..errors import UserError
+from ..training.image_live import MODEL_TITLES, ImageLiveConfig
+from ..training.toy import ToyTrainConfig
+from ..training.versus import DIFFERENCES, PRESETS, Versus, get_preset, make_pair
+from .common import AppContext, user_errors
+
+TOY_DATASETS = ["ring8", "grid25", "gauss1d", "spiral", "moons"]
+IMAGE_DATASETS = ["fashion", "mnist"]
+REFRESH_S = 0.5  # two views to draw per tick: half the toy tab's rate leaves the CPU to the runs
+
+
+def base_config(mode: str, preset_key: str | None, dataset: str, model: str, seed) -> ToyTrainConfig | ImageLiveConfig:
+    """The settings both runs share: the preset's (hidden ones too), then the visible choices."""
+    from ..validate import as_choice, as_seed
+
+    mode = as_choice(mode, "mode", ["toy", "images"])
+    preset = PRESETS.get(preset_key) if isinstance(preset_key, str) else None
+    if mode == "toy":
+        base = preset.base if preset is not None and isinstance(preset.base, ToyTrainConfig) else ToyTrainConfig(
+            eval_every=100)
+        return replace(base, dataset=as_choice(dataset, "toy data set", TOY_DATASETS), seed=as_seed(seed))
+    base = preset.base if preset is not None and isinstance(preset.base, ImageLiveConfig) else ImageLiveConfig()
+    return replace(base, dataset=as_choice(dataset, "image data set", IMAGE_DATASETS),
+                   model=as_choice(model, "model", list(MODEL_TITLES)), seed=as_seed(seed))
+
+
+def status_text(v: Versus | None) -> str:
+    if v is None or not v.is_open:
+        return ("Pick a preset (or a mode, a difference and B's value) and press **Start both**. The two runs "
+                "share data, seed and networks; only the difference differs.")
+    lines = []
+    for key, run in v.runs.items():
+        pub = run.trainer.published
+        h = pub.history
+        line = f"**{v.labels[key]}**: {pub.status}, step {pub.step:,}, {pub.steps_per_sec:,.0f} steps/s"
+        if len(h["step"]):
+            line += f", D(x) {h['d_real'][-1]:.2f}, D(G(z)) {h['d_fake'][-1]:.2f}"
+            if "modes" in h and np.isfinite(h["modes"]).any():
+                line += f", modes {int(h['modes'][-1])}, HQ {h['hq_pct'][-1]:.1f} %"
+            if "frechet" in h and np.isfinite(h["frechet"]).any():
+                line += f", Frechet {h['frechet'][np.isfinite(h['frechet'])][-1]:.1f}"
+        if pub.message and pub.status == "diverged":
+            line += f" · _{pub.message}_"
+        lines.append(line)
+    return "  \n".join(lines)
+
+
+def shared_curves(v: Versus, histories: dict[str, dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Both runs' curves in one frame per plot, series named by run, so the axes are shared."""
+    def both(columns, names, smooth=1):
+        parts = [plots.curves_frame(h, columns, {c: f"{key} {names[c]}" for c in columns}, smooth=smooth)
+                 for key, h in histories.items()]
+        return pd.concat(parts, ignore_index=True)
+
+    losses = both(["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9)
+    scores = plots.with_level(both(["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}, smooth=9),
+                              0.5, "0.5 (can't tell)")
+    first = next(iter(histories.values()))
+    if "frechet" in first:
+        quality = both(["frechet"], {"frechet": "Frechet distance"})
+    elif np.isfinite(first["modes"]).any():
+        quality = both(["modes", "hq_pct"], {"modes": "modes covered", "hq_pct": "HQ %"})
+    else:
+        quality = both(["js"], {"js": "JS divergence"})
+    return losses, scores, quality
+
+
+def build(demo: gr.Blocks, ctx: AppContext) -> None:
+    race = gr.State(None, delete_callback=lambda v: v.close() if v is not None else None)
+    first = PRESETS["mbd"]
+
+    with gr.Row():
+        with gr.Column(scale=2, min_width=320):
+            preset = gr.Dropdown([(p.title, p.key) for p in PRESETS.values()], value=first.key, label="Preset")
+            preset_text = gr.Markdown(first.text)
+            mode = gr.Radio([("Toy data", "toy"), ("Images", "images")], value="toy", label="Mode")
+            dataset = gr.Dropdown(TOY_DATASETS, value=first.base.dataset, label="Data")
+            model = gr.Dropdown([(t, k) for k, t in MODEL_TITLES.items()], value="dcgan",
+                                label="Model (images)", visible=False)
+            seed = gr.Number(first.base.seed, label="Seed (both runs)", precision=0)
+            difference = gr.Dropdown([(text, key) for key, text in DIFFERENCES.items()], value=first.difference,
+                                     label="The one difference")
+            with gr.Row():
+                value_a = gr.Textbox(str(first.a), label="A's value", max_lines=1)
+                value_b = gr.Textbox(str(first.b), label="B's value", max_lines=1)
+        with gr.Column(scale=4):
+            status = gr.Markdown(status_text(None), elem_id="versus-status")
+            with gr.Row():
+                start = gr.Button("Start both", variant="primary", elem_id="versus-start")
+                pause = gr.Button("Pause both", elem_id="versus-pause")
+                n_steps = gr.Number(100, label="Steps", precision=0, minimum=1, maximum=5000, min_width=80)
+                step_btn = gr.Button("Step both", elem_id="versus-step")
+            with gr.Row():
+                view_a = gr.Image(label="A", type="numpy", format="png", interactive=False, height=360,
+                                  elem_id="versus-a", elem_classes=["pixelated"])
+                view_b = gr.Image(label="B", type="numpy", format="png", interactive=False, height=360,
+                                  elem_id="versus-b", elem_classes=["pixelated"])
+            losses_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses (A and B)", height=220)
+            d_plot = gr.LinePlot(x="step", y="value", color="series", title="D(x) and D(G(z)) (A and B)", height=220)
+            quality_plot = gr.LinePlot(x="step", y="value", color="series",
+                                       title="Modes covered and HQ %, or Frechet distance (A and B)", height=220)
+
+    @user_errors
+    def on_preset(key):
+        """Load a preset: its text, mode, data, seed, difference and the two values."""
+        p = get_preset(key)
+        is_img = isinstance(p.base, ImageLiveConfig)
+        return (p.text, "images" if is_img else "toy",
+                gr.update(choices=IMAGE_DATASETS if is_img else TOY_DATASETS, value=p.base.dataset),
+                gr.update(visible=is_img, value=getattr(p.base, "model", "dcgan")), p.base.seed, p.difference,
+                str(p.a), str(p.b))
+
+    def on_mode(m):
+        choices = IMAGE_DATASETS if m == "images" else TOY_DATASETS
+        return gr.update(choices=choices, value=choices[0]), gr.update(visible=m == "images")
+
+    @user_errors
+    def on_start(v, preset_key, mode_value, dataset_value, model_value, seed_value, diff, a, b,
+                 request: gr.Request = None):
+        """Start both runs: fresh nets from the shared settings, A and B differing in `diff` only."""
+        base = base_config(mode_value, preset_key, dataset_value, model_value, seed_value)
+        cfg_a, cfg_b = make_pair(base, diff, a, b)
+        v = v or Versus(ctx.pool, owner=getattr(request, "session_hash", None))
+        if v.configs() != (cfg_a, cfg_b):
+            v.open(cfg_a, cfg_b, diff)  # new settings: a new race from step 0
+        v.start()
+        return v, status_text(v)
+
+    @user_errors
+    def on_pause(v):
+        """Pause both runs."""
+        if v is None or not v.is_open:
+            raise UserError("Nothing to pause: press Start both first.")
+        v.pause()
+        return status_text(v)
+
+    @user_errors
+    def on_step(v, n):
+        """Pause both and run them to the same step: N steps past the one ahead."""
+        from ..validate import as_int
+
+        if v is None or not v.is_open:
+            raise UserError("Press Start both (then Pause) before stepping.")
+        v.step(as_int(n, "Steps", 1, 5000))
+        return status_text(v)
+
+    def on_tick(v):
+        """Both views, the status and the shared curves (what the page polls)."""
+        if v is None or not v.is_open:
+            return (gr.skip(),) * 6
+        frames = {key: run.frame() for key, run in v.runs.items()}
+        if any(f is None for f in frames.values()):
+            return (gr.skip(),) * 6
+        curves = shared_curves(v, {k: f.published.history for k, f in frames.items()})
+        return (gr.update(value=frames["A"].image, label=v.labels["A"]),
+                gr.update(value=frames["B"].image, label=v.labels["B"]), status_text(v), *curves)
+
+    settings = [race, preset, mode, dataset, model, seed, difference, value_a, value_b]
+    preset.input(on_preset, preset, [preset_text, mode, dataset, model, seed, difference, value_a, value_b],
+                 api_name="versus_preset")
+    mode.input(on_mode, mode, [dataset, model], api_visibility="private")
+    start.click(on_start, settings, [race, status], api_name="versus_start", preprocess=False)
+    pause.click(on_pause, race, status, api_name="versus_pause")
+    step_btn.click(on_step, [race, n_steps], status, api_name="versus_step", preprocess=False)
+    timer = gr.Timer(REFRESH_S)
+    timer.tick(on_tick, race, [view_a, view_b, status, losses_plot, d_plot, quality_plot], show_progress="hidden",
+               api_name="versus_view", concurrency_limit=None, trigger_mode="always_last")

@@ -1,0 +1,103 @@
+"""Versus mode: two runs identical but for one setting, started, stepped and closed together."""
+
+import re
+import threading
+from dataclasses import asdict
+
+import pytest
+from gradio_client import Client
+
+from gan_demo.errors import UserError
+from gan_demo.training.image_live import ImageLiveConfig
+from gan_demo.training.live import TrainerPool
+from gan_demo.training.toy import ToyTrainConfig
+from gan_demo.training.versus import PRESETS, Versus, make_pair, with_difference
+
+SMALL = ToyTrainConfig(width=16, hidden_layers=1, batch_size=32, eval_every=20, eval_samples=300)
+
+
+def live_threads() -> int:
+    return sum(t.name == "live-trainer" for t in threading.enumerate())
+
+
+def differing(a, b) -> set[str]:
+    da, db = asdict(a), asdict(b)
+    return {k for k in da if da[k] != db[k]}
+
+
+@pytest.mark.parametrize("name, a, b, fields", [
+    ("loss", "ns", "minimax", {"loss"}), ("minibatch_disc", "off", "on", {"minibatch_disc"}),
+    ("d_steps", "1", "5", {"d_steps"}), ("lr", "1e-3", "1e-2", {"lr_d", "lr_g"}),
+    ("train_weaker", False, True, {"train_weaker"}),
+])
+def test_a_pair_differs_in_exactly_the_chosen_setting(name, a, b, fields):
+    cfg_a, cfg_b = make_pair(SMALL, name, a, b)
+    assert differing(cfg_a, cfg_b) == fields
+
+
+@pytest.mark.parametrize("base, name, a, b, message", [
+    (SMALL, "loss", "ns", "ns", "same loss"),
+    (SMALL, "loss", "ns", "wat", "loss"),
+    (SMALL, "d_steps", "1", "500", "D steps must be between"),
+    (SMALL, "lr", "1e-3", "nan", "finite"),
+    (SMALL, "seed", "0", "1", "difference"),
+    (ImageLiveConfig(), "minibatch_disc", "off", "on", "toy networks only"),
+])
+def test_a_bad_difference_gets_one_sentence(base, name, a, b, message):
+    with pytest.raises(UserError, match=message):
+        make_pair(base, name, a, b)
+
+
+def test_every_preset_makes_a_valid_pair_that_differs_in_one_setting():
+    for p in PRESETS.values():
+        a, b = make_pair(p.base, p.difference, p.a, p.b)
+        assert len(differing(a, b)) == (2 if p.difference == "lr" else 1), p.key
+    # each toy lesson has its race
+    assert {"minimax", "mbd", "wgan-gp", "weaker", "equilibrium"} <= set(PRESETS)
+    assert with_difference(PRESETS["wgan-gp"].base, "loss", "ns").d_steps == 5
+
+
+def test_both_runs_step_together_and_close_together():
+    base = live_threads()
+    pool = TrainerPool(2)
+    v = Versus(pool, owner="s1")
+    cfg_a, cfg_b = make_pair(SMALL, "minibatch_disc", False, True)
+    v.open(cfg_a, cfg_b, "minibatch_disc")
+    assert pool.active == 2 and live_threads() == base + 2
+    v.step(40)
+    a, b = (r.trainer.published for r in v.runs.values())
+    assert a.step == b.step == 40
+    assert not a.config.minibatch_disc and b.config.minibatch_disc
+    assert v.labels == {"A": "A: minibatch_disc = False", "B": "B: minibatch_disc = True"}
+    v.close()
+    assert pool.active == 0 and live_threads() == base
+
+
+def test_a_full_room_refuses_versus_without_leaving_half_a_race():
+    base = live_threads()
+    pool = TrainerPool(1)
+    v = Versus(pool)
+    with pytest.raises(UserError, match="two free live trainers"):
+        v.open(*make_pair(SMALL, "loss", "ns", "hinge"), "loss")
+    assert pool.active == 0 and live_threads() == base and not v.is_open
+
+
+def test_versus_through_the_api_images_and_toy(app_url):
+    c = Client(app_url, verbose=False)
+    with pytest.raises(Exception, match="Press Start both"):
+        c.predict(5, api_name="/versus_step")
+    status = c.predict("mbd", "toy", "grid25", "dcgan", 0, "minibatch_disc", "False", "True",
+                       api_name="/versus_start")
+    assert "A: minibatch_disc = False" in status and "B: minibatch_disc = True" in status
+    c.predict(api_name="/versus_pause")
+    c.predict(20, api_name="/versus_step")
+    view_a, view_b, status, *_ = c.predict(api_name="/versus_view")
+    assert isinstance(view_a, (str, dict)) and isinstance(view_b, (str, dict))
+    # both at the same step after Pause + Step
+    steps = re.findall(r"step ([\d,]+)", status)
+    assert len(steps) == 2 and steps[0] == steps[1]
+    with pytest.raises(Exception, match="same lr"):
+        c.predict("images-loss", "images", "fashion", "dcgan", 0, "lr", "0.001", "1e-3", api_name="/versus_start")
+    status = c.predict("images-loss", "images", "mnist", "dcgan", 0, "loss", "ns", "hinge", api_name="/versus_start")
+    assert "A: loss = ns" in status and "B: loss = hinge" in status
+    c.predict(api_name="/versus_pause")
