@@ -312,7 +312,8 @@ def cmd_train_toy(args) -> None:
                          noise_dist=args.noise_dist,
                          minibatch_std=(recommended(args.dataset).get("minibatch_std", False)
                                         if args.minibatch_std is None else args.minibatch_std),
-                         total_steps=0 if args.constant_lr else steps)
+                         total_steps=0 if args.constant_lr else steps,
+                         n_discriminators=args.discriminators, gman=args.gman, gman_lambda=args.gman_lambda)
     out = Path(args.out)
     if out.suffix.lower() != ".npz":
         raise UserError(f"--out must end in .npz, got {out.name!r}.")
@@ -508,6 +509,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction, default=None,
                    help="minibatch standard deviation feature in D (Karras et al. 2018); "
                         "default: on for grid25, off otherwise")
+    p.add_argument("--discriminators", type=int, default=1,
+                   help="GMAN (Durugkar et al. 2017): K discriminators, G answers to all of them")
+    p.add_argument("--gman", choices=["mean", "softmax"], default="mean",
+                   help="how G weighs its K losses: their mean, or softmax(lambda * loss) weights")
+    p.add_argument("--gman-lambda", type=float, default=1.0, help="lambda of --gman softmax (0 = mean)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     p.add_argument("--quiet", action="store_true")

@@ -206,28 +206,28 @@ class ModelCache:
         self.device = device
         self.weights_dir = weights_dir
         self._models: dict[str, LoadedModel] = {}
-        self._added: list[str] = []
+        self._owned: dict[str, tuple[str | None, LoadedModel]] = {}  # saved at run time: name -> (owner, model)
         self._lock = threading.Lock()
 
-    def add_file(self, name: str, weights: Path) -> LoadedModel:
-        """Make a pair written at run time (``weights`` + its ``.json`` card) loadable as ``name``."""
+    def add_file(self, name: str, weights: Path, owner: str | None = None) -> LoadedModel:
+        """Make a pair written at run time (``weights`` + its ``.json`` card) loadable as ``name``
+        by ``owner`` (a browser session) alone."""
         if not _NAME.match(name):
             raise UserError(f"A zoo name uses letters, digits, '.', '_' and '-' only; got {name!r}.")
         weights = Path(weights)
         model = _load_pair(name, weights, weights.with_suffix(".json"), self.device)
         model.card.setdefault("name", name)
         with self._lock:
-            self._models[name] = model
-            self._added = [n for n in self._added if n != name] + [name]
-            for old in self._added[:-self.MAX_ADDED]:
-                self._models.pop(old, None)
-            self._added = self._added[-self.MAX_ADDED:]
+            self._owned[name] = (owner, model)
+            for old in list(self._owned)[:-self.MAX_ADDED]:  # dicts keep insertion order: oldest first
+                del self._owned[old]
         return model
 
-    def added(self, name: str) -> LoadedModel | None:
-        """A model saved at run time by ``add_file``, or None."""
+    def added(self, name: str, owner: str | None = None) -> LoadedModel | None:
+        """A model ``owner`` saved at run time by ``add_file``, or None (also for anyone else)."""
         with self._lock:
-            return self._models.get(name) if name in self._added else None
+            entry = self._owned.get(name)
+        return entry[1] if entry is not None and entry[0] == owner else None
 
     def get(self, name: str, loader: Callable[[], LoadedModel] | None = None) -> LoadedModel:
         """The model called ``name``: from ``weights_dir``, or from ``loader()`` for models that

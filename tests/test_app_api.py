@@ -93,17 +93,20 @@ def test_sessions_do_not_share_state(app_url):
     assert np.array_equal(ib, ia2) and not np.array_equal(ia, ib)
 
 
-TRAIN_OK = ["ring8", "ns", False, False, 1, "adam", 1e-3, 1e-3, 64, 2, "gaussian", 2, 32, 0]
+TRAIN_OK = ["ring8", "ns", False, False, 1, "adam", 1e-3, 1e-3, 64, 2, "gaussian", 2, 32, 0, 1, "mean"]
 
 
 @pytest.mark.parametrize("values, message", [
-    ('["ring8", "ns", false, false, 1, "adam", NaN, 0.001, 64, 2, "gaussian", 2, 32, 0]', "lr_d must be a finite"),
-    ('["ring8", "ns", false, false, 1, "adam", 1e9, 0.001, 64, 2, "gaussian", 2, 32, 0]', "lr_d must be between"),
-    ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 0, 2, "gaussian", 2, 32, 0]', "batch_size must be between"),
-    ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 10000, 32, 0]', "hidden_layers"),
-    ('["ring8", "ns", "yes", false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, 0]', "true or false"),
-    ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, NaN]', "seed must be a finite"),
-    ('["custom", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, 0]', "Draw"),
+    ('["ring8", "ns", false, false, 1, "adam", NaN, 0.001, 64, 2, "gaussian", 2, 32, 0, 1, "mean"]', "lr_d must be a finite"),
+    ('["ring8", "ns", false, false, 1, "adam", 1e9, 0.001, 64, 2, "gaussian", 2, 32, 0, 1, "mean"]', "lr_d must be between"),
+    ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 0, 2, "gaussian", 2, 32, 0, 1, "mean"]', "batch_size must be between"),
+    ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 10000, 32, 0, 1, "mean"]', "hidden_layers"),
+    ('["ring8", "ns", "yes", false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, 0, 1, "mean"]', "true or false"),
+    ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, NaN, 1, "mean"]', "seed must be a finite"),
+    ('["custom", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, 0, 1, "mean"]', "Draw"),
+    ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, 0, 99, "mean"]',
+     "n_discriminators must be between"),
+    ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, 0, 2, "max"]', "gman"),
 ])
 def test_train_start_refuses_absurd_settings_with_one_sentence(app_url, values, message):
     stream = _raw_call(app_url, '{"data": ' + values + '}', "train_start")
@@ -123,3 +126,20 @@ def test_a_trainer_runs_through_the_api_and_sessions_are_separate(app_url):
     assert open(csv).readline().startswith("step,d_loss")
     with pytest.raises(Exception, match="Nothing to export"):
         b.predict(api_name="/train_export_csv")
+
+
+def test_named_handlers_receive_the_request_gradio_injects():
+    # Gradio injects gr.Request into positional parameters only; a handler with *values still
+    # gets it as its `request` keyword (a session's trainers and saved models are keyed by it).
+    import gradio as gr
+
+    from gan_demo.ui.common import user_errors, with_param_names
+
+    @user_errors
+    def handler(state, *values, request: gr.Request = None):
+        return values, request
+
+    with_param_names(handler, ["state", "a", "b"])
+    marker = object()
+    assert handler(1, 2, 3, marker) == ((2, 3), marker)  # Gradio's call: the request comes last
+    assert handler(1, 2, 3) == ((2, 3), None)  # a direct call with no request

@@ -136,8 +136,9 @@ def test_save_to_zoo_makes_an_entry_that_samples_like_the_run(tmp_path, data_roo
         assert weights.is_file() and weights.with_suffix(".json").is_file()
         assert card["training"]["steps"] == 25 and card["metrics"]["frechet_live"] > 0
         cache = zoo.ModelCache()
-        model = cache.add_file("my-live-dcgan", weights)
-        assert cache.added("my-live-dcgan") is model and cache.added("dcgan-fashion") is None
+        model = cache.add_file("my-live-dcgan", weights, owner="s1")
+        assert cache.added("my-live-dcgan", "s1") is model and cache.added("dcgan-fashion", "s1") is None
+        assert cache.added("my-live-dcgan", "someone-else") is None  # another session cannot load it
         grid = explore_grid(model, 4, 0, 1.0, [0.0] * 16)
         assert grid.dtype == np.uint8
         # the saved G is the run's G: same weights, same images for the same noise
@@ -182,6 +183,9 @@ def test_image_training_through_the_api_with_separate_sessions_and_save_to_explo
     # Explore samples the saved model by name
     grid = a.predict(name, 0, 1.0, 4, *([0.0] * 16), api_name="/explore")
     assert isinstance(grid, str)
+    assert name in a.predict(name, api_name="/describe_model")
+    with pytest.raises(Exception, match="Unknown model"):  # another session cannot see or load it
+        b.predict(name, 0, 1.0, 4, *([0.0] * 16), api_name="/explore")
     with pytest.raises(Exception, match="zoo name"):
         a.predict("../../etc/passwd", api_name="/train_images_save")
     a.predict(api_name="/train_images_pause")

@@ -28,7 +28,7 @@ def differing(a, b) -> set[str]:
 @pytest.mark.parametrize("name, a, b, fields", [
     ("loss", "ns", "minimax", {"loss"}), ("minibatch_disc", "off", "on", {"minibatch_disc"}),
     ("d_steps", "1", "5", {"d_steps"}), ("lr", "1e-3", "1e-2", {"lr_d", "lr_g"}),
-    ("train_weaker", False, True, {"train_weaker"}),
+    ("train_weaker", False, True, {"train_weaker"}), ("n_discriminators", 1, 3, {"n_discriminators"}),
 ])
 def test_a_pair_differs_in_exactly_the_chosen_setting(name, a, b, fields):
     cfg_a, cfg_b = make_pair(SMALL, name, a, b)
@@ -42,6 +42,8 @@ def test_a_pair_differs_in_exactly_the_chosen_setting(name, a, b, fields):
     (SMALL, "lr", "1e-3", "nan", "finite"),
     (SMALL, "seed", "0", "1", "difference"),
     (ImageLiveConfig(), "minibatch_disc", "off", "on", "toy networks only"),
+    (ImageLiveConfig(), "n_discriminators", 1, 3, "toy networks only"),
+    (SMALL, "n_discriminators", 1, 9, "discriminators must be between"),
 ])
 def test_a_bad_difference_gets_one_sentence(base, name, a, b, message):
     with pytest.raises(UserError, match=message):

@@ -101,3 +101,17 @@ class ToyDiscriminator(nn.Module):
             spread = h.std(0, unbiased=False).mean() if len(h) > 1 else h.new_zeros(())
             h = torch.cat([h, spread.expand(len(h), 1)], 1)
         return self.head(h).view(-1)
+
+
+class DiscriminatorEnsemble(nn.Module):
+    """K discriminators for GMAN (Durugkar et al. 2017): each trains on its own loss, and G answers
+    to a weighted mean over them. Called as one D (the views' landscape) it gives their mean output."""
+
+    def __init__(self, members: list[ToyDiscriminator]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.config = members[0].config
+        self.mbd = members[0].mbd
+
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        return torch.stack([d(x) for d in self.members]).mean(0)

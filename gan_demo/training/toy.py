@@ -26,7 +26,7 @@ from ..data import ToyDistribution, toy_dataset
 from ..errors import UserError
 from ..losses import LOSSES, PROBABILITY_LOSSES, get_loss, gradient_penalty
 from ..metrics import kl_js, mode_coverage
-from ..models.toy import ACTIVATIONS, ToyConfig, ToyDiscriminator, ToyGenerator
+from ..models.toy import ACTIVATIONS, DiscriminatorEnsemble, ToyConfig, ToyDiscriminator, ToyGenerator
 
 # "Train only the weaker network": when one player is clearly ahead, skip its update for that
 # step. D's batch accuracy (real above, fake below the midpoint of its mean scores) measures who
@@ -67,6 +67,12 @@ class ToyTrainConfig:
     total_steps: int = 0
     eval_samples: int = 2500
     points: list | None = field(default=None, repr=False)  # the drawing, for dataset "custom"
+    # GMAN (Durugkar et al. 2017): K discriminators; G minimises the mean of its losses against them
+    # ("mean") or a softmax-weighted mean that leans on the harshest ones ("softmax", weights
+    # softmax(lambda * loss_k); lambda 0 is the mean, a large lambda the maximum).
+    n_discriminators: int = 1
+    gman: str = "mean"
+    gman_lambda: float = 1.0
 
     def net_config(self, dim: int, data_scale: float = 1.0) -> ToyConfig:
         return ToyConfig(data_dim=dim, noise_dim=self.noise_dim, hidden_layers=self.hidden_layers,
@@ -95,9 +101,10 @@ LIMITS = {
     "noise_dim": (1, 64), "hidden_layers": (1, 8), "width": (4, 512), "gp_weight": (0.0, 100.0),
     "clip": (1e-4, 1.0), "seed": (0, 2**32 - 1), "eval_every": (10, 100_000),
     "eval_samples": (100, 20_000), "total_steps": (0, 10_000_000), "pack": (1, 8),
+    "n_discriminators": (1, 8), "gman_lambda": (0.0, 50.0),
 }
 CHOICES = {"loss": tuple(LOSSES), "optimizer": ("adam", "sgd"), "noise_dist": ("gaussian", "uniform"),
-           "activation": tuple(ACTIVATIONS)}
+           "activation": tuple(ACTIVATIONS), "gman": ("mean", "softmax")}
 
 
 def check_config(cfg: ToyTrainConfig) -> ToyTrainConfig:
@@ -131,7 +138,10 @@ class ToyGAN:
         torch.manual_seed(self.cfg.seed)
         net_cfg = self.cfg.net_config(self.data.dim, self.data.scale)
         self.G = ToyGenerator(net_cfg).to(self.device)
-        self.D = ToyDiscriminator(net_cfg).to(self.device)
+        K = self.cfg.n_discriminators
+        self.D = (ToyDiscriminator(net_cfg) if K == 1 else
+                  DiscriminatorEnsemble([ToyDiscriminator(net_cfg) for _ in range(K)])).to(self.device)
+        self.d_members = list(self.D.members) if K > 1 else [self.D]
         self.g_params = list(self.G.parameters())
         self.d_params = list(self.D.parameters())
         self.opt_g = self._optimizer(self.g_params, self.cfg.lr_g)
@@ -159,7 +169,7 @@ class ToyGAN:
         """Apply at the next step what can change mid-run (learning rates, loss, tricks, batch)."""
         new = check_config(replace(self.cfg, **changes))
         rebuild = {"noise_dim", "hidden_layers", "width", "activation", "minibatch_disc", "dataset",
-                   "points", "optimizer", "noise_dist", "seed", "pack", "minibatch_std"}
+                   "points", "optimizer", "noise_dist", "seed", "pack", "minibatch_std", "n_discriminators"}
         if any(getattr(new, k) != getattr(self.cfg, k) for k in rebuild):
             raise UserError("That setting changes the networks or the data: press Reset to apply it.")
         for group in self.opt_d.param_groups:
@@ -184,19 +194,40 @@ class ToyGAN:
         return batch
 
     # -- training ------------------------------------------------------------------------------
-    def _d_outputs(self, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
-        if self.D.mbd is not None or self.cfg.minibatch_std:  # batch features: real and fake apart
-            return self.D(real), self.D(fake)
-        out = self.D(torch.cat([real, fake]))
+    def _d_outputs(self, D: ToyDiscriminator, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
+        if D.mbd is not None or self.cfg.minibatch_std:  # batch features: real and fake apart
+            return D(real), D(fake)
+        out = D(torch.cat([real, fake]))
         half = len(out) // 2  # one output per pack of samples
         return out[:half], out[half:]
 
     def _d_loss(self, real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        d_real, d_fake = self._d_outputs(real, fake)
-        loss = get_loss(self.cfg.loss)(d_real, d_fake, "d")
-        if self.cfg.loss == "wgan-gp":
-            loss = loss + self.cfg.gp_weight * gradient_penalty(self.D, real, fake)
-        return loss, d_real, d_fake
+        """D's loss (summed over GMAN's discriminators: each gets exactly its own gradient) and
+        the outputs on real and fake (averaged over them)."""
+        total, reals, fakes = 0.0, [], []
+        for D in self.d_members:
+            d_real, d_fake = self._d_outputs(D, real, fake)
+            loss = get_loss(self.cfg.loss)(d_real, d_fake, "d")
+            if self.cfg.loss == "wgan-gp":
+                loss = loss + self.cfg.gp_weight * gradient_penalty(D, real, fake)
+            total = total + loss
+            reals.append(d_real)
+            fakes.append(d_fake)
+        if len(self.d_members) == 1:
+            return total, reals[0], fakes[0]
+        return total, torch.stack(reals).mean(0), torch.stack(fakes).mean(0)
+
+    def _g_loss(self, fake: Tensor) -> Tensor:
+        """G's loss: against the one D, or GMAN's (softmax-)weighted mean over the K of them."""
+        loss_fn = get_loss(self.cfg.loss)
+        if len(self.d_members) == 1:
+            return loss_fn(None, self.D(fake), "g")
+        losses = torch.stack([loss_fn(None, D(fake), "g") for D in self.d_members])
+        if self.cfg.gman == "softmax":
+            weights = torch.softmax(self.cfg.gman_lambda * losses.detach(), 0)
+        else:
+            weights = torch.full_like(losses, 1.0 / len(losses))
+        return (weights * losses).sum()
 
     def _apply(self, loss: Tensor, params: list[Tensor], opt: torch.optim.Optimizer) -> None:
         grads = torch.autograd.grad(loss, params)
@@ -242,7 +273,7 @@ class ToyGAN:
         if do_d:
             self._apply(d_loss, self.d_params, self.opt_d)
             self._clip()
-        g_loss = get_loss(cfg.loss)(None, self.D(fake), "g")
+        g_loss = self._g_loss(fake)
         if do_g:
             self._apply(g_loss, self.g_params, self.opt_g)
         self._record(d_loss, g_loss, d_real, d_fake, do_d, do_g)
@@ -254,7 +285,7 @@ class ToyGAN:
             self._buf = torch.cat([self._buf, torch.empty_like(self._buf)])
         dr, df = self.d_score(d_real), self.d_score(d_fake)
         self._buf[self.step_count - 1] = torch.stack([
-            d_loss.detach(), g_loss.detach(), dr.mean(), df.mean(), d_real.mean() - d_fake.mean(),
+            d_loss.detach() / len(self.d_members), g_loss.detach(), dr.mean(), df.mean(), d_real.mean() - d_fake.mean(),
             torch.tensor(float(do_d) + 2 * float(do_g))]).float().cpu()
         if self.step_count % self.cfg.eval_every == 0:
             self.evaluate()
@@ -369,7 +400,8 @@ class ToyGAN:
         yield "2/6 Generate: G maps each z to a fake point.", {"real": real.cpu().numpy(), "fake": fk}
         d_loss, d_real, d_fake = self._d_loss(real, fake.detach())
         yield (f"3/6 Judge: D scores them, mean D(x) = {self.d_score(d_real).mean():.3f} on real and "
-               f"D(G(z)) = {self.d_score(d_fake).mean():.3f} on fake; D's loss is {d_loss.item():.3f}.",
+               f"D(G(z)) = {self.d_score(d_fake).mean():.3f} on fake; D's loss is "
+               f"{d_loss.item() / len(self.d_members):.3f}.",
                {"real": real.cpu().numpy(), "fake": fk})
         self._apply(d_loss, self.d_params, self.opt_d)
         self._clip()
@@ -378,7 +410,7 @@ class ToyGAN:
         arrows = self.g_gradients(fk)
         yield ("5/6 Push: the gradient of G's loss says where each fake point should move to fool the "
                "updated D (arrows).", {"fake": fk, "arrows": arrows})
-        g_loss = get_loss(cfg.loss)(None, self.D(fake), "g")
+        g_loss = self._g_loss(fake)
         self._apply(g_loss, self.g_params, self.opt_g)
         self._record(d_loss, g_loss, d_real, d_fake, True, True)
         with torch.no_grad():

@@ -24,6 +24,7 @@ DIFFERENCES = {
     "d_steps": "D steps per G step",
     "lr": "the learning rate of both networks",
     "train_weaker": "train only the weaker network (on/off)",
+    "n_discriminators": "the number of discriminators (GMAN, 1-8; toy data only)",
 }
 
 
@@ -42,6 +43,8 @@ def _parse(name: str, value: Any) -> Any:
         return as_bool(value, name)
     if name == "d_steps":
         return as_int(value, "D steps", 1, 20)
+    if name == "n_discriminators":
+        return as_int(value, "discriminators", 1, 8)
     return as_float(value, "learning rate", 1e-6, 1.0)
 
 
@@ -51,9 +54,9 @@ def with_difference(cfg: RunConfig, name: str, value: Any) -> RunConfig:
 
     name = as_choice(name, "difference", list(DIFFERENCES))
     value = _parse(name, value)
-    if isinstance(cfg, ImageLiveConfig) and name == "minibatch_disc":
-        raise UserError("Minibatch discrimination is built into the toy networks only; pick another difference "
-                        "for images.")
+    if isinstance(cfg, ImageLiveConfig) and name in ("minibatch_disc", "n_discriminators"):
+        raise UserError(f"{DIFFERENCES[name].split(' (')[0].capitalize()} is built into the toy networks only; "
+                        "pick another difference for images.")
     changes = {"lr_d": value, "lr_g": value} if name == "lr" else {name: value}
     return check_run_config(replace(cfg, **changes))
 

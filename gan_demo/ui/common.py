@@ -60,6 +60,9 @@ def user_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        n = getattr(wrapper, "_positional_before_request", None)
+        if n is not None and len(args) == n + 1:  # see with_param_names
+            *args, kwargs["request"] = args
         try:
             return fn(*args, **kwargs)
         except gr.Error:
@@ -100,6 +103,12 @@ def with_param_names(fn, names):
     params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
     request = inspect.signature(fn).parameters.get("request")
     if request is not None:
-        params.append(request.replace(kind=inspect.Parameter.KEYWORD_ONLY))
+        # Gradio injects a request only into a positional parameter, so it is declared last here
+        # and arrives as one extra positional value; the user_errors wrapper hands it back to
+        # the handler's ``request`` keyword (a handler with ``*values`` would swallow it).
+        if not hasattr(fn, "__wrapped__"):
+            raise TypeError(f"{fn.__name__} takes a request: wrap it in user_errors before naming its parameters")
+        params.append(request.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD))
+        fn._positional_before_request = len(names)
     fn.__signature__ = inspect.Signature(params)
     return fn

@@ -27,38 +27,43 @@ def model_summary(card: dict) -> str:
     return "  \n".join(lines)
 
 
+def _owner(request: gr.Request | None) -> str | None:
+    return getattr(request, "session_hash", None)
+
+
 def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
     """Lay out the Explore tab; returns its model menu, which live runs saved to the zoo join."""
     names = [c["name"] for c in cards]
     by_name = {c["name"]: c for c in cards}
 
-    def _model(name):
-        """A shipped model, or one this browser saved from a live run (Train live -> Images)."""
-        added = ctx.models.added(name) if isinstance(name, str) else None
+    def _model(name, request: gr.Request | None = None):
+        """A shipped model, or one this browser session saved from a live run (Train live -> Images)."""
+        added = ctx.models.added(name, _owner(request)) if isinstance(name, str) else None
         return added or ctx.models.get(validate.as_choice(name, "model", names))
 
     @user_errors
-    def explore(model: str, seed: float, truncation: float, grid_size: float, *shifts: float):
+    def explore(model: str, seed: float, truncation: float, grid_size: float, *shifts: float,
+                request: gr.Request = None):
         """Sample a zoo model: `grid_size` images from `seed`, truncation psi (1 = none), and a
         shift added to each of the first 16 latent dimensions. Returns the image grid."""
         seed = validate.as_seed(seed)
         psi = validate.as_float(truncation, "Truncation", 0.0, 2.0)
         n = validate.as_int(grid_size, "Grid size", 1, MAX_GRID)
         shifts = [validate.as_float(s, f"Latent slider {i}", -10.0, 10.0) for i, s in enumerate(shifts)]
-        return sampling.explore_grid(_model(model),
+        return sampling.explore_grid(_model(model, request),
                                      n, seed, psi, shifts)
 
     @user_errors
-    def new_seed(model, truncation, grid_size, *shifts):
+    def new_seed(model, truncation, grid_size, *shifts, request: gr.Request = None):
         """Draw a fresh random seed and sample with it. Returns (seed, image grid)."""
         seed = fresh_seed()
-        return seed, explore(model, seed, truncation, grid_size, *shifts)
+        return seed, explore(model, seed, truncation, grid_size, *shifts, request=request)
 
     @user_errors
-    def reset_latents(model, seed, truncation, grid_size):
+    def reset_latents(model, seed, truncation, grid_size, request: gr.Request = None):
         """Set every latent slider back to 0 and sample. Returns (16 zeros..., image grid)."""
         zeros = [0.0] * N_SLIDERS
-        return *zeros, explore(model, seed, truncation, grid_size, *zeros)
+        return *zeros, explore(model, seed, truncation, grid_size, *zeros, request=request)
 
     @user_errors
     def style_mix(model: str, coarse_seeds: str, fine_seeds: str, crossover: float, truncation: float):
@@ -112,9 +117,9 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
     with_param_names(new_seed, ["model", "truncation", "grid_size", *shift_names])
 
     @user_errors
-    def describe_model(model: str) -> str:
+    def describe_model(model: str, request: gr.Request = None) -> str:
         """The model's card as a short Markdown summary."""
-        added = ctx.models.added(model) if isinstance(model, str) else None
+        added = ctx.models.added(model, _owner(request)) if isinstance(model, str) else None
         if added is not None:
             return model_summary(added.card)
         return model_summary(by_name[validate.as_choice(model, "model", names)])

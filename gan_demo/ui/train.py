@@ -22,7 +22,7 @@ REFRESH_S = 0.2
 
 # Order of the config widgets; the handlers receive their values in this order.
 FIELDS = ("dataset", "loss", "minibatch_disc", "train_weaker", "d_steps", "optimizer", "lr_d", "lr_g",
-          "batch_size", "noise_dim", "noise_dist", "hidden_layers", "width", "seed")
+          "batch_size", "noise_dim", "noise_dist", "hidden_layers", "width", "seed", "n_discriminators", "gman")
 
 
 def config_from(values: dict, drawing) -> ToyTrainConfig:
@@ -89,6 +89,11 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                 layers = gr.Slider(1, 6, value=first.hidden_layers, step=1, label="Hidden layers")
                 width = gr.Slider(8, 256, value=first.width, step=8, label="Width")
                 seed = gr.Number(first.seed, label="Seed", precision=0)
+                with gr.Row():
+                    n_disc = gr.Slider(*LIMITS["n_discriminators"], value=first.n_discriminators, step=1,
+                                       label="Discriminators (GMAN; applies on Reset)")
+                    gman = gr.Radio([("mean of their losses", "mean"), ("softmax-weighted (harshest first)", "softmax")],
+                                    value=first.gman, label="G answers to")
             speed = gr.Slider(0, 500, value=0, step=5, label="Speed limit (steps/s, 0 = as fast as it goes)")
         with gr.Column(scale=3):
             status = gr.Markdown(status_text(None), elem_id="train-status")
@@ -119,7 +124,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             export = gr.File(label="Download", interactive=False)
 
     config_widgets = [dataset, loss, mbd, weaker, d_steps, optimizer, lr_d, lr_g, batch, noise_dim,
-                      noise_dist, layers, width, seed]
+                      noise_dist, layers, width, seed, n_disc, gman]
     drawing = gr.State(None)  # the canvas as an RGBA array, decoded once per stroke
     config_inputs = [session, *config_widgets, drawing]
 
@@ -197,7 +202,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             return status_text(state)
         new = dict(zip(FIELDS, values))
         _config(values)  # validates every value (the drawing too) before anything is applied
-        live = {k: new[k] for k in ("loss", "train_weaker", "d_steps", "lr_d", "lr_g", "batch_size")}
+        live = {k: new[k] for k in ("loss", "train_weaker", "d_steps", "lr_d", "lr_g", "batch_size", "gman")}
         state.trainer.set_hyperparameters(**live)
         state.trainer.wait_idle()
         return status_text(state)
@@ -262,7 +267,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                    api_name="train_step", **raw)
     phase_btn.click(on_phase, config_inputs, [session, status], api_name="train_slow_motion", **raw)
     speed.release(on_speed, [session, speed], None, api_name="train_speed", **raw)
-    for widget in (loss, weaker, d_steps, lr_d, lr_g, batch):
+    for widget in (loss, weaker, d_steps, lr_d, lr_g, batch, gman):
         widget.input(on_change, config_inputs, status, api_visibility="undocumented", **raw)
     dataset.change(lambda d: (gr.update(visible=d == "custom"),) * 2, dataset, [sketch, use_drawing],
                    api_visibility="private")

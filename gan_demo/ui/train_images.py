@@ -208,7 +208,7 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
         # A random suffix: the name is this browser's alone, and no one else's upload is overwritten.
         full = f"{base}-{secrets.token_hex(4)}"
         weights, card = state.save_to_zoo(ctx.user_zoo, full)
-        ctx.models.add_file(full, weights)
+        ctx.models.add_file(full, weights, owner=getattr(request, "session_hash", None))
         names.append(full)
         return ([str(weights), str(weights.with_suffix(".json"))], names,
                 gr.update(choices=ctx.shipped_image_models() + names),
