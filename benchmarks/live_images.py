@@ -26,8 +26,8 @@ from common import RESULTS, write
 
 from gan_demo.classifier import load_classifier
 from gan_demo.data import load_images
-from gan_demo.training.image_live import ImageGAN, ImageLiveConfig
-from gan_demo.training.live import LiveTrainer, TrainerPool
+from gan_demo.training.image_live import ImageLiveConfig
+from gan_demo.training.live import TrainerPool
 from gan_demo.training.session import TrainSession
 from gan_demo.ui import serving_threads
 
