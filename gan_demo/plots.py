@@ -158,6 +158,15 @@ def curves_frame(history: dict[str, np.ndarray], columns: Sequence[str], labels:
     return frame[np.isfinite(frame["value"])]
 
 
+def at_evaluations(history: dict[str, np.ndarray], column: str) -> dict[str, np.ndarray]:
+    """The steps where ``column`` (a metric measured every K steps, forward-filled in between)
+    was measured: a curve through the measurements instead of a staircase."""
+    values = history[column]
+    finite = np.isfinite(values)
+    keep = finite & np.r_[True, values[1:] != values[:-1]]
+    return {"step": history["step"][keep], column: values[keep]}
+
+
 def with_level(frame, level: float, label: str):
     """Add a horizontal reference line (D's 0.5) spanning the frame's steps as one more series."""
     import pandas as pd

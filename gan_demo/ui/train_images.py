@@ -58,7 +58,7 @@ def curves(h: dict[str, np.ndarray]):
     return (plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
             plots.with_level(plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"},
                                                 smooth=9), 0.5, "0.5 (can't tell)"),
-            plots.curves_frame(h, ["frechet"], {"frechet": "Frechet distance"}))
+            plots.curves_frame(plots.at_evaluations(h, "frechet"), ["frechet"], {"frechet": "Frechet distance"}))
 
 
 def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:

@@ -68,6 +68,7 @@ def shared_curves(v: Versus, histories: dict[str, dict]) -> tuple[pd.DataFrame, 
                               0.5, "0.5 (can't tell)")
     first = next(iter(histories.values()))
     if "frechet" in first:
+        histories = {k: plots.at_evaluations(h, "frechet") for k, h in histories.items()}
         quality = both(["frechet"], {"frechet": "Frechet distance"})
     elif np.isfinite(first["modes"]).any():
         quality = both(["modes", "hq_pct"], {"modes": "modes covered", "hq_pct": "HQ %"})
