@@ -1,8 +1,6 @@
 """Train live on images: the ImageGAN engine, the live trainer running it, saving to the zoo, the API."""
 
 import gc
-import threading
-import time
 import weakref
 
 import numpy as np
@@ -17,21 +15,9 @@ from gan_demo.training.image_live import ImageGAN, ImageLiveConfig, check_image_
 from gan_demo.training.live import LiveTrainer, TrainerPool
 from gan_demo.training.session import TrainSession
 from gan_demo.training.toy import ToyTrainConfig
+from tests.test_live import live_threads, wait_for
 
 TINY = ImageLiveConfig(width=8, batch_size=16, eval_every=20, fid_samples=100)
-
-
-def live_threads() -> int:
-    return sum(t.name == "live-trainer" for t in threading.enumerate())
-
-
-def wait_for(cond, timeout=60.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_an_image_run_trains_measures_and_draws_the_same_noise_every_time(data_root):
@@ -110,7 +96,7 @@ def test_the_live_trainer_runs_images_then_toy_data_and_leaves_no_thread_or_run_
     ref = weakref.ref(trainer._gan)
     for _ in range(50):  # Start pressed 50 times: still one worker
         trainer.start()
-    assert wait_for(lambda: trainer.snapshot().step >= 5)
+    assert wait_for(lambda: trainer.snapshot().step >= 5, timeout=60)
     assert live_threads() == base + 1
     pub = trainer.snapshot()
     assert pub.d_state == {} and pub.g_state  # views draw G only: D is never copied out
@@ -202,3 +188,18 @@ def test_image_start_refuses_absurd_settings(app_url, values, message):
 
     stream = _raw_call(app_url, '{"data": [null, ' + values[1:] + '}', "train_images_start")
     assert "event: error" in stream and message in stream, stream
+
+
+def test_a_session_swaps_a_toy_run_for_an_image_run_and_back(data_root):
+    pool = TrainerPool(1)
+    session = TrainSession(pool)
+    try:
+        session.step(ToyTrainConfig(width=16, hidden_layers=1, batch_size=32), 3, "both")
+        assert isinstance(session.trainer.published.config, ToyTrainConfig)
+        session.step(TINY, 2, "both")  # same trainer and pool slot, now an image run
+        pub = session.trainer.published
+        assert isinstance(pub.config, ImageLiveConfig) and pub.step == 2 and pool.active == 1
+        session.pause()
+        assert session.trainer.published.status == "paused"
+    finally:
+        session.close()

@@ -1,7 +1,6 @@
 """Versus mode: two runs identical but for one setting, started, stepped and closed together."""
 
 import re
-import threading
 from dataclasses import asdict
 
 import pytest
@@ -12,12 +11,9 @@ from gan_demo.training.image_live import ImageLiveConfig
 from gan_demo.training.live import TrainerPool
 from gan_demo.training.toy import ToyTrainConfig
 from gan_demo.training.versus import PRESETS, Versus, make_pair, with_difference
+from tests.test_live import live_threads
 
 SMALL = ToyTrainConfig(width=16, hidden_layers=1, batch_size=32, eval_every=20, eval_samples=300)
-
-
-def live_threads() -> int:
-    return sum(t.name == "live-trainer" for t in threading.enumerate())
 
 
 def differing(a, b) -> set[str]:

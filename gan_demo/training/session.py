@@ -40,15 +40,40 @@ class TrainSession:
 
     # -- lifecycle -----------------------------------------------------------------------------
     def ensure(self, cfg: RunConfig) -> LiveTrainer:
-        """The session's trainer, opened from ``cfg`` on first use (or after it closed)."""
+        """The session's trainer, opened from ``cfg`` on first use (or after it closed); a run of
+        the other kind (toy data vs images) is replaced by one from ``cfg``."""
         with self._lock:
             if self.trainer is None or self.trainer.closed:
                 self.trainer = self.pool.open(cfg, owner=self.owner)
                 self.frames, self._frame_steps = [], []
-            return self.trainer
+            trainer = self.trainer
+        if type(trainer.published.config) is not type(cfg):
+            self.reset(cfg)
+            trainer.wait_idle(timeout=60)
+        return trainer
+
+    def start(self, cfg: RunConfig) -> None:
+        """Start (or resume) training; the run is opened from ``cfg`` if there is none yet."""
+        trainer = self.ensure(cfg)
+        trainer.start()
+        trainer.wait_idle()
+
+    def pause(self) -> None:
+        if self.trainer is not None:
+            self.trainer.pause()
+            self.trainer.wait_idle()
+
+    def step(self, cfg: RunConfig, n: int, update: str, timeout: float = 120.0) -> None:
+        """Run ``n`` steps now ("both", "d" or "g"), and wait for them."""
+        trainer = self.ensure(cfg)
+        trainer.step(n, update)
+        trainer.wait_idle(timeout=timeout)
 
     def reset(self, cfg: RunConfig) -> None:
-        trainer = self.ensure(cfg)
+        with self._lock:
+            if self.trainer is None or self.trainer.closed:
+                self.trainer = self.pool.open(cfg, owner=self.owner)
+            trainer = self.trainer
         trainer.reset(cfg)
         with self._lock:
             self.frames, self._frame_steps = [], []

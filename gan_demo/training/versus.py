@@ -12,10 +12,13 @@ from typing import Any
 
 from ..errors import UserError
 from ..lessons import LESSONS
-from .image_live import ImageLiveConfig
+from .image_live import MODEL_TITLES, ImageLiveConfig
 from .live import RunConfig, TrainerPool, check_run_config
 from .session import TrainSession
 from .toy import ToyTrainConfig
+
+TOY_DATASETS = ["ring8", "grid25", "gauss1d", "spiral", "moons"]
+IMAGE_DATASETS = ["fashion", "mnist"]
 
 # The one thing that may differ between the two runs, and how a typed value is read.
 DIFFERENCES = {
@@ -116,6 +119,22 @@ def get_preset(key: str) -> Preset:
     if not isinstance(key, str) or key not in PRESETS:
         raise UserError(f"Unknown preset {key!r}; choose one of: {', '.join(PRESETS)}.")
     return PRESETS[key]
+
+
+def base_config(mode: str, preset_key: str | None, dataset: str, model: str, seed) -> RunConfig:
+    """The settings both runs share: the preset's (hidden ones too), then the visible choices."""
+    from ..validate import as_choice, as_seed
+
+    mode = as_choice(mode, "mode", ["toy", "images"])
+    preset = PRESETS.get(preset_key) if isinstance(preset_key, str) else None
+    if mode == "toy":
+        base = preset.base if preset is not None and isinstance(preset.base, ToyTrainConfig) else ToyTrainConfig(
+            eval_every=100)
+        return replace(base, dataset=as_choice(dataset, "toy data set", TOY_DATASETS), seed=as_seed(seed))
+    base = preset.base if preset is not None and isinstance(preset.base, ImageLiveConfig) else ImageLiveConfig()
+    return replace(base, dataset=as_choice(dataset, "image data set", IMAGE_DATASETS),
+                   model=as_choice(model, "model", list(MODEL_TITLES)), seed=as_seed(seed))
+
 
 
 @dataclass

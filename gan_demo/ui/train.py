@@ -146,18 +146,14 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     def on_start(state, *values, request: gr.Request = None):
         """Start (or resume) live training with these settings. Returns the session and status."""
         state = _session(state, request)
-        cfg = _config(values)
-        trainer = state.ensure(cfg)
-        trainer.start()
-        trainer.wait_idle()
+        state.start(_config(values))
         return state, status_text(state)
 
     @user_errors
     def on_pause(state):
         """Pause training (Step and slow motion work while paused)."""
-        if state is not None and state.trainer is not None:
-            state.trainer.pause()
-            state.trainer.wait_idle()
+        if state is not None:
+            state.pause()
         return status_text(state)
 
     @user_errors
@@ -181,9 +177,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         n = as_int(n, "Steps", 1, 10_000)
         which = as_choice(which, "update", ["both", "d", "g"])
         state = _session(state, request)
-        trainer = state.ensure(_config(values))
-        trainer.step(n, which)
-        trainer.wait_idle(timeout=120)
+        state.step(_config(values), n, which)
         return state, status_text(state)
 
     @user_errors

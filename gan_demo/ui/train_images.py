@@ -123,20 +123,14 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
     def on_start(state, *values, request: gr.Request = None):
         """Start (or resume) training on images with these settings. Returns the session and status."""
         state = _session(state, request)
-        cfg = config_from(values)
-        trainer = state.ensure(cfg)
-        if not isinstance(trainer.published.config, ImageLiveConfig):
-            state.reset(cfg)  # this session's trainer ran toy data: swap in an image run
-        trainer.start()
-        trainer.wait_idle()
+        state.start(config_from(values))
         return state, status_text(state)
 
     @user_errors
     def on_pause(state):
         """Pause the image run."""
-        if state is not None and state.trainer is not None:
-            state.trainer.pause()
-            state.trainer.wait_idle()
+        if state is not None:
+            state.pause()
         return status_text(state)
 
     @user_errors
@@ -160,12 +154,7 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
         n = as_int(n, "Steps", 1, 1000)
         which = as_choice(which, "update", ["both", "d", "g"])
         state = _session(state, request)
-        cfg = config_from(values)
-        trainer = state.ensure(cfg)
-        if not isinstance(trainer.published.config, ImageLiveConfig):
-            state.reset(cfg)
-        trainer.step(n, which)
-        trainer.wait_idle(timeout=300)
+        state.step(config_from(values), n, which, timeout=300)
         return state, status_text(state)
 
     @user_errors

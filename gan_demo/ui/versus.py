@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 import gradio as gr
 import numpy as np
@@ -11,28 +10,11 @@ import pandas as pd
 from .. import plots
 from ..errors import UserError
 from ..training.image_live import MODEL_TITLES, ImageLiveConfig
-from ..training.toy import ToyTrainConfig
-from ..training.versus import DIFFERENCES, PRESETS, Versus, get_preset, make_pair
+from ..training.versus import (DIFFERENCES, IMAGE_DATASETS, PRESETS, TOY_DATASETS, Versus, base_config,
+                                get_preset, make_pair)
 from .common import AppContext, user_errors
 
-TOY_DATASETS = ["ring8", "grid25", "gauss1d", "spiral", "moons"]
-IMAGE_DATASETS = ["fashion", "mnist"]
 REFRESH_S = 0.5  # two views to draw per tick: half the toy tab's rate leaves the CPU to the runs
-
-
-def base_config(mode: str, preset_key: str | None, dataset: str, model: str, seed) -> ToyTrainConfig | ImageLiveConfig:
-    """The settings both runs share: the preset's (hidden ones too), then the visible choices."""
-    from ..validate import as_choice, as_seed
-
-    mode = as_choice(mode, "mode", ["toy", "images"])
-    preset = PRESETS.get(preset_key) if isinstance(preset_key, str) else None
-    if mode == "toy":
-        base = preset.base if preset is not None and isinstance(preset.base, ToyTrainConfig) else ToyTrainConfig(
-            eval_every=100)
-        return replace(base, dataset=as_choice(dataset, "toy data set", TOY_DATASETS), seed=as_seed(seed))
-    base = preset.base if preset is not None and isinstance(preset.base, ImageLiveConfig) else ImageLiveConfig()
-    return replace(base, dataset=as_choice(dataset, "image data set", IMAGE_DATASETS),
-                   model=as_choice(model, "model", list(MODEL_TITLES)), seed=as_seed(seed))
 
 
 def status_text(v: Versus | None) -> str:
