@@ -34,13 +34,13 @@ def _image_src(page) -> str:
 
 def test_moving_a_latent_slider_changes_the_image(page, artifacts):
     before = _image_src(page)
-    page.screenshot(path=str(artifacts / "explore_before.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "explore_before.png"), full_page=True, timeout=120_000)
     page.locator("#z-0 input[type=range]").fill("2.5")
     page.wait_for_function(
         "src => document.querySelector('#explore-image img')?.getAttribute('src') !== src",
         arg=before, timeout=30_000)
     after = _image_src(page)
-    page.screenshot(path=str(artifacts / "explore_after_slider.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "explore_after_slider.png"), full_page=True, timeout=120_000)
     assert after != before
 
 
@@ -52,7 +52,7 @@ def test_new_seed_button_changes_seed_and_image(page, artifacts):
         "src => document.querySelector('#explore-image img')?.getAttribute('src') !== src",
         arg=before, timeout=30_000)
     assert page.get_by_label("Seed").input_value() != seed_before
-    page.screenshot(path=str(artifacts / "explore_new_seed.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "explore_new_seed.png"), full_page=True, timeout=120_000)
 
 
 def _src_changes(page, selector: str, before: str | None) -> str:
@@ -70,7 +70,7 @@ def test_conditional_tab_changes_the_samples_when_the_class_changes(page, artifa
     page.get_by_role("option", name="7", exact=True).click()  # cgan-digits comes first
     _src_changes(page, "#cond-image", first)
     page.wait_for_timeout(500)
-    page.screenshot(path=str(artifacts / "conditional.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "conditional.png"), full_page=True, timeout=120_000)
 
 
 def test_interpolate_tab_shows_a_strip_and_an_animation_and_new_seeds_change_them(page, artifacts):
@@ -82,7 +82,7 @@ def test_interpolate_tab_shows_a_strip_and_an_animation_and_new_seeds_change_the
     _src_changes(page, "#interp-strip", strip)
     _src_changes(page, "#interp-gif", gif)
     page.wait_for_timeout(500)
-    page.screenshot(path=str(artifacts / "interpolate.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "interpolate.png"), full_page=True, timeout=120_000)
 
 
 def _pick_model(page, name: str) -> None:
@@ -99,7 +99,7 @@ def test_stylegan_shows_a_style_mixing_table(page, artifacts):
     mix = _src_changes(page, "#style-mix-image", None)
     page.locator("#style-mixing input[type=range]").fill("5")
     _src_changes(page, "#style-mix-image", mix)
-    page.screenshot(path=str(artifacts / "explore_style_mixing.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "explore_style_mixing.png"), full_page=True, timeout=120_000)
 
 
 def test_vaegan_encodes_an_uploaded_photo(page, artifacts, tmp_path):
@@ -117,7 +117,7 @@ def test_vaegan_encodes_an_uploaded_photo(page, artifacts, tmp_path):
     encoded = _src_changes(page, "#encoded-image", None)
     page.locator("#z-1 input[type=range]").fill("2")
     _src_changes(page, "#encoded-image", encoded)
-    page.screenshot(path=str(artifacts / "explore_vaegan_encode.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "explore_vaegan_encode.png"), full_page=True, timeout=120_000)
     _pick_model(page, "dcgan-fashion")  # leave Explore as the other tests expect it
 
 
@@ -134,11 +134,42 @@ def test_train_tab_starts_a_live_run_and_the_view_moves(page, artifacts):
         "src => document.querySelector('#train-view img')?.getAttribute('src') !== src", arg=first,
         timeout=30_000)
     page.wait_for_timeout(4000)  # let the curves fill in for the screenshot
-    page.screenshot(path=str(artifacts / "train_running.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "train_running.png"), full_page=True, timeout=120_000)
     page.locator("#train-pause").click()
     page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('paused')",
                            timeout=30_000)
     assert "step" in status.inner_text()
+
+
+def _queue_calls_during(page, ms: int) -> list[str]:
+    calls: list[str] = []
+
+    def on_request(request):
+        if "/queue/join" in request.url or "/run/predict" in request.url:
+            calls.append(request.post_data or request.url)
+
+    page.on("request", on_request)
+    page.wait_for_timeout(ms)
+    page.remove_listener("request", on_request)
+    return calls
+
+
+def test_a_paused_page_stops_polling_and_start_wakes_it(page):
+    # After the test above paused the run, the live views' timers are off: a class of idle pages
+    # sends nothing. (With always-on timers, three live views polled about 12 times a second.)
+    page.get_by_role("tab", name="Train live").click()
+    page.wait_for_timeout(1500)  # the tick after Pause draws the final frame, then stops itself
+    assert _queue_calls_during(page, 3000) == []
+    img = page.locator("#train-view img")
+    before = img.get_attribute("src")
+    page.locator("#train-start").click()
+    page.wait_for_function(
+        "src => document.querySelector('#train-view img')?.getAttribute('src') !== src", arg=before,
+        timeout=30_000)
+    assert len(_queue_calls_during(page, 3000)) >= 2  # the view is polling again
+    page.locator("#train-pause").click()
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('paused')",
+                           timeout=30_000)
 
 
 def test_a_lesson_loads_its_settings_and_slow_motion_explains_a_step(page, artifacts):
@@ -152,7 +183,7 @@ def test_a_lesson_loads_its_settings_and_slow_motion_explains_a_step(page, artif
     page.locator("#train-phase").click()
     page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('2/6')",
                            timeout=30_000)
-    page.screenshot(path=str(artifacts / "train_slow_motion.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "train_slow_motion.png"), full_page=True, timeout=120_000)
 
 
 def test_drawing_your_own_data_trains_on_the_sketch(page, artifacts):
@@ -174,7 +205,7 @@ def test_drawing_your_own_data_trains_on_the_sketch(page, artifacts):
     page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('running')",
                            timeout=30_000)
     page.wait_for_timeout(2000)
-    page.screenshot(path=str(artifacts / "train_drawn.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "train_drawn.png"), full_page=True, timeout=120_000)
     page.locator("#train-pause").click()
 
 
@@ -183,7 +214,7 @@ def test_latent_tools_pca_slider_and_arithmetic_by_clicking(page, artifacts):
     edited = _src_changes(page, "#pca-edited", None)
     page.locator("#pca-slider-0 input[type=range]").fill("2")
     _src_changes(page, "#pca-edited", edited)
-    page.screenshot(path=str(artifacts / "latent_pca.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "latent_pca.png"), full_page=True, timeout=120_000)
 
     page.get_by_role("tab", name="Vector arithmetic").click()
     thumbs = page.locator("#arith-grid .thumbnail-item")
@@ -198,7 +229,7 @@ def test_latent_tools_pca_slider_and_arithmetic_by_clicking(page, artifacts):
     for box, value in (("A", "1, 2, 3"), ("B", "4, 5, 6"), ("C", "7, 8, 9")):
         expect(page.get_by_label(f"{box} (samples)")).to_have_value(value, timeout=30_000)
     page.locator("#arith-result .thumbnail-item").nth(3).wait_for(state="visible", timeout=30_000)
-    page.screenshot(path=str(artifacts / "latent_arithmetic.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "latent_arithmetic.png"), full_page=True, timeout=120_000)
 
 
 def test_translate_an_example_photo(page, artifacts):
@@ -208,7 +239,7 @@ def test_translate_an_example_photo(page, artifacts):
     page.locator("#translate-slider img").first.wait_for(state="visible", timeout=60_000)
     page.locator("#translate-error img").wait_for(state="visible", timeout=60_000)
     assert "PSNR" in page.locator("#translate-stats").inner_text()
-    page.screenshot(path=str(artifacts / "translate.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "translate.png"), full_page=True, timeout=120_000)
 
 
 def test_a_drawn_outline_becomes_a_garment_when_the_stroke_ends(page, artifacts):
@@ -228,12 +259,12 @@ def test_a_drawn_outline_becomes_a_garment_when_the_stroke_ends(page, artifacts)
     garment.wait_for(state="visible", timeout=60_000)
     page.wait_for_function("() => document.querySelector('#sketch-caption')?.innerText.includes('ink pixels')",
                            timeout=30_000)
-    page.screenshot(path=str(artifacts / "sketch_drawn.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "sketch_drawn.png"), full_page=True, timeout=120_000)
     first = garment.get_attribute("src")
     page.locator("#sketch-examples .thumbnail-item").nth(1).click()  # an example sketch
     page.wait_for_function("src => document.querySelector('#sketch-garment img')?.getAttribute('src') !== src",
                            arg=first, timeout=30_000)
-    page.screenshot(path=str(artifacts / "sketch_example.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "sketch_example.png"), full_page=True, timeout=120_000)
 
 
 def test_images_train_live_then_save_to_the_zoo_and_explore_it(page, artifacts):
@@ -249,7 +280,7 @@ def test_images_train_live_then_save_to_the_zoo_and_explore_it(page, artifacts):
         "src => document.querySelector('#img-view img')?.getAttribute('src') !== src", arg=first, timeout=30_000)
     page.wait_for_function("() => document.querySelector('#img-status')?.innerText.includes('Frechet')",
                            timeout=120_000)
-    page.screenshot(path=str(artifacts / "train_images_running.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "train_images_running.png"), full_page=True, timeout=120_000)
     page.locator("#img-pause").click()
     page.wait_for_function("() => document.querySelector('#img-status')?.innerText.includes('paused')",
                            timeout=30_000)
@@ -263,7 +294,7 @@ def test_images_train_live_then_save_to_the_zoo_and_explore_it(page, artifacts):
     _pick_model(page, name)
     _src_changes(page, "#explore-image", before)
     assert page.get_by_text("trained live in GAN Playground").first.is_visible()
-    page.screenshot(path=str(artifacts / "explore_saved_live_model.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "explore_saved_live_model.png"), full_page=True, timeout=120_000)
 
 
 def test_versus_races_two_runs_side_by_side(page, artifacts):
@@ -275,11 +306,12 @@ def test_versus_races_two_runs_side_by_side(page, artifacts):
     for side in ("a", "b"):
         page.locator(f"#versus-{side} img").wait_for(state="visible", timeout=30_000)
     page.wait_for_timeout(6000)  # curves and modes fill in for the screenshot
-    page.screenshot(path=str(artifacts / "versus_running.png"), full_page=True)
+    # The screenshot waits for Pause: with two runs on a 2-core CI machine, a full-page capture
+    # of a page refreshing both views can take longer than Playwright's 30 s.
     page.locator("#versus-pause").click()
     # Pause brings the run behind level with the one ahead, so both views show the same step.
     page.wait_for_function(
         """() => { const t = document.querySelector('#versus-status')?.innerText || '';
                    const s = [...t.matchAll(/paused, step ([\\d,]+)/g)].map(m => m[1]);
                    return s.length === 2 && s[0] === s[1]; }""", timeout=120_000)
-    page.screenshot(path=str(artifacts / "versus_paused.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "versus_paused.png"), full_page=True, timeout=120_000)

@@ -112,3 +112,26 @@ def with_param_names(fn, names):
         fn._positional_before_request = len(names)
     fn.__signature__ = inspect.Signature(params)
     return fn
+
+
+def live_timer(interval_s: float) -> gr.Timer:
+    """A live view's poll timer, off until a button wakes it (see ``wake_after``).
+
+    An idle page then sends nothing: with three live views always ticking, a class of 30 idle
+    pages queued about 360 requests a second on a 2-core server.
+    """
+    return gr.Timer(interval_s, active=False)
+
+
+def wake_after(event, timer: gr.Timer) -> None:
+    """After ``event`` (Start, Pause, Step, Reset...), poll again until the tick sees the run stopped.
+
+    Pause wakes it too: the tick after a pause draws the final frame, then switches itself off.
+    """
+    event.then(lambda: gr.Timer(active=True), None, timer, api_visibility="private", queue=False,
+               show_progress="hidden")
+
+
+def keep_polling(running: bool):
+    """The timer's own output from a tick: unchanged while the run goes on, off once it has stopped."""
+    return gr.skip() if running else gr.Timer(active=False)

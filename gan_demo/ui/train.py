@@ -11,7 +11,7 @@ from ..lessons import LESSONS, get_lesson
 from ..training.session import TrainSession
 from ..training.toy import LIMITS, ToyTrainConfig, check_config
 from ..errors import UserError
-from .common import AppContext, user_errors, with_param_names
+from .common import AppContext, keep_polling, live_timer, user_errors, wake_after, with_param_names
 
 DATASETS = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"),
             ("1D Gaussian N(4, 0.5)", "gauss1d"), ("Spiral", "spiral"), ("Two moons", "moons"),
@@ -213,7 +213,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     def on_tick(state, manifold_on, arrows_on):
         """The current view, status and curves of this session's trainer (what the page polls)."""
         if state is None or state.trainer is None:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return (gr.skip(),) * 5 + (keep_polling(False),)
         frame = state.frame(bool(manifold_on), bool(arrows_on))
         h = frame.published.history
         quality = ["modes", "hq_pct"] if np.isfinite(h["modes"]).any() else ["kl", "js"]  # data with modes
@@ -221,7 +221,8 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                 plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
                 plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}, smooth=9),
                 plots.curves_frame(h, quality, {"modes": "modes covered", "hq_pct": "high quality %",
-                                                "kl": "KL(real||fake)", "js": "JS"}))
+                                                "kl": "KL(real||fake)", "js": "JS"}),
+                keep_polling(frame.published.status == "running"))
 
     @user_errors
     def on_lesson(key):
@@ -248,26 +249,29 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         with_param_names(fn, named)
     with_param_names(on_step, ["session", "n", "update", *FIELDS, "drawing"])
 
-    timer = gr.Timer(REFRESH_S)
+    timer = live_timer(REFRESH_S)
     timer.tick(on_tick, [session, show_manifold, show_arrows],
-               [view, status, losses_plot, d_plot, quality_plot], show_progress="hidden",
+               [view, status, losses_plot, d_plot, quality_plot, timer], show_progress="hidden",
                api_name="train_view", concurrency_limit=None, trigger_mode="always_last")
 
     raw = dict(preprocess=False)
-    start.click(on_start, config_inputs, [session, status], api_name="train_start", **raw)
-    pause.click(on_pause, session, status, api_name="train_pause")
-    reset.click(on_reset, config_inputs, [session, status, seed], api_name="train_reset", **raw)
-    step_btn.click(on_step, [session, n_steps, update, *config_widgets, drawing], [session, status],
-                   api_name="train_step", **raw)
-    phase_btn.click(on_phase, config_inputs, [session, status], api_name="train_slow_motion", **raw)
+    for event in (
+        start.click(on_start, config_inputs, [session, status], api_name="train_start", **raw),
+        pause.click(on_pause, session, status, api_name="train_pause"),
+        reset.click(on_reset, config_inputs, [session, status, seed], api_name="train_reset", **raw),
+        step_btn.click(on_step, [session, n_steps, update, *config_widgets, drawing], [session, status],
+                       api_name="train_step", **raw),
+        phase_btn.click(on_phase, config_inputs, [session, status], api_name="train_slow_motion", **raw),
+    ):
+        wake_after(event, timer)
     speed.release(on_speed, [session, speed], None, api_name="train_speed", **raw)
     for widget in (loss, weaker, d_steps, lr_d, lr_g, batch, gman):
         widget.input(on_change, config_inputs, status, api_visibility="undocumented", **raw)
     dataset.change(lambda d: (gr.update(visible=d == "custom"),) * 2, dataset, [sketch, use_drawing],
                    api_visibility="private")
     sketch.change(on_draw, sketch, drawing, api_visibility="private", show_progress="hidden")
-    use_drawing.click(on_draw, sketch, drawing, api_visibility="private").then(
-        on_reset, config_inputs, [session, status, seed], api_visibility="private", preprocess=False)
+    wake_after(use_drawing.click(on_draw, sketch, drawing, api_visibility="private").then(
+        on_reset, config_inputs, [session, status, seed], api_visibility="private", preprocess=False), timer)
     lesson.input(on_lesson_pick, lesson, lesson_text, api_visibility="private")
     load_lesson.click(on_lesson, lesson, [lesson_text, *config_widgets], api_name="train_lesson")
     csv_btn.click(lambda s: on_export(s, "csv"), session, export, api_name="train_export_csv")

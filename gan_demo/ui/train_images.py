@@ -12,7 +12,7 @@ from ..errors import UserError
 from ..losses import LOSSES
 from ..training.image_live import LIMITS, MODEL_TITLES, ImageLiveConfig, check_image_config
 from ..training.session import TrainSession
-from .common import AppContext, user_errors, with_param_names
+from .common import AppContext, keep_polling, live_timer, user_errors, wake_after, with_param_names
 
 DATASETS = [("Fashion-MNIST", "fashion"), ("MNIST digits", "mnist")]
 MODELS = [(title, key) for key, title in MODEL_TITLES.items()]
@@ -172,9 +172,10 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
     def on_tick(state):
         """The fixed-z grid, status and curves of this session's image run (what the page polls)."""
         if state is None or state.trainer is None or not isinstance(state.trainer.published.config, ImageLiveConfig):
-            return (gr.skip(),) * 5
+            return (gr.skip(),) * 5 + (keep_polling(False),)
         frame = state.frame()
-        return (frame.image, status_text(state), *curves(frame.published.history))
+        return (frame.image, status_text(state), *curves(frame.published.history),
+                keep_polling(frame.published.status == "running"))
 
     @user_errors
     def on_export(state, kind):
@@ -208,15 +209,18 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
         with_param_names(fn, ["session", *FIELDS])
     with_param_names(on_step, ["session", "n", "update", *FIELDS])
 
-    timer = gr.Timer(REFRESH_S)
-    timer.tick(on_tick, session, [view, status, losses_plot, d_plot, fid_plot], show_progress="hidden",
+    timer = live_timer(REFRESH_S)
+    timer.tick(on_tick, session, [view, status, losses_plot, d_plot, fid_plot, timer], show_progress="hidden",
                api_name="train_images_view", concurrency_limit=None, trigger_mode="always_last")
     raw = dict(preprocess=False)
-    start.click(on_start, inputs, [session, status], api_name="train_images_start", **raw)
-    pause.click(on_pause, session, status, api_name="train_images_pause")
-    reset.click(on_reset, inputs, [session, status, seed], api_name="train_images_reset", **raw)
-    step_btn.click(on_step, [session, n_steps, update, *widgets], [session, status], api_name="train_images_step",
-                   **raw)
+    for event in (
+        start.click(on_start, inputs, [session, status], api_name="train_images_start", **raw),
+        pause.click(on_pause, session, status, api_name="train_images_pause"),
+        reset.click(on_reset, inputs, [session, status, seed], api_name="train_images_reset", **raw),
+        step_btn.click(on_step, [session, n_steps, update, *widgets], [session, status],
+                       api_name="train_images_step", **raw),
+    ):
+        wake_after(event, timer)
     model.input(lambda m: MODEL_LOSS.get(m, "ns"), model, loss, api_visibility="private").then(
         on_change, inputs, status, api_visibility="private", **raw)
     for widget in (loss, weaker, d_steps, lr_d, lr_g, batch, eval_every):

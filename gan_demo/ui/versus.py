@@ -12,7 +12,7 @@ from ..errors import UserError
 from ..training.image_live import MODEL_TITLES, ImageLiveConfig
 from ..training.versus import (DIFFERENCES, IMAGE_DATASETS, PRESETS, TOY_DATASETS, Versus, base_config,
                                 get_preset, make_pair)
-from .common import AppContext, user_errors
+from .common import AppContext, keep_polling, live_timer, user_errors, wake_after
 
 REFRESH_S = 0.5  # two views to draw per tick: half the toy tab's rate leaves the CPU to the runs
 
@@ -141,21 +141,27 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     def on_tick(v):
         """Both views, the status and the shared curves (what the page polls)."""
         if v is None or not v.is_open:
-            return (gr.skip(),) * 6
+            return (gr.skip(),) * 6 + (keep_polling(False),)
         frames = {key: run.frame() for key, run in v.runs.items()}
         if any(f is None for f in frames.values()):
-            return (gr.skip(),) * 6
+            return (gr.skip(),) * 6 + (keep_polling(True),)
         curves = shared_curves(v, {k: f.published.history for k, f in frames.items()})
+        running = any(f.published.status == "running" for f in frames.values())
         return (gr.update(value=frames["A"].image, label=v.labels["A"]),
-                gr.update(value=frames["B"].image, label=v.labels["B"]), status_text(v), *curves)
+                gr.update(value=frames["B"].image, label=v.labels["B"]), status_text(v), *curves,
+                keep_polling(running))
 
     settings = [race, preset, mode, dataset, model, seed, difference, value_a, value_b]
     preset.input(on_preset, preset, [preset_text, mode, dataset, model, seed, difference, value_a, value_b],
                  api_name="versus_preset")
     mode.input(on_mode, mode, [dataset, model], api_visibility="private")
-    start.click(on_start, settings, [race, status], api_name="versus_start", preprocess=False)
-    pause.click(on_pause, race, status, api_name="versus_pause")
-    step_btn.click(on_step, [race, n_steps], status, api_name="versus_step", preprocess=False)
-    timer = gr.Timer(REFRESH_S)
-    timer.tick(on_tick, race, [view_a, view_b, status, losses_plot, d_plot, quality_plot], show_progress="hidden",
+    timer = live_timer(REFRESH_S)
+    for event in (
+        start.click(on_start, settings, [race, status], api_name="versus_start", preprocess=False),
+        pause.click(on_pause, race, status, api_name="versus_pause"),
+        step_btn.click(on_step, [race, n_steps], status, api_name="versus_step", preprocess=False),
+    ):
+        wake_after(event, timer)
+    timer.tick(on_tick, race, [view_a, view_b, status, losses_plot, d_plot, quality_plot, timer],
+               show_progress="hidden",
                api_name="versus_view", concurrency_limit=None, trigger_mode="always_last")
