@@ -31,7 +31,11 @@ def test_sample_labels_all_gives_n_over_10_of_each_class(tmp_path):
 def test_sample_by_class_index_equals_sample_by_class_name(tmp_path):
     run_cli("sample", "cgan-digits", "--n", 4, "--label", 7, "--out", tmp_path / "a.npz")
     run_cli("sample", "cgan-digits", "--n", 4, "--label", "7", "--out", tmp_path / "b.npz")
-    assert np.array_equal(np.load(tmp_path / "a.npz")["images"], np.load(tmp_path / "b.npz")["images"])
+    a, b = np.load(tmp_path / "a.npz"), np.load(tmp_path / "b.npz")
+    assert (a["labels"] == 7).all() and (b["labels"] == 7).all()
+    # Same seed, same class: the same images, up to one grey level of rounding (a CPU under load can
+    # split a float reduction differently; a different class would differ by far more).
+    assert np.abs(a["images"].astype(int) - b["images"].astype(int)).max() <= 1
 
 
 @pytest.mark.parametrize("args, message", [

@@ -1,5 +1,6 @@
 """Every lesson preset shows what its text says (seeded runs of the preset's own length)."""
 
+import os
 from dataclasses import replace
 
 import numpy as np
@@ -16,13 +17,13 @@ def run(key, **changes):
     return gan
 
 
-# Quarantined, not passed: on this session's CPU the same seeded runs gave collapse 13 modes, minibatch
-# discrimination 15, WGAN-GP 11.5, train-the-weaker 13 (2 threads), and other numbers again with
-# 1 thread (seed 0: 13 / 15 / 15.25 / 9), so these single-run cures are chaotic in the floating-point
-# details and do not reliably show "many more modes". The presets need re-tuning (issue 4); until
-# then the tests run and report, but cannot turn CI red.
-CHAOTIC = pytest.mark.xfail(reason="cure lessons are not robust across CPUs and thread counts (issue 4)",
-                            strict=False)
+# The cure lessons do not yet show what they say: over seeds 0-2 (benchmarks/lesson_cures.py) the
+# cures cover about as many modes as the collapse they should cure, and single runs are chaotic in
+# the floating-point details (threads, CPU). Until the presets are re-tuned (issue 4) these checks
+# run only on request, GAN_DEMO_LESSON_CURES=1, and then they must pass: a non-strict xfail that can
+# never fail cost CI six minutes for no signal.
+CHAOTIC = pytest.mark.skipif(not os.environ.get("GAN_DEMO_LESSON_CURES"),
+                             reason="cure lessons need re-tuning (issue 4); GAN_DEMO_LESSON_CURES=1 runs them")
 
 
 def final_modes(gan, last=4):
