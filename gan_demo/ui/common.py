@@ -135,3 +135,9 @@ def wake_after(event, timer: gr.Timer) -> None:
 def keep_polling(running: bool):
     """The timer's own output from a tick: unchanged while the run goes on, off once it has stopped."""
     return gr.skip() if running else gr.Timer(active=False)
+
+
+# Work that takes a core for a while (a CycleGAN at full size, pix2pix, an 8-frame GIF) shares one
+# slot, so a class's cheap requests (a slider's new sample) never queue behind a room of heavy ones:
+# at 20 users on 2 cores this is what keeps sampling fast (benchmarks/load.py).
+HEAVY = dict(concurrency_id="heavy", concurrency_limit=1)

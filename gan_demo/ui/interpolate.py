@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import plots, sampling, validate
-from .common import AppContext, fresh_seed, user_errors, with_param_names
+from .common import HEAVY, AppContext, fresh_seed, user_errors, with_param_names
 
 MAX_STEPS = 64
 MODES = [("Slerp (great circle)", "slerp"), ("Lerp (straight line)", "lerp")]
@@ -91,11 +91,12 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     for i, control in enumerate((seed_a, seed_b, steps, mode, truncation, class_a, class_b, fps)):
         control.input(interpolate, inputs, outputs, api_name="interpolate" if i == 0 else None,
                       api_visibility="public" if i == 0 else "undocumented",
-                      trigger_mode="always_last", show_progress="hidden", preprocess=False)
+                      trigger_mode="always_last", show_progress="hidden", preprocess=False, **HEAVY)
     model.input(model_classes, model, [class_a, class_b], api_name="interpolate_classes",
                 preprocess=False).then(
-        interpolate, inputs, outputs, api_visibility="private", show_progress="hidden", preprocess=False)
+        interpolate, inputs, outputs, api_visibility="private", show_progress="hidden", preprocess=False,
+        **HEAVY)
     new_btn.click(new_seeds, inputs, [seed_a, seed_b, *outputs], api_name="interpolate_new_seeds",
-                  preprocess=False)
+                  preprocess=False, **HEAVY)
     demo.load(interpolate, inputs, outputs, api_visibility="private", show_progress="hidden",
               preprocess=False)

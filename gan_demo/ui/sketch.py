@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import sketch, validate
 from ..errors import UserError
-from .common import AppContext, fresh_seed, upload_path, user_errors
+from .common import HEAVY, AppContext, fresh_seed, upload_path, user_errors
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "sketches"
 MAX_EXTRA = 8
@@ -125,9 +125,9 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         pair_caption = gr.Markdown()
 
     inputs, outputs = [model, pad, hint, seed, extra], [read, garment, variations, caption]
-    go_btn.click(draw, inputs, outputs, api_name="sketch", preprocess=False)
+    go_btn.click(draw, inputs, outputs, api_name="sketch", preprocess=False, **HEAVY)
     pick_btn.click(test_pair, [model, index, seed], [pair_lines, pair_out, pair_real, pair_caption],
-                   api_name="sketch_test_pair", preprocess=False)
+                   api_name="sketch_test_pair", preprocess=False, **HEAVY)
 
     def when_drawn(*values):
         drawing = canvas_image(values[1])
@@ -139,11 +139,11 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     # only for other triggers), so the stroke presses a hidden button whose click sends them.
     auto_btn = gr.Button("redraw", visible="hidden", elem_id="sketch-auto")
     auto_btn.click(when_drawn, inputs, outputs, api_visibility="private", preprocess=False,
-                   trigger_mode="always_last", show_progress="minimal")
+                   trigger_mode="always_last", show_progress="minimal", **HEAVY)
     pad.input(None, None, None, js="() => { document.querySelector('#sketch-auto')?.click(); }")
     for widget in (model, hint, seed, extra):
         widget.input(when_drawn, inputs, outputs, api_visibility="private", preprocess=False,
-                     trigger_mode="always_last")
+                     trigger_mode="always_last", **HEAVY)
     clear_btn.click(lambda: (None, None, None, [], ""), None, [pad, read, garment, variations, caption],
                     api_visibility="private")
 
@@ -153,10 +153,10 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         canvas = {"background": path, "layers": [], "composite": path}  # the example replaces any strokes
         return canvas, *draw(model, path, hint, seed, extra)
 
-    example_gallery.select(load_example, [model, hint, seed, extra], [pad, *outputs], api_visibility="private")
+    example_gallery.select(load_example, [model, hint, seed, extra], [pad, *outputs], api_visibility="private", **HEAVY)
     random_btn.click(random_index, None, index, api_visibility="private").then(
         test_pair, [model, index, seed], [pair_lines, pair_out, pair_real, pair_caption],
-        api_visibility="private", preprocess=False)
+        api_visibility="private", preprocess=False, **HEAVY)
 
 
 def _has_ink(source) -> bool:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import translation, validate
 from ..errors import UserError
-from .common import AppContext, upload_path, user_errors
+from .common import HEAVY, AppContext, upload_path, user_errors
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "horse2zebra"
 MAX_BATCH = 16
@@ -106,13 +106,13 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             batch_zip = gr.File(label="Download all as .zip", interactive=False)
 
     single_in, single_out = [model, direction, image], [slider, reconstruction, error, stats]
-    go_btn.click(translate, single_in, single_out, api_name="translate", preprocess=False)
+    go_btn.click(translate, single_in, single_out, api_name="translate", preprocess=False, **HEAVY)
 
     def when_there_is_a_photo(m, d, i):
         return translate(m, d, i) if i else gr.skip()  # clearing the photo is not an error
 
     for event in (image.change, model.input, direction.input):
-        event(when_there_is_a_photo, single_in, single_out, api_visibility="private", preprocess=False)
+        event(when_there_is_a_photo, single_in, single_out, api_visibility="private", preprocess=False, **HEAVY)
     batch_btn.click(translate_batch, [model, direction, files], [batch_gallery, batch_zip],
-                    api_name="translate_batch", preprocess=False)
+                    api_name="translate_batch", preprocess=False, **HEAVY)
     fetch_btn.click(download_official, None, fetch_status, api_name="download_official")
