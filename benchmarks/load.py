@@ -42,6 +42,12 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start_app(port: int, users: int) -> tuple[subprocess.Popen, float]:
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False",
            "GAN_DEMO_MAX_TRAINERS": str(users + 4)}
@@ -109,6 +115,7 @@ def main() -> None:
         warm: dict = defaultdict(list)
         user(url, time.perf_counter() + 5, 10_000, lambda n, s, e: warm[n].append(e))  # load models once
         rss_before = rss_mb(proc.pid)
+        cpu_before = cpu_s(proc.pid), time.process_time()
         times: dict[str, list[float]] = defaultdict(list)
         errors: dict[str, list[str]] = defaultdict(list)
         lock = threading.Lock()
@@ -127,6 +134,9 @@ def main() -> None:
             t.join()
         wall = time.perf_counter() - start
         rss_after = rss_mb(proc.pid)
+        # The users run here, on the same cores: how much of the machine they took is part of the result.
+        cpu = {"server": round(cpu_s(proc.pid) - cpu_before[0], 1),
+               "load_generator": round(time.process_time() - cpu_before[1], 1), "wall": round(wall, 1)}
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -138,6 +148,7 @@ def main() -> None:
         "errors": {k: {"count": len(v), "first": v[0]} for k, v in errors.items()},
         "latency": {k: percentiles(v) for k, v in sorted(times.items())},
         "rss_mb": {"before": rss_before, "after": rss_after},
+        "cpu_s": cpu,
         "goals": {"p95_sampling_s": 1.0, "errors": 0, "launch_s": 10},
     })
 
