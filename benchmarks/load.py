@@ -1,6 +1,6 @@
 """Load: N concurrent gradio_client users against the real app for a while; latency, errors, memory.
 
-    python benchmarks/load.py [--users 20] [--seconds 60] [--seed 0]
+    python benchmarks/load.py [--users 20] [--seconds 60] [--seed 0] [--client http|gradio_client]
 
 The app runs as its own process, started the way a Space starts it (``python app.py`` with
 ``GRADIO_SERVER_PORT``), so its launch time is measured too (goal: under 10 s). Each user is a
@@ -10,7 +10,13 @@ Sketch (an example drawing) and a live-training session of its own (Step 20, the
 The trainer cap is raised to the number of users so every user gets a session; paused trainers
 cost no CPU.
 
-Reports requests/s, p50/p95/p99 per endpoint, errors (goal 0), and the app's RSS before and after.
+Users speak plain HTTP by default, the way a browser does (POST /gradio_api/call/NAME with the
+user's own session_hash, read the event stream, then GET the images it returns; uploads go up once
+per user): 20 ``gradio_client`` users (--client gradio_client) poll every 50 ms and took 1.5 of the
+2 cores themselves (cpu_s in the JSON), so they measured their own load more than the server.
+
+Reports requests/s, p50/p95/p99 per endpoint, errors (goal 0), the app's RSS before and after, and
+the CPU seconds the server and the load generator used.
 Goal (issue 8): p95 under 1 s for sampling (Explore, Conditional) at 20 users on the 2-core CPU.
 Writes benchmarks/results/load.json.
 """
@@ -18,6 +24,7 @@ Writes benchmarks/results/load.json.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import subprocess
@@ -64,14 +71,48 @@ def start_app(port: int, users: int) -> tuple[subprocess.Popen, float]:
             time.sleep(0.1)
 
 
-def user(url: str, deadline: float, seed: int, record) -> None:
-    from gradio_client import Client, handle_file
+class HttpUser:
+    """One visitor over plain HTTP with its own session, as a browser tab would be."""
 
-    client = Client(url, verbose=False)
+    def __init__(self, url: str, seed: int):
+        import httpx
+
+        self.url, self.http = url, httpx.Client(base_url=url, timeout=120)
+        self.session = f"load{seed}x{random.Random(seed).randrange(10**9)}"
+
+    def upload(self, path: Path) -> dict:
+        with path.open("rb") as f:
+            r = self.http.post("gradio_api/upload", files={"files": (path.name, f)})
+        r.raise_for_status()
+        return {"path": r.json()[0], "meta": {"_type": "gradio.FileData"}, "orig_name": path.name}
+
+    def predict(self, *data, api_name: str):
+        name = api_name.strip("/")
+        r = self.http.post(f"gradio_api/call/{name}", json={"data": list(data), "session_hash": self.session})
+        r.raise_for_status()
+        body = self.http.get(f"gradio_api/call/{name}/{r.json()['event_id']}").text
+        if "event: error" in body:
+            raise RuntimeError(body.split("event: error\ndata: ", 1)[-1][:200])
+        result = json.loads(body.split("event: complete\ndata: ", 1)[1].split("\n", 1)[0])
+        for item in result:  # the page then fetches what it shows
+            if isinstance(item, dict) and item.get("url"):
+                self.http.get(item["url"]).raise_for_status()
+        return result
+
+
+def user(url: str, deadline: float, seed: int, record, client_kind: str = "http") -> None:
+    photo_path = sorted((ROOT / "examples" / "horse2zebra").glob("horse_*.jpg"))[seed % 3]
+    sketch_path = sorted((ROOT / "examples" / "sketches").glob("*.png"))[seed % 8]
+    if client_kind == "http":
+        client = HttpUser(url, seed)
+        photo, sketch = client.upload(photo_path), client.upload(sketch_path)
+    else:
+        from gradio_client import Client, handle_file
+
+        client = Client(url, verbose=False)
+        photo, sketch = handle_file(str(photo_path)), handle_file(str(sketch_path))
     rng = random.Random(seed)
-    photo = handle_file(str(sorted((ROOT / "examples" / "horse2zebra").glob("horse_*.jpg"))[seed % 3]))
-    drawing = {"background": None, "layers": [],
-               "composite": handle_file(str(sorted((ROOT / "examples" / "sketches").glob("*.png"))[seed % 8]))}
+    drawing = {"background": None, "layers": [], "composite": sketch}
     calls = {
         "explore": lambda: client.predict("dcgan-fashion", rng.randrange(10**6), 1.0, 1, *([0.0] * 16),
                                           api_name="/explore"),
@@ -106,6 +147,7 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--client", choices=["http", "gradio_client"], default="http")
     args = ap.parse_args()
 
     port = free_port()
@@ -113,7 +155,8 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}/"
     try:
         warm: dict = defaultdict(list)
-        user(url, time.perf_counter() + 5, 10_000, lambda n, s, e: warm[n].append(e))  # load models once
+        user(url, time.perf_counter() + 5, 10_000, lambda n, s, e: warm[n].append(e),
+             args.client)  # load models once
         rss_before = rss_mb(proc.pid)
         cpu_before = cpu_s(proc.pid), time.process_time()
         times: dict[str, list[float]] = defaultdict(list)
@@ -125,7 +168,7 @@ def main() -> None:
                 (errors[name].append(error) if error else times[name].append(seconds))
 
         deadline = time.perf_counter() + args.seconds
-        threads = [threading.Thread(target=user, args=(url, deadline, args.seed + i, record))
+        threads = [threading.Thread(target=user, args=(url, deadline, args.seed + i, record, args.client))
                    for i in range(args.users)]
         start = time.perf_counter()
         for t in threads:
@@ -142,7 +185,7 @@ def main() -> None:
         proc.wait(timeout=30)
     done = sum(len(v) for v in times.values())
     write("load", {
-        "users": args.users, "seconds": args.seconds, "launch_s": launch_s,
+        "users": args.users, "client": args.client, "seconds": args.seconds, "launch_s": launch_s,
         "requests": done + sum(len(v) for v in errors.values()),
         "requests_per_s": round(done / wall, 2),
         "errors": {k: {"count": len(v), "first": v[0]} for k, v in errors.items()},

@@ -505,7 +505,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--constant-lr", action="store_true", help="no decay over the second half")
     p.add_argument("--batch-size", type=int, default=toy["batch_size"])
     p.add_argument("--pack", type=int, default=1, help="PacGAN: D judges this many samples at once")
-    p.add_argument("--noise-dist", choices=["gaussian", "uniform"], default=toy["noise_dist"])
+    p.add_argument("--noise-dist", choices=["gaussian", "uniform", "mixture"], default=toy["noise_dist"],
+                   help="noise: Gaussian, uniform, or a grid of tight Gaussians with gaps (mixture)")
     p.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction, default=None,
                    help="minibatch standard deviation feature in D (Karras et al. 2018); "
                         "default: on for grid25, off otherwise")

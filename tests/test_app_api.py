@@ -143,3 +143,16 @@ def test_named_handlers_receive_the_request_gradio_injects():
     marker = object()
     assert handler(1, 2, 3, marker) == ((2, 3), marker)  # Gradio's call: the request comes last
     assert handler(1, 2, 3) == ((2, 3), None)  # a direct call with no request
+
+
+def test_live_views_poll_fast_while_running_then_keep_a_slow_heartbeat():
+    import gradio as gr
+
+    from gan_demo.ui.common import HEARTBEAT_S, keep_polling
+
+    off, running, paused = keep_polling(None), keep_polling("running"), keep_polling("paused")
+    assert isinstance(off, gr.Timer) and off.active is False  # no run: the page sends nothing
+    assert not isinstance(running, gr.Timer)  # running: the timer keeps its fast interval
+    # paused (or diverged): a tick every HEARTBEAT_S keeps the idle timeout from taking the trainer
+    assert isinstance(paused, gr.Timer) and paused.active and paused.value == HEARTBEAT_S
+    assert keep_polling("diverged").value == HEARTBEAT_S

@@ -136,3 +136,26 @@ def test_session_frames_exports_and_timelapse(tmp_path):
     assert session.export_gif().read_bytes()[:3] == b"GIF"
     session.close()
     assert pool.active == 0
+
+
+def test_an_abandoned_session_lets_go_of_its_trainer_and_timelapse_when_the_trainer_idles_out():
+    # A visitor who leaves without a goodbye keeps their TrainSession in the server's state store;
+    # the soak benchmark saw the server grow with every such visitor before this.
+    import gc
+    import weakref
+
+    pool = TrainerPool(capacity=2, idle_timeout_s=1.0)
+    session = TrainSession(pool)
+    session.start(SMALL)
+    for _ in range(5):
+        time.sleep(0.1)
+        session.frame()
+    assert len(session.frames) >= 2 and isinstance(session.frames[0], bytes)  # compact PNGs
+    gone = weakref.ref(session.trainer)
+    assert wait_for(lambda: session.trainer is None, timeout=15)  # nobody looked for 1 s
+    assert session.frames == [] and session.frame() is None and pool.active == 0
+    gc.collect()
+    assert wait_for(lambda: gone() is None)  # the nets and data went with it
+    session.start(SMALL)  # Start again simply opens a new run
+    assert session.trainer is not None and not session.trainer.closed
+    session.close()

@@ -218,3 +218,20 @@ def test_train_toy_cli_takes_gman_flags(tmp_path):
     assert proc.returncode == 0, proc.stderr
     f = np.load(out)
     assert f["samples"].shape == (2500, 2) and "modes" in f["history_columns"]
+
+
+def test_mixture_noise_is_tight_clusters_on_a_grid_with_gaps_and_trains():
+    from gan_demo.training.toy import MIXTURE_SIDE, MIXTURE_SIGMA, MIXTURE_SPACING
+
+    gan = ToyGAN(ToyTrainConfig(dataset="grid25", noise_dist="mixture", noise_dim=3, **SMALL))
+    z = gan.noise(20_000).numpy()
+    assert z.shape == (20_000, 3) and abs(z[:, 2].std() - MIXTURE_SIGMA) < 0.01
+    # every point sits near a grid centre, and the space between the centres stays empty
+    cell = z[:, :2] / MIXTURE_SPACING + (MIXTURE_SIDE - 1) / 2
+    centre = cell.round().clip(0, MIXTURE_SIDE - 1)
+    distance = np.abs(cell - centre).max(1) * MIXTURE_SPACING
+    assert distance.max() < 6 * MIXTURE_SIGMA
+    assert (distance > 3 * MIXTURE_SIGMA).mean() < 0.01  # the gaps between clusters stay (nearly) empty
+    assert len(np.unique(centre, axis=0)) == MIXTURE_SIDE**2  # all clusters are used
+    gan.run(20)
+    assert np.isfinite(gan.samples(100)).all()

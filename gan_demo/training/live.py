@@ -67,6 +67,7 @@ class LiveTrainer:
         self.owner: str | None = None
         self.idle_timeout_s = idle_timeout_s
         self._on_close = on_close
+        self._close_listeners: list[Callable[["LiveTrainer"], None]] = []
         self._commands: queue.Queue = queue.Queue()
         self._gan = build_run(cfg, self.device)
         self._running = False
@@ -131,6 +132,13 @@ class LiveTrainer:
         if not self._closed.is_set():
             self._commands.put(("close", ()))
         self._thread.join(timeout=10)
+
+    def when_closed(self, listener: Callable[["LiveTrainer"], None]) -> None:
+        """Call ``listener(trainer)`` from the trainer's thread once it has stopped for good (idle
+        timeout, close, or the session ending), so its owner can let go of what it holds."""
+        self._close_listeners.append(listener)
+        if self.closed:
+            listener(self)
 
     @property
     def closed(self) -> bool:
@@ -270,6 +278,8 @@ class LiveTrainer:
             self._publish()
             if self._on_close is not None:
                 self._on_close(self)
+            for listener in self._close_listeners:
+                listener(self)
 
 
 class TrainerPool:

@@ -6,8 +6,10 @@ that session does, so the UI file only wires widgets. No Gradio import.
 
 from __future__ import annotations
 
+import io
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +34,7 @@ class TrainSession:
     pool: TrainerPool
     owner: str | None = None  # the browser session, so the pool can stop its trainer on unload
     trainer: LiveTrainer | None = None
-    frames: list[np.ndarray] = field(default_factory=list)
+    frames: list[bytes] = field(default_factory=list)  # the timelapse, as fast-compressed PNGs
     _frame_steps: list[int] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _workdir: Path | None = None
@@ -44,13 +46,26 @@ class TrainSession:
         the other kind (toy data vs images) is replaced by one from ``cfg``."""
         with self._lock:
             if self.trainer is None or self.trainer.closed:
-                self.trainer = self.pool.open(cfg, owner=self.owner)
+                self.trainer = self._open(cfg)
                 self.frames, self._frame_steps = [], []
             trainer = self.trainer
         if type(trainer.published.config) is not type(cfg):
             self.reset(cfg)
             trainer.wait_idle(timeout=60)
         return trainer
+
+    def _open(self, cfg: RunConfig) -> LiveTrainer:
+        trainer = self.pool.open(cfg, owner=self.owner)
+        # A visitor who leaves without a goodbye keeps this session in the server's state store
+        # for a long while: once the trainer stops (idle timeout), let go of it and the timelapse.
+        me = weakref.ref(self)
+        trainer.when_closed(lambda t: (s := me()) is not None and s._forget(t))
+        return trainer
+
+    def _forget(self, trainer: LiveTrainer) -> None:
+        with self._lock:
+            if self.trainer is trainer:
+                self.trainer, self.frames, self._frame_steps, self._last = None, [], [], None
 
     def start(self, cfg: RunConfig) -> None:
         """Start (or resume) training; the run is opened from ``cfg`` if there is none yet."""
@@ -72,7 +87,7 @@ class TrainSession:
     def reset(self, cfg: RunConfig) -> None:
         with self._lock:
             if self.trainer is None or self.trainer.closed:
-                self.trainer = self.pool.open(cfg, owner=self.owner)
+                self.trainer = self._open(cfg)
             trainer = self.trainer
         trainer.reset(cfg)
         with self._lock:
@@ -81,6 +96,7 @@ class TrainSession:
     def close(self) -> None:
         with self._lock:
             trainer, self.trainer = self.trainer, None
+            self.frames, self._frame_steps, self._last = [], [], None
         if trainer is not None:
             trainer.close()
 
@@ -101,7 +117,7 @@ class TrainSession:
             image = plots.toy_view(gan, pub.phase, show_manifold, show_arrows)
         with self._lock:
             if not self._frame_steps or pub.step > self._frame_steps[-1]:
-                self.frames.append(image)
+                self.frames.append(_png(image))
                 self._frame_steps.append(pub.step)
                 if len(self.frames) > MAX_FRAMES:  # keep every other frame: an even, bounded timelapse
                     self.frames, self._frame_steps = self.frames[::2], self._frame_steps[::2]
@@ -133,7 +149,7 @@ class TrainSession:
     def export_gif(self) -> Path:
         self._need()
         with self._lock:
-            frames = list(self.frames)
+            frames = [_unpng(f) for f in self.frames]
         if len(frames) < 2:
             raise UserError("The timelapse needs a few frames: let training run for a moment first.")
         path = self._dir() / f"timelapse_{len(frames)}frames.gif"
@@ -155,3 +171,18 @@ class TrainSession:
         last = float(fid[np.isfinite(fid)][-1]) if np.isfinite(fid).any() else None
         card = gan.save_to_zoo(Path(folder) / name, name, pub.step, pub.elapsed_s, last)
         return Path(folder) / f"{name}.safetensors", card
+
+
+def _png(image: np.ndarray) -> bytes:
+    # About a tenth of the raw pixels (a toy view is 0.5 MB raw) for a few milliseconds per frame.
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def _unpng(data: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))

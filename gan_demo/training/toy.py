@@ -95,6 +95,10 @@ def recommended(dataset: str) -> dict[str, Any]:
 
 RECOMMENDED_STEPS = 12_000
 
+# noise_dist "mixture": cluster centres on a MIXTURE_SIDE x MIXTURE_SIDE grid over the first two
+# noise dimensions, each a Gaussian of MIXTURE_SIGMA (the gaps are 8 sigma wide).
+MIXTURE_SIDE, MIXTURE_SPACING, MIXTURE_SIGMA = 10, 0.4, 0.05
+
 # Limits a person can set through the UI or API; beyond them a run is absurd or cannot fit memory.
 LIMITS = {
     "d_steps": (1, 20), "lr_d": (1e-6, 1.0), "lr_g": (1e-6, 1.0), "batch_size": (2, 4096),
@@ -103,7 +107,7 @@ LIMITS = {
     "eval_samples": (100, 20_000), "total_steps": (0, 10_000_000), "pack": (1, 8),
     "n_discriminators": (1, 8), "gman_lambda": (0.0, 50.0),
 }
-CHOICES = {"loss": tuple(LOSSES), "optimizer": ("adam", "sgd"), "noise_dist": ("gaussian", "uniform"),
+CHOICES = {"loss": tuple(LOSSES), "optimizer": ("adam", "sgd"), "noise_dist": ("gaussian", "uniform", "mixture"),
            "activation": tuple(ACTIVATIONS), "gman": ("mean", "softmax")}
 
 
@@ -183,7 +187,17 @@ class ToyGAN:
         shape = (n, self.cfg.noise_dim)
         if self.cfg.noise_dist == "uniform":
             return torch.rand(shape, generator=gen, device=self.device) * 2 - 1
-        return torch.randn(shape, generator=gen, device=self.device)
+        z = torch.randn(shape, generator=gen, device=self.device)
+        if self.cfg.noise_dist == "mixture":
+            # A mixture of tight Gaussians on a grid (cf. DeLiGAN, Gurumurthy et al. 2017): the noise
+            # has gaps, so G can send each cluster to one mode without painting a bridge between modes,
+            # which a continuous G of connected noise cannot avoid.
+            k = torch.randint(0, MIXTURE_SIDE**2, (n,), generator=gen, device=self.device)
+            centres = torch.stack([k // MIXTURE_SIDE, k % MIXTURE_SIDE], 1).float()
+            centres = (centres - (MIXTURE_SIDE - 1) / 2) * MIXTURE_SPACING
+            z = z * MIXTURE_SIGMA
+            z[:, :2] += centres[:, :shape[1]]
+        return z
 
     def real_batch(self, n: int) -> Tensor:
         if self._pool_pos + n > len(self._pool):

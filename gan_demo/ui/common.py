@@ -117,24 +117,34 @@ def with_param_names(fn, names):
 def live_timer(interval_s: float) -> gr.Timer:
     """A live view's poll timer, off until a button wakes it (see ``wake_after``).
 
-    An idle page then sends nothing: with three live views always ticking, a class of 30 idle
-    pages queued about 360 requests a second on a 2-core server.
+    An idle page then sends (almost) nothing: with three live views always ticking, a class of 30
+    idle pages queued about 360 requests a second on a 2-core server.
     """
     return gr.Timer(interval_s, active=False)
 
 
-def wake_after(event, timer: gr.Timer) -> None:
-    """After ``event`` (Start, Pause, Step, Reset...), poll again until the tick sees the run stopped.
+# A paused run still needs a sign of life from its page, or the idle timeout would take a teacher's
+# trainer while they talk; one tick in this many seconds is that sign, and costs the server nothing.
+HEARTBEAT_S = 30.0
 
-    Pause wakes it too: the tick after a pause draws the final frame, then switches itself off.
+
+def wake_after(event, timer: gr.Timer, interval_s: float) -> None:
+    """After ``event`` (Start, Pause, Step, Reset...), poll at ``interval_s`` until the run stops.
+
+    Pause wakes it too: the tick after a pause draws the final frame, then slows to a heartbeat.
     """
-    event.then(lambda: gr.Timer(active=True), None, timer, api_visibility="private", queue=False,
+    event.then(lambda: gr.Timer(interval_s, active=True), None, timer, api_visibility="private", queue=False,
                show_progress="hidden")
 
 
-def keep_polling(running: bool):
-    """The timer's own output from a tick: unchanged while the run goes on, off once it has stopped."""
-    return gr.skip() if running else gr.Timer(active=False)
+def keep_polling(status: str | None):
+    """The timer's own output from a tick, given the run's status (None: there is no run).
+
+    Unchanged while the run goes on; a heartbeat once it has stopped; off when there is nothing.
+    """
+    if status is None:
+        return gr.Timer(active=False)
+    return gr.skip() if status == "running" else gr.Timer(HEARTBEAT_S, active=True)
 
 
 # Work that takes a core for a while (a CycleGAN at full size, pix2pix, an 8-frame GIF) shares one

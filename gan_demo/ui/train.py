@@ -85,7 +85,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                     lr_g = gr.Number(first.lr_g, label="G learning rate")
                 batch = gr.Slider(8, 1024, value=first.batch_size, step=8, label="Batch size")
                 noise_dim = gr.Slider(1, 16, value=first.noise_dim, step=1, label="Noise size")
-                noise_dist = gr.Radio(["gaussian", "uniform"], value=first.noise_dist, label="Noise")
+                noise_dist = gr.Radio(["gaussian", "uniform", "mixture"], value=first.noise_dist, label="Noise")
                 layers = gr.Slider(1, 6, value=first.hidden_layers, step=1, label="Hidden layers")
                 width = gr.Slider(8, 256, value=first.width, step=8, label="Width")
                 seed = gr.Number(first.seed, label="Seed", precision=0)
@@ -213,7 +213,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     def on_tick(state, manifold_on, arrows_on):
         """The current view, status and curves of this session's trainer (what the page polls)."""
         if state is None or state.trainer is None:
-            return (gr.skip(),) * 5 + (keep_polling(False),)
+            return (gr.skip(),) * 5 + (keep_polling(None),)
         frame = state.frame(bool(manifold_on), bool(arrows_on))
         h = frame.published.history
         quality = ["modes", "hq_pct"] if np.isfinite(h["modes"]).any() else ["kl", "js"]  # data with modes
@@ -222,7 +222,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                 plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}, smooth=9),
                 plots.curves_frame(h, quality, {"modes": "modes covered", "hq_pct": "high quality %",
                                                 "kl": "KL(real||fake)", "js": "JS"}),
-                keep_polling(frame.published.status == "running"))
+                keep_polling(frame.published.status))
 
     @user_errors
     def on_lesson(key):
@@ -263,7 +263,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                        api_name="train_step", **raw),
         phase_btn.click(on_phase, config_inputs, [session, status], api_name="train_slow_motion", **raw),
     ):
-        wake_after(event, timer)
+        wake_after(event, timer, REFRESH_S)
     speed.release(on_speed, [session, speed], None, api_name="train_speed", **raw)
     for widget in (loss, weaker, d_steps, lr_d, lr_g, batch, gman):
         widget.input(on_change, config_inputs, status, api_visibility="undocumented", **raw)
@@ -271,7 +271,8 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                    api_visibility="private")
     sketch.change(on_draw, sketch, drawing, api_visibility="private", show_progress="hidden")
     wake_after(use_drawing.click(on_draw, sketch, drawing, api_visibility="private").then(
-        on_reset, config_inputs, [session, status, seed], api_visibility="private", preprocess=False), timer)
+        on_reset, config_inputs, [session, status, seed], api_visibility="private", preprocess=False), timer,
+        REFRESH_S)
     lesson.input(on_lesson_pick, lesson, lesson_text, api_visibility="private")
     load_lesson.click(on_lesson, lesson, [lesson_text, *config_widgets], api_name="train_lesson")
     csv_btn.click(lambda s: on_export(s, "csv"), session, export, api_name="train_export_csv")

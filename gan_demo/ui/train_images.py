@@ -172,10 +172,10 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
     def on_tick(state):
         """The fixed-z grid, status and curves of this session's image run (what the page polls)."""
         if state is None or state.trainer is None or not isinstance(state.trainer.published.config, ImageLiveConfig):
-            return (gr.skip(),) * 5 + (keep_polling(False),)
+            return (gr.skip(),) * 5 + (keep_polling(None),)
         frame = state.frame()
         return (frame.image, status_text(state), *curves(frame.published.history),
-                keep_polling(frame.published.status == "running"))
+                keep_polling(frame.published.status))
 
     @user_errors
     def on_export(state, kind):
@@ -220,7 +220,7 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
         step_btn.click(on_step, [session, n_steps, update, *widgets], [session, status],
                        api_name="train_images_step", **raw),
     ):
-        wake_after(event, timer)
+        wake_after(event, timer, REFRESH_S)
     model.input(lambda m: MODEL_LOSS.get(m, "ns"), model, loss, api_visibility="private").then(
         on_change, inputs, status, api_visibility="private", **raw)
     for widget in (loss, weaker, d_steps, lr_d, lr_g, batch, eval_every):

@@ -141,15 +141,15 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     def on_tick(v):
         """Both views, the status and the shared curves (what the page polls)."""
         if v is None or not v.is_open:
-            return (gr.skip(),) * 6 + (keep_polling(False),)
+            return (gr.skip(),) * 6 + (keep_polling(None),)
         frames = {key: run.frame() for key, run in v.runs.items()}
         if any(f is None for f in frames.values()):
-            return (gr.skip(),) * 6 + (keep_polling(True),)
+            return (gr.skip(),) * 6 + (keep_polling("running"),)
         curves = shared_curves(v, {k: f.published.history for k, f in frames.items()})
         running = any(f.published.status == "running" for f in frames.values())
         return (gr.update(value=frames["A"].image, label=v.labels["A"]),
                 gr.update(value=frames["B"].image, label=v.labels["B"]), status_text(v), *curves,
-                keep_polling(running))
+                keep_polling("running" if running else "paused"))
 
     settings = [race, preset, mode, dataset, model, seed, difference, value_a, value_b]
     preset.input(on_preset, preset, [preset_text, mode, dataset, model, seed, difference, value_a, value_b],
@@ -161,7 +161,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         pause.click(on_pause, race, status, api_name="versus_pause"),
         step_btn.click(on_step, [race, n_steps], status, api_name="versus_step", preprocess=False),
     ):
-        wake_after(event, timer)
+        wake_after(event, timer, REFRESH_S)
     timer.tick(on_tick, race, [view_a, view_b, status, losses_plot, d_plot, quality_plot, timer],
                show_progress="hidden",
                api_name="versus_view", concurrency_limit=None, trigger_mode="always_last")
