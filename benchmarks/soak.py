@@ -1,12 +1,13 @@
 """Soak: mixed traffic for a long while, including live trainers started and abandoned; does the app
 leak memory, threads or open files?
 
-    python benchmarks/soak.py [--minutes 30] [--users 6] [--trainer-timeout 20]
+    python benchmarks/soak.py [--minutes 30] [--users 6] [--trainer-timeout 20] [--session-grace 30]
 
-The app runs as its own process (``python app.py``) with a short idle timeout for live trainers,
-so abandoned ones are reaped during the run. Users come and go: each runs a few minutes of mixed
-requests (Explore, Conditional, Interpolate, Translate, Sketch, a live trainer that it starts and
-then leaves running without a goodbye) and is replaced by a new one. Every 30 s the app's RSS,
+The app runs as its own process (``python app.py``) with a short idle timeout for live trainers
+and a short grace for closed sessions, so abandoned ones are reaped during the run. Users come and
+go: each runs a few minutes of mixed requests (Explore, Conditional, Interpolate, Translate,
+Sketch, a live trainer that it starts and then leaves running without a goodbye), closes its tab
+(the client's heartbeat drops) and is replaced by a new one. Every 30 s the app's RSS,
 thread count and open file descriptors are sampled from /proc. At the end, after the idle timeout
 has passed, the goals (issue 8): RSS growth under 50 MB from the warmed-up start, threads back to
 baseline, no growth in open files. Writes benchmarks/results/soak.json.
@@ -65,6 +66,7 @@ def visitor(url: str, seconds: float, seed: int, counts: dict, lock: threading.L
         with lock:
             counts[key] = counts.get(key, 0) + 1
         time.sleep(rng.uniform(0.2, 1.0))
+    client.close()  # the tab closes; its trainer is left running
 
 
 def main() -> None:
@@ -73,11 +75,16 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=6)
     ap.add_argument("--visit-seconds", type=float, default=120)
     ap.add_argument("--trainer-timeout", type=float, default=20, help="idle seconds before a trainer is reaped")
+    ap.add_argument("--session-grace", type=float, default=30, help="seconds a closed session is kept")
     args = ap.parse_args()
 
     from common import free_port
 
     os.environ["GAN_DEMO_TRAINER_IDLE_S"] = str(args.trainer_timeout)
+    os.environ["GAN_DEMO_SESSION_GRACE_S"] = str(args.session_grace)
+    # Abandoned trainers time out, closed sessions pass their grace, and the next sweep (every
+    # minute) forgets them.
+    settle_s = max(args.trainer_timeout, args.session_grace) + 60 + 35
     port = free_port()
     proc, launch_s = start_app(port, args.users)
     url = f"http://127.0.0.1:{port}/"
@@ -92,7 +99,7 @@ def main() -> None:
             t.start()
         for t in warm:
             t.join()
-        time.sleep(args.trainer_timeout + 35)  # the warm-up's trainer is reaped
+        time.sleep(settle_s)  # the warm-up's trainer and sessions are gone
         base_rss, (base_threads, base_files) = rss_mb(proc.pid), threads_and_files(proc.pid)
         end = time.perf_counter() + args.minutes * 60
         live: list[threading.Thread] = []
@@ -113,13 +120,14 @@ def main() -> None:
             time.sleep(1)
         for t in live:
             t.join()
-        time.sleep(args.trainer_timeout + 35)  # abandoned trainers time out; sessions close
+        time.sleep(settle_s)
         final_rss, (final_threads, final_files) = rss_mb(proc.pid), threads_and_files(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     write("soak", {
-        "minutes": args.minutes, "users": args.users, "visitors": seed, "launch_s": launch_s,
+        "minutes": args.minutes, "users": args.users, "session_grace_s": args.session_grace,
+        "visitors": seed, "launch_s": launch_s,
         "requests_ok": counts.get("ok", 0), "errors": len(counts.get("errors", [])),
         "first_errors": counts.get("errors", [])[:5], "trainers_refused": len(counts.get("trainer_refused", [])),
         "baseline": {"rss_mb": base_rss, "threads": base_threads, "fds": base_files},

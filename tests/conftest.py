@@ -40,13 +40,15 @@ def data_root() -> Path:
 @pytest.fixture(scope="session")
 def app_url():
     """The real app on a free local port, with the shipped weights, for API and browser tests."""
-    from gan_demo.ui import build_app, launch_kwargs
+    from gan_demo.ui import build_app, launch_kwargs, start_housekeeping
 
     demo = build_app()
     port = free_port()
     demo.launch(**{**launch_kwargs(), "server_name": "127.0.0.1", "server_port": port,
                    "prevent_thread_lock": True, "quiet": True})
+    sweeper = start_housekeeping(demo)
     yield f"http://127.0.0.1:{port}/"
+    sweeper.stop()
     demo.close()
 
 

@@ -9,12 +9,15 @@ import gradio as gr
 
 from .. import zoo
 from ..training.live import TrainerPool
-from . import conditional, explore, interpolate, latent_tools, sketch, train, train_images, translate, versus
+from . import (conditional, explore, gradio_patches, interpolate, latent_tools, sketch, train, train_images,
+               translate, versus)
 from .common import AppContext
+from .sessions import CLOSED_GRACE_S, SessionSweeper
 
 MAX_TRAINERS_ENV = "GAN_DEMO_MAX_TRAINERS"
 TRAINER_IDLE_ENV = "GAN_DEMO_TRAINER_IDLE_S"  # seconds unwatched before a live trainer stops (900)
 USER_ZOO_ENV = "GAN_DEMO_USER_ZOO"  # where "Save to zoo" writes (a temp folder unless set)
+SESSION_GRACE_ENV = "GAN_DEMO_SESSION_GRACE_S"  # seconds a closed tab's state is kept (300)
 
 INTRO = """# GAN Playground
 See how generative adversarial networks work: drag the latent sliders of models this project
@@ -42,6 +45,7 @@ def build_app(ctx: AppContext | None = None) -> gr.Blocks:
                                           float(os.environ.get(TRAINER_IDLE_ENV, "900"))))
         if os.environ.get(USER_ZOO_ENV):
             ctx.user_zoo = Path(os.environ[USER_ZOO_ENV])
+    gradio_patches.apply()
     cards = zoo.list_models(ctx.models.weights_dir)
     # Gradio keeps a copy of every image it sends; on a long-running Space, drop copies after 2 h.
     with gr.Blocks(title="GAN Playground", delete_cache=(3600, 7200)) as demo:
@@ -83,6 +87,11 @@ def prepare_runtime() -> None:
     import torch
 
     torch.set_num_threads(serving_threads())
+
+
+def start_housekeeping(demo: gr.Blocks) -> SessionSweeper:
+    """Forget closed and long-unused sessions while the app serves (see ui/sessions.py)."""
+    return SessionSweeper(demo, closed_grace_s=float(os.environ.get(SESSION_GRACE_ENV, CLOSED_GRACE_S))).start()
 
 
 def launch_kwargs() -> dict:

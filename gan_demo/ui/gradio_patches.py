@@ -1,0 +1,59 @@
+"""Work-arounds for Gradio bugs our users hit, applied once when the app is built.
+
+Gradio caches every image it sends under a folder named by the image's hash, and rewrites the file
+in place each time the same image is sent again. A class that translates the same example horse,
+or asks for the same seed, sends identical images at once: a page fetching the file while another
+request rewrites it gets a truncated image ("peer closed connection" in benchmarks/soak.py; 3.5 %
+of reads were short in a tight loop). Gradio already writes copied *files* atomically and reuses an
+existing copy; ``save_pil_to_cache`` and ``save_bytes_to_cache`` get the same treatment here.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from gradio import processing_utils
+
+_ORIGINAL_BYTES = processing_utils.save_bytes_to_cache
+
+
+def _publish(data: bytes, path: Path) -> str:
+    """Put ``data`` at ``path`` (whose folder is named by the data's hash) without ever exposing
+    a partial file; an existing copy is the same bytes, so it is only touched for delete_cache."""
+    if path.exists():
+        try:
+            os.utime(path)
+        except OSError:
+            pass
+        return str(path.resolve())
+    fd, staging = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
+    return str(path.resolve())
+
+
+def save_pil_to_cache(img, cache_dir: str, name: str = "image", format: str = "webp") -> str:
+    data = processing_utils.encode_pil_to_bytes(img, format)
+    folder = Path(cache_dir) / processing_utils.hash_bytes(data)
+    folder.mkdir(exist_ok=True, parents=True)
+    return _publish(data, folder / f"{name}.{format}")
+
+
+def save_bytes_to_cache(data: bytes, file_name: str, cache_dir: str) -> str:
+    if not Path(file_name).suffix:  # Gradio guesses an audio extension; keep its own path
+        return _ORIGINAL_BYTES(data, file_name, cache_dir)
+    folder = Path(cache_dir) / processing_utils.hash_bytes(data)
+    folder.mkdir(exist_ok=True, parents=True)
+    return _publish(data, folder / Path(file_name).name)
+
+
+def apply() -> None:
+    processing_utils.save_pil_to_cache = save_pil_to_cache
+    processing_utils.save_bytes_to_cache = save_bytes_to_cache

@@ -1,0 +1,116 @@
+"""Sessions that are gone are forgotten: their delete callbacks run and Gradio's copy goes."""
+
+import datetime
+from pathlib import Path
+import time
+
+import gradio as gr
+import pytest
+
+from conftest import free_port
+from gan_demo.ui.sessions import SessionSweeper, forget_stale_sessions
+
+
+def tiny_app(closed: list):
+    with gr.Blocks() as demo:
+        box = gr.State(None, delete_callback=lambda v: closed.append(v))
+        n = gr.Number()
+        out = gr.Number()
+        n.submit(lambda x, s: (x, x), [n, box], [out, box], api_name="keep")
+    return demo
+
+
+def test_closed_sessions_go_after_the_grace_and_idle_ones_after_the_idle_limit():
+    from gradio.state_holder import StateHolder
+
+    closed: list = []
+    holder = StateHolder()
+    holder.set_blocks(tiny_app(closed))
+    state_id = next(k for k, b in holder.blocks.blocks.items() if isinstance(b, gr.State))
+    now = datetime.datetime.now()
+    for sid, age_s, is_closed in [("fresh", 10, False), ("just-closed", 10, True),
+                                  ("closed-long-ago", 400, True), ("idle", 8000, False)]:
+        holder[sid][state_id] = sid
+        holder[sid].is_closed = is_closed
+        holder.time_last_used[sid] = now - datetime.timedelta(seconds=age_s)
+
+    assert forget_stale_sessions(holder, now=now, closed_grace_s=300, idle_s=7200) == 2
+    assert set(holder.session_data) == {"fresh", "just-closed"}
+    assert set(holder.time_last_used) == {"fresh", "just-closed"}
+    assert sorted(closed) == ["closed-long-ago", "idle"]  # their trainers would be stopped
+    assert forget_stale_sessions(holder, now=now) == 0
+
+
+@pytest.fixture
+def launched():
+    closed: list = []
+    demo = tiny_app(closed)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield demo, f"http://127.0.0.1:{port}/", closed
+    demo.close()
+
+
+def test_a_client_that_leaves_is_forgotten_by_the_sweeper(launched):
+    from gradio_client import Client
+
+    demo, url, closed = launched
+    stays, leaves = Client(url, verbose=False), Client(url, verbose=False)
+    stays.predict(1, api_name="/keep")
+    leaves.predict(2, api_name="/keep")
+    assert {stays.session_hash, leaves.session_hash} <= set(demo.state_holder.session_data)
+    leaves.close()  # the heartbeat drops, as when a tab closes
+    deadline = time.time() + 20
+    while not demo.state_holder.session_data[leaves.session_hash].is_closed:
+        assert time.time() < deadline, "Gradio never saw the session close"
+        time.sleep(0.2)
+
+    sweeper = SessionSweeper(demo, closed_grace_s=0)
+    assert sweeper.sweep() == 1
+    assert leaves.session_hash not in demo.state_holder.session_data
+    assert stays.session_hash in demo.state_holder.session_data
+    assert closed == [2]
+    assert stays.predict(3, api_name="/keep") == 3  # the one who stayed is served as before
+    stays.close()
+
+
+def test_the_sweeper_thread_starts_and_stops(launched):
+    demo, _, _ = launched
+    sweeper = SessionSweeper(demo, every_s=0.05).start()
+    time.sleep(0.2)
+    sweeper.stop()
+    assert not sweeper._thread.is_alive()
+
+
+def test_an_image_sent_twice_at_once_is_never_served_half_written(tmp_path):
+    """Two users asking for the same image: Gradio rewrote its cached copy in place while a page
+    was fetching it (soak.py's "peer closed connection"); gradio_patches writes it atomically."""
+    import threading
+
+    import numpy as np
+    from gradio import processing_utils
+    from PIL import Image
+
+    from gan_demo.ui import gradio_patches
+
+    gradio_patches.apply()
+    img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (128, 128, 3), dtype=np.uint8))
+    path = processing_utils.save_pil_to_cache(img, str(tmp_path))
+    size = len(open(path, "rb").read())
+    stop = threading.Event()
+
+    def send_again():
+        while not stop.is_set():
+            assert processing_utils.save_pil_to_cache(img, str(tmp_path)) == path
+
+    writer = threading.Thread(target=send_again)
+    writer.start()
+    short, end = 0, time.time() + 1.0
+    while time.time() < end:
+        with open(path, "rb") as f:
+            short += len(f.read()) != size
+    stop.set()
+    writer.join()
+    assert short == 0
+    assert Image.open(path).size == (128, 128)
+    assert [p.name for p in tmp_path.rglob("*")] == [Path(path).parent.name, "image.webp"]  # no leftovers
