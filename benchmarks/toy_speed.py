@@ -1,12 +1,14 @@
 """Steps per second of the live toy trainer against a plain PyTorch loop, in one run.
 
-    python benchmarks/toy_speed.py [--steps 1500] [--repeats 3]
+    python benchmarks/toy_speed.py [--steps 1000] [--repeats 7] [--watch-windows 4]
 
 The plain loop is written here in pytorch/examples' dcgan style with the same networks
 (ToyGenerator / ToyDiscriminator), batch size, optimiser settings and loss (non-saturating):
 D step on real and G(z).detach(), then G step on a fresh G(z). Both run in the same process
-with the same torch thread settings, alternating, best of ``repeats``. A third measurement runs
-the trainer inside ``LiveTrainer`` while a reader draws the view at 10 Hz (the UI watching).
+with the same torch thread settings, alternating; the goal is read off the median ratio of
+neighbouring runs. A third measurement runs
+the trainer inside ``LiveTrainer`` in windows alternately unwatched and watched by a reader that
+draws the view at 10 Hz (the UI watching); the slowdown is the median over neighbouring pairs.
 Writes benchmarks/results/toy_speed.json. Goals: >= 2x the plain loop; watching costs <= 10 %.
 """
 
@@ -16,6 +18,7 @@ import argparse
 import threading
 import time
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -59,44 +62,49 @@ def trainer_loop(cfg: ToyTrainConfig, steps: int) -> float:
     return steps / (time.perf_counter() - t)
 
 
-def watched_loop(cfg: ToyTrainConfig, seconds: float, hz: float) -> tuple[float, int]:
-    """LiveTrainer's own rate over ``seconds``, with a reader drawing frames at ``hz`` (0 = none)."""
+def watch_cost(cfg: ToyTrainConfig, windows: int, seconds: float, hz: float) -> tuple[list, list, int]:
+    """LiveTrainer's own steps/s in alternating windows without and with a reader drawing the view
+    at ``hz``: the same run throughout, so the machine's drift hits both sides alike."""
     trainer = LiveTrainer(cfg, "cpu")
     frames = 0
-    stop = threading.Event()
+    watching, stop = threading.Event(), threading.Event()
 
     def watch():
         nonlocal frames
         while not stop.is_set():
+            if not watching.is_set():
+                time.sleep(0.01)
+                continue
             t = time.perf_counter()
             gan, _ = trainer.reader()
             plots.toy_view(gan)
             frames += 1
             time.sleep(max(0.0, 1 / hz - (time.perf_counter() - t)))
 
+    watcher = threading.Thread(target=watch)
+    watcher.start()
     trainer.start()
     time.sleep(1.0)  # warm up
-    start_step = trainer.wait_idle().step
-    watcher = threading.Thread(target=watch) if hz else None
-    if watcher:
-        watcher.start()
-    t = time.perf_counter()
-    time.sleep(seconds)
-    end_step = trainer.wait_idle().step
-    rate = (end_step - start_step) / (time.perf_counter() - t)
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(windows):
+        for watched in (False, True):
+            watching.set() if watched else watching.clear()
+            start_step, t = trainer.wait_idle().step, time.perf_counter()
+            time.sleep(seconds)
+            rates[watched].append((trainer.wait_idle().step - start_step) / (time.perf_counter() - t))
     stop.set()
-    if watcher:
-        watcher.join()
+    watcher.join()
     trainer.close()
-    return rate, frames
+    return rates[False], rates[True], frames
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=1500)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--dataset", default="ring8")
-    ap.add_argument("--watch-seconds", type=float, default=8.0)
+    ap.add_argument("--watch-seconds", type=float, default=4.0, help="length of each watch window")
+    ap.add_argument("--watch-windows", type=int, default=4, help="pairs of unwatched/watched windows")
     ap.add_argument("--threads", type=int, default=0,
                     help="torch threads for the live runs; 0 = the app's policy (all cores but one)")
     args = ap.parse_args()
@@ -109,8 +117,7 @@ def main() -> None:
     all_threads = torch.get_num_threads()
     live_threads = args.threads or serving_threads()
     torch.set_num_threads(live_threads)
-    unwatched, _ = watched_loop(live_cfg, args.watch_seconds, 0)
-    watched, frames = watched_loop(live_cfg, args.watch_seconds, 10)
+    unwatched, watched, frames = watch_cost(live_cfg, args.watch_windows, args.watch_seconds, 10)
     torch.set_num_threads(all_threads)
     result = {
         "config": {"dataset": args.dataset, "batch_size": cfg.batch_size, "width": cfg.width,
@@ -118,13 +125,17 @@ def main() -> None:
         "plain_steps_per_s": [round(x, 1) for x in plain],
         "trainer_steps_per_s": [round(x, 1) for x in ours],
         "speedup_best": round(max(ours) / max(plain), 2),
-        "live_unwatched_steps_per_s": round(unwatched, 1),
-        "live_watched_10hz_steps_per_s": round(watched, 1),
+        # each repeat runs the two loops back to back; the median of their ratios shrugs off the
+        # VM's swings (best-of can pair a lucky plain window with an unlucky trainer one)
+        "speedup_median_of_pairs": round(float(np.median(np.array(ours) / np.array(plain))), 2),
+        "live_unwatched_steps_per_s": [round(x, 1) for x in unwatched],
+        "live_watched_10hz_steps_per_s": [round(x, 1) for x in watched],
         "watch_frames": frames,
-        "watch_slowdown_pct": round(100 * (1 - watched / unwatched), 1),
+        # per pair of neighbouring windows, then the median: robust to this VM's drift
+        "watch_slowdown_pct": round(100 * (1 - float(np.median(np.array(watched) / np.array(unwatched)))), 1),
         "live_torch_threads": live_threads, "loop_torch_threads": all_threads,
     }
-    result["goals"] = {"speedup_at_least_2x": result["speedup_best"] >= 2.0,
+    result["goals"] = {"speedup_at_least_2x": result["speedup_median_of_pairs"] >= 2.0,
                        "watch_slowdown_at_most_10pct": result["watch_slowdown_pct"] <= 10.0}
     write("toy_speed", result)
 

@@ -69,6 +69,60 @@ LOSSES: dict[str, Callable[[Tensor | None, Tensor, str], Tensor]] = {
     "lsgan": least_squares,
 }
 
+def _flat(x: Tensor) -> Tensor:
+    return torch.full_like(x, 1.0 / x.numel())
+
+
+# Each loss's gradient with respect to D's raw outputs, written out: the hand-written toy step
+# (training/fast_mlp.py) needs only these few hundred numbers, and autograd's graph for them cost
+# as much as a layer. (loss, d loss / d d_real or None for G, d loss / d d_fake); tests compare
+# every one with autograd.
+OutputGrads = Callable[[Tensor | None, Tensor, str], tuple[Tensor, Tensor | None, Tensor]]
+
+
+def _softplus_grad(x: Tensor, sign: float) -> Tensor:
+    """d/dx mean(softplus(sign * x)), with autograd's own kernel so the numbers match it exactly
+    (Adam magnifies a last-bit difference in a tiny gradient into a full step)."""
+    return torch.ops.aten.softplus_backward(_flat(x), sign * x, 1.0, 20.0).mul_(sign)
+
+
+def _bce_grads(r: Tensor | None, f: Tensor, net: str, saturating: bool):
+    if net == "d":
+        return _bce_d(r, f), _softplus_grad(r, -1.0), _softplus_grad(f, 1.0)
+    if saturating:
+        return -F.softplus(f).mean(), None, _softplus_grad(f, 1.0).neg_()
+    return F.softplus(-f).mean(), None, _softplus_grad(f, -1.0)
+
+
+def _wasserstein_grads(r: Tensor | None, f: Tensor, net: str):
+    if net == "d":
+        return f.mean() - r.mean(), _flat(r).neg_(), _flat(f)
+    return -f.mean(), None, _flat(f).neg_()
+
+
+def _hinge_grads(r: Tensor | None, f: Tensor, net: str):
+    if net == "d":
+        return (F.relu(1.0 - r).mean() + F.relu(1.0 + f).mean(),
+                (r < 1).to(r.dtype).neg_().div_(r.numel()), (f > -1).to(f.dtype).div_(f.numel()))
+    return -f.mean(), None, _flat(f).neg_()
+
+
+def _least_squares_grads(r: Tensor | None, f: Tensor, net: str):
+    if net == "d":
+        return (0.5 * ((r - 1.0) ** 2).mean() + 0.5 * (f ** 2).mean(), (r - 1.0).div_(r.numel()),
+                f / f.numel())
+    return 0.5 * ((f - 1.0) ** 2).mean(), None, (f - 1.0).div_(f.numel())
+
+
+OUTPUT_GRADS: dict[str, OutputGrads] = {
+    "minimax": lambda r, f, net: _bce_grads(r, f, net, saturating=True),
+    "ns": lambda r, f, net: _bce_grads(r, f, net, saturating=False),
+    "wgan": _wasserstein_grads,
+    "hinge": _hinge_grads,
+    "lsgan": _least_squares_grads,
+}  # "wgan-gp" is absent on purpose: its penalty needs D's own second derivatives
+
+
 # Losses whose D output is a logit, so sigmoid(output) is the probability "real" that GAN Lab plots.
 PROBABILITY_LOSSES = {"minimax", "ns"}
 

@@ -58,9 +58,11 @@ def _heat(values: np.ndarray, size: int, lo: float = 0.0, hi: float = 1.0) -> np
     if hi - lo < 1e-9:
         hi = lo + 1.0
     v = np.clip((v - lo) / (hi - lo), 0, 1)
+    colors = (BG_FAKE + (BG_REAL - BG_FAKE) * v[..., None]).astype(np.uint8)  # on the small grid
+    if v.ndim != 2:
+        return colors
     idx = (np.arange(size) * v.shape[0] / size).astype(int)  # nearest-neighbour upscale
-    v = v[idx][:, idx] if v.ndim == 2 else v
-    return (BG_FAKE + (BG_REAL - BG_FAKE) * v[..., None]).astype(np.uint8)
+    return colors[idx][:, idx]
 
 
 def score_range(values: np.ndarray, probability: bool) -> tuple[float, float]:
@@ -86,10 +88,11 @@ def view_2d(bounds: tuple[float, float], real: np.ndarray | None, fake: np.ndarr
         img[:, int(p[0])] = (img[:, int(p[0])] * 0.85 + GRID * 0.15).astype(np.uint8)
         img[int(p[1]), :] = (img[int(p[1]), :] * 0.85 + GRID * 0.15).astype(np.uint8)
     if manifold is not None and manifold.shape[-1] == 2:
-        for grid_lines in (manifold, np.swapaxes(manifold, 0, 1)):  # [res, res, 2]: rows, then columns
-            for line in grid_lines:
-                px = _to_px(line, bounds, size)
-                _lines(img, px[:-1], px[1:], MANIFOLD, samples=8)
+        # [res, res, 2]: the rows of the z-grid's image, then its columns, all segments at once
+        lines = np.concatenate([manifold, np.swapaxes(manifold, 0, 1)]).astype(np.float64)
+        a, b = lines[:, :-1].reshape(-1, 2), lines[:, 1:].reshape(-1, 2)
+        ok = np.isfinite(a).all(1) & np.isfinite(b).all(1)
+        _lines(img, _to_px(a[ok], bounds, size), _to_px(b[ok], bounds, size), MANIFOLD, samples=8)
     if real is not None:
         _dots(img, _to_px(real, bounds, size), REAL, radius=1)
     if fake is not None:

@@ -10,7 +10,10 @@ Why it is faster than a textbook loop (see benchmarks/toy_speed.py):
 * gradients come from ``torch.autograd.grad`` for exactly the net being updated, so D's weight
   gradients are never computed in G's step;
 * fused Adam (one kernel over all tensors), real data drawn from a pre-sampled pool, and metrics
-  kept as tensors until someone reads them.
+  kept as tensors until someone reads them;
+* for plain MLPs (no minibatch layer, one D) and every loss but WGAN-GP, the step skips autograd
+  and ``Optimizer.step`` altogether: ``fast_mlp.py`` writes the passes out by hand, which halves
+  the Python and bookkeeping per step. ``hand_written=False`` in the config turns it off.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from ..errors import UserError
 from ..losses import LOSSES, PROBABILITY_LOSSES, get_loss, gradient_penalty
 from ..metrics import kl_js, mode_coverage
 from ..models.toy import ACTIVATIONS, DiscriminatorEnsemble, ToyConfig, ToyDiscriminator, ToyGenerator
+from .fast_mlp import apply_grads, hand_mlps, output_grads
 
 # "Train only the weaker network": when one player is clearly ahead, skip its update for that
 # step. D's batch accuracy (real above, fake below the midpoint of its mean scores) measures who
@@ -73,6 +77,8 @@ class ToyTrainConfig:
     n_discriminators: int = 1
     gman: str = "mean"
     gman_lambda: float = 1.0
+    # The hand-written step of fast_mlp.py where it applies (same maths as autograd's, faster).
+    hand_written: bool = True
 
     def net_config(self, dim: int, data_scale: float = 1.0) -> ToyConfig:
         return ToyConfig(data_dim=dim, noise_dim=self.noise_dim, hidden_layers=self.hidden_layers,
@@ -127,7 +133,8 @@ def check_config(cfg: ToyTrainConfig) -> ToyTrainConfig:
         as_choice(cfg.dataset, "data set", ["gauss1d", "ring8", "grid25", "spiral", "moons"])
     return replace(cfg, **values, minibatch_disc=as_bool(cfg.minibatch_disc, "minibatch_disc"),
                    train_weaker=as_bool(cfg.train_weaker, "train_weaker"),
-                   minibatch_std=as_bool(cfg.minibatch_std, "minibatch_std"))
+                   minibatch_std=as_bool(cfg.minibatch_std, "minibatch_std"),
+                   hand_written=as_bool(cfg.hand_written, "hand_written"))
 
 
 class ToyGAN:
@@ -148,6 +155,7 @@ class ToyGAN:
         self.d_members = list(self.D.members) if K > 1 else [self.D]
         self.g_params = list(self.G.parameters())
         self.d_params = list(self.D.parameters())
+        self._hand = hand_mlps(self.G, self.D)
         self.opt_g = self._optimizer(self.g_params, self.cfg.lr_g)
         self.opt_d = self._optimizer(self.d_params, self.cfg.lr_d)
         self.gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed)
@@ -272,6 +280,9 @@ class ToyGAN:
         """One training iteration: ``update`` is "both", "d" (D only) or "g" (G only)."""
         cfg = self.cfg
         self._schedule()
+        if self._hand is not None and cfg.hand_written and cfg.loss != "wgan-gp":
+            self._hand_step(update)
+            return
         bs = cfg.batch_size
         for _ in range(cfg.d_steps - 1 if update != "g" else 0):  # the extra critic steps
             with torch.no_grad():
@@ -290,6 +301,52 @@ class ToyGAN:
         g_loss = self._g_loss(fake)
         if do_g:
             self._apply(g_loss, self.g_params, self.opt_g)
+        self._record(d_loss, g_loss, d_real, d_fake, do_d, do_g)
+
+    @torch.no_grad()
+    def _hand_step(self, update: str) -> None:
+        """``step`` without autograd (see fast_mlp.py): the same updates, in the same order."""
+        cfg, bs = self.cfg, self.cfg.batch_size
+        hand_g, hand_d = self._hand
+        g_scale, d_scale = self.G.config.data_scale, self.D.config.data_scale
+        dim, d_in = self.D.config.data_dim, self.D.config.data_dim * self.D.config.pack
+
+        def generate():
+            acts = hand_g.forward(self.noise(bs))
+            return acts, acts[-1] * g_scale
+
+        def judge(x: Tensor) -> list[Tensor]:
+            return hand_d.forward((x / d_scale).reshape(-1, d_in))
+
+        def update_d(acts: list[Tensor], loss_real: Tensor, loss_fake: Tensor) -> None:
+            _, grads = hand_d.backward(torch.cat([loss_real, loss_fake]).unsqueeze(1), acts)
+            apply_grads(self.opt_d, self.d_params, grads)
+            self._clip()
+
+        for _ in range(cfg.d_steps - 1 if update != "g" else 0):  # the extra critic steps
+            acts = judge(torch.cat([self.real_batch(bs), generate()[1]]))
+            out = acts[-1].view(-1)
+            half = len(out) // 2
+            update_d(acts, *output_grads(cfg.loss, out[:half], out[half:], "d")[1:])
+        real = self.real_batch(bs)
+        g_acts, fake = generate()
+        acts = judge(torch.cat([real, fake]))
+        out = acts[-1].view(-1)
+        half = len(out) // 2
+        d_real, d_fake = out[:half], out[half:]
+        d_loss, grad_real, grad_fake = output_grads(cfg.loss, d_real, d_fake, "d")
+        do_d, do_g = update in ("both", "d"), update in ("both", "g")
+        if cfg.train_weaker and update == "both":
+            acc = self.d_accuracy(d_real, d_fake)
+            do_d, do_g = acc <= WEAKER_HI, acc >= WEAKER_LO
+        if do_d:
+            update_d(acts, grad_real, grad_fake)
+        acts = judge(fake)  # D as it is now, as G's step sees it
+        g_loss, _, grad_out = output_grads(cfg.loss, None, acts[-1].view(-1), "g")
+        if do_g:
+            grad_x, _ = hand_d.backward(grad_out.unsqueeze(1), acts, weights=False, input_grad=True)
+            _, grads = hand_g.backward(grad_x.reshape(-1, dim) * (g_scale / d_scale), g_acts)
+            apply_grads(self.opt_g, self.g_params, grads)
         self._record(d_loss, g_loss, d_real, d_fake, do_d, do_g)
 
     @torch.no_grad()
