@@ -44,8 +44,24 @@ def forget_stale_sessions(state_holder, now: datetime.datetime | None = None,
     return len(stale)
 
 
+def return_free_memory() -> bool:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``); False elsewhere.
+
+    Trainers, timelapses and sessions come and go in many threads, and glibc keeps what they freed
+    in per-thread arenas, so RSS stays at the busiest moment's high-water mark (the soak's first
+    10 minutes grew 80 MB and then stayed flat).
+    """
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
 class SessionSweeper:
-    """A daemon thread that calls ``forget_stale_sessions`` on a launched app every minute."""
+    """A daemon thread that calls ``forget_stale_sessions`` on a launched app every minute, then
+    returns the freed memory to the system."""
 
     def __init__(self, demo, every_s: float = SWEEP_EVERY_S, **limits):
         self.demo, self.every_s, self.limits = demo, every_s, limits
@@ -70,5 +86,6 @@ class SessionSweeper:
             try:
                 if n := self.sweep():
                     log.info("forgot %d stale sessions", n)
+                return_free_memory()
             except Exception:
                 log.exception("session sweep failed")
