@@ -263,6 +263,19 @@ def test_the_hand_written_step_trains_exactly_as_autograd_does(setting):
         assert set(h_fast["updated"]) != {3.0}  # the weaker-network rule did skip updates
 
 
+def test_hand_written_and_autograd_steps_take_turns_on_one_optimiser_state():
+    """Slow motion and WGAN-GP use autograd's step mid-run: Adam's moments and counts carry over."""
+    mixed, autograd = (ToyGAN(ToyTrainConfig(**SMALL, hand_written=h)) for h in (True, False))
+    for gan in (mixed, autograd):
+        gan.run(5)
+        list(gan.step_phases())
+        gan.run(5)
+    for p, q in zip(list(mixed.G.parameters()) + list(mixed.D.parameters()),
+                    list(autograd.G.parameters()) + list(autograd.D.parameters())):
+        assert torch.allclose(p, q, atol=1e-5)
+    assert all(float(s["step"]) == 11 for s in mixed.opt_d.state.values())
+
+
 def test_the_hand_written_step_stands_aside_where_autograd_is_needed():
     for setting in (dict(minibatch_disc=True), dict(minibatch_std=True), dict(n_discriminators=2)):
         assert ToyGAN(ToyTrainConfig(**SMALL, **setting))._hand is None

@@ -48,8 +48,8 @@ class HandMLP:
             if isinstance(m, nn.Linear):
                 self.layers.append((m, None))
             elif type(m) in _IN_PLACE and self.layers and self.layers[-1][1] is None:
-                if isinstance(m, nn.LeakyReLU) and m.negative_slope != 0.2:
-                    raise ValueError("only LeakyReLU(0.2)")
+                if (isinstance(m, nn.LeakyReLU) and m.negative_slope != 0.2) or (isinstance(m, nn.ELU) and m.alpha != 1.0):
+                    raise ValueError("only LeakyReLU(0.2) and ELU(1)")
                 self.layers[-1] = (self.layers[-1][0], type(m))
             else:
                 raise ValueError(f"no hand-written pass for {type(m).__name__}")
