@@ -1,6 +1,7 @@
 """Sessions that are gone are forgotten: their delete callbacks run and Gradio's copy goes."""
 
 import datetime
+import os
 from pathlib import Path
 import time
 
@@ -119,7 +120,7 @@ def test_an_image_sent_twice_at_once_is_never_served_half_written(tmp_path):
 def test_freed_memory_goes_back_to_the_system():
     import ctypes
 
-    from gan_demo.ui.sessions import return_free_memory
+    from gan_demo.process_memory import return_free_memory
 
     try:
         ctypes.CDLL("libc.so.6").malloc_trim
@@ -142,3 +143,48 @@ def test_freed_memory_goes_back_to_the_system():
     assert kept - before > 80  # 108 MB freed but still resident
     assert after < kept - 50  # malloc_trim gave most of it back
     assert len(survivors) == 6000
+
+
+ARENA_PROBE = """
+import ctypes, sys, threading
+from gan_demo.process_memory import limit_malloc_arenas
+if sys.argv[1] == "limit":
+    assert limit_malloc_arenas(2)
+go = threading.Barrier(8)
+def work():
+    go.wait()  # all eight alive at once, each making its first allocations
+    blocks = [bytearray(3000) for _ in range(2000)]
+    go.wait()
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+ctypes.CDLL("libc.so.6").malloc_stats()  # one "Arena N:" block per arena, on stderr
+"""
+
+
+@pytest.mark.parametrize("mode", ["limit", "default"])
+def test_serving_threads_share_two_malloc_arenas(mode):
+    import ctypes
+    import subprocess
+    import sys
+
+    try:
+        ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        pytest.skip("not glibc")
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    proc = subprocess.run([sys.executable, "-c", ARENA_PROBE, mode], capture_output=True, text=True,
+                          env=env, cwd=Path(__file__).resolve().parents[1], timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    arenas = proc.stderr.count("Arena ")
+    if mode == "limit":
+        assert 1 <= arenas <= 2
+    else:  # glibc's default: a new arena for each thread (the control, so the probe can fail)
+        assert arenas >= 8
+
+
+def test_an_arena_limit_the_user_set_wins(monkeypatch):
+    from gan_demo.process_memory import limit_malloc_arenas
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False

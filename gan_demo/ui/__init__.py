@@ -86,6 +86,9 @@ def serving_threads(cores: int | None = None) -> int:
 def prepare_runtime() -> None:
     import torch
 
+    from ..process_memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before the server's threads exist (see process_memory.py)
     torch.set_num_threads(serving_threads())
 
 

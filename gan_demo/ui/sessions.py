@@ -14,6 +14,8 @@ import datetime
 import logging
 import threading
 
+from ..process_memory import return_free_memory
+
 log = logging.getLogger("gan_demo.ui")
 
 CLOSED_GRACE_S = 300.0  # a tab whose heartbeat dropped may reconnect within this
@@ -42,21 +44,6 @@ def forget_stale_sessions(state_holder, now: datetime.datetime | None = None,
             state_holder.session_data.pop(sid, None)
             state_holder.time_last_used.pop(sid, None)
     return len(stale)
-
-
-def return_free_memory() -> bool:
-    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``); False elsewhere.
-
-    Trainers, timelapses and sessions come and go in many threads, and glibc keeps what they freed
-    in per-thread arenas, so RSS stays at the busiest moment's high-water mark (the soak's first
-    10 minutes grew 80 MB and then stayed flat).
-    """
-    try:
-        import ctypes
-
-        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
-    except (OSError, AttributeError):
-        return False
 
 
 class SessionSweeper:
