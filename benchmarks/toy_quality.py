@@ -51,6 +51,7 @@ def main() -> None:
                 runs.append({"dataset": dataset, "seed": seed, "modes": report.modes_covered,
                              "modes_total": report.modes_total, "hq_pct": round(report.hq_pct, 2),
                              "steps": int(f["step"][-1]), "wall_s": round(wall, 1),
+                             "recipe": proc.stdout.strip().splitlines()[0],
                              "cli_output": proc.stdout.strip().splitlines()[-1]})
                 print(runs[-1], flush=True)
     ok = [r for r in runs if "error" not in r]

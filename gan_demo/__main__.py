@@ -303,15 +303,20 @@ def _report_training(out: str, card: dict) -> None:
 def cmd_train_toy(args) -> None:
     import torch
 
-    from .training.toy import HISTORY_COLUMNS, ToyGAN, ToyTrainConfig, recommended
+    from .training.toy import HISTORY_COLUMNS, ToyGAN, ToyTrainConfig, recommended, recommended_steps
 
-    steps = validate_steps(args.steps)
+    best = recommended(args.dataset)  # what an option left out means on this data set
+
+    def given(value, name):
+        return best.get(name, getattr(ToyTrainConfig, name)) if value is None else value
+
+    steps = validate_steps(recommended_steps(args.dataset) if args.steps is None else args.steps)
     cfg = ToyTrainConfig(dataset=args.dataset, loss=args.loss, minibatch_disc=args.minibatch_disc,
                          train_weaker=args.train_weaker, d_steps=args.d_steps, seed=args.seed,
-                         lr_d=args.lr, lr_g=args.lr, batch_size=args.batch_size, pack=args.pack,
-                         noise_dist=args.noise_dist,
-                         minibatch_std=(recommended(args.dataset).get("minibatch_std", False)
-                                        if args.minibatch_std is None else args.minibatch_std),
+                         lr_d=args.lr, lr_g=args.lr, batch_size=given(args.batch_size, "batch_size"),
+                         pack=args.pack, noise_dist=args.noise_dist,
+                         minibatch_std=given(args.minibatch_std, "minibatch_std"),
+                         g_average=given(args.g_average, "g_average"),
                          total_steps=0 if args.constant_lr else steps,
                          n_discriminators=args.discriminators, gman=args.gman, gman_lambda=args.gman_lambda)
     out = Path(args.out)
@@ -320,6 +325,13 @@ def cmd_train_toy(args) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     gan = ToyGAN(cfg)
+    tricks = [name for name, on in (("minibatch discrimination", cfg.minibatch_disc),
+                                    ("minibatch std", cfg.minibatch_std), ("train the weaker", cfg.train_weaker),
+                                    (f"pack {cfg.pack}", cfg.pack > 1),
+                                    (f"{cfg.n_discriminators} discriminators ({cfg.gman})", cfg.n_discriminators > 1),
+                                    (f"G weight average {cfg.g_average:g}", cfg.g_average > 0)) if on]
+    print(f"{args.dataset} {args.loss}: batch {cfg.batch_size}, lr {cfg.lr_d:g}, {steps:,} steps, "
+          f"{cfg.d_steps} D step(s) per G step" + "".join(f", {t}" for t in tricks), flush=True)
     bar = None
     if not args.quiet:
         from tqdm import tqdm
@@ -491,7 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from dataclasses import asdict
 
-    from .training.toy import RECOMMENDED, RECOMMENDED_STEPS, ToyTrainConfig
+    from .training.toy import RECOMMENDED, RECOMMENDED_STEPS, RECOMMENDED_STEPS_BY_DATASET, ToyTrainConfig
 
     toy = {**asdict(ToyTrainConfig()), **RECOMMENDED}
     p = sub.add_parser("train-toy", help="train a GAN on a 1D/2D toy distribution, write samples + history")
@@ -500,16 +512,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minibatch-disc", action="store_true", help="minibatch discrimination in D")
     p.add_argument("--train-weaker", action="store_true", help="update only the network that is losing")
     p.add_argument("--d-steps", type=int, default=toy["d_steps"])
-    p.add_argument("--steps", type=int, default=RECOMMENDED_STEPS)
+    p.add_argument("--steps", type=int, default=None,
+                   help=f"default {RECOMMENDED_STEPS:,} ({', '.join(f'{d} {n:,}' for d, n in RECOMMENDED_STEPS_BY_DATASET.items())})")
     p.add_argument("--lr", type=float, default=toy["lr_d"], help="learning rate of D and G")
     p.add_argument("--constant-lr", action="store_true", help="no decay over the second half")
-    p.add_argument("--batch-size", type=int, default=toy["batch_size"])
+    p.add_argument("--batch-size", type=int, default=None, help=f"default {toy['batch_size']} (grid25 256)")
     p.add_argument("--pack", type=int, default=1, help="PacGAN: D judges this many samples at once")
     p.add_argument("--noise-dist", choices=["gaussian", "uniform", "mixture"], default=toy["noise_dist"],
                    help="noise: Gaussian, uniform, or a grid of tight Gaussians with gaps (mixture)")
     p.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction, default=None,
                    help="minibatch standard deviation feature in D (Karras et al. 2018); "
                         "default: on for grid25, off otherwise")
+    p.add_argument("--g-average", type=float, default=None, metavar="DECAY",
+                   help="sample from a moving average of G's weights (Yazici et al. 2019) with this decay "
+                        "per step, 0 = off; default: 0.995 on grid25, off otherwise")
     p.add_argument("--discriminators", type=int, default=1,
                    help="GMAN (Durugkar et al. 2017): K discriminators, G answers to all of them")
     p.add_argument("--gman", choices=["mean", "softmax"], default="mean",

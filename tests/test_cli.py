@@ -115,3 +115,14 @@ def test_train_toy_1d_and_every_flag(tmp_path):
 def test_train_toy_bad_input_exits_2(tmp_path, args, message):
     proc = run_cli("train-toy", *args, "--quiet", "--out", tmp_path / "x.npz", check=False)
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_train_toy_says_its_recipe_and_takes_the_weight_average(tmp_path):
+    proc = run_cli("train-toy", "--dataset", "grid25", "--steps", 30, "--quiet", "--out", tmp_path / "g.npz")
+    assert "batch 256" in proc.stdout and "minibatch std" in proc.stdout and "G weight average 0.995" in proc.stdout
+    proc = run_cli("train-toy", "--dataset", "grid25", "--steps", 30, "--g-average", 0, "--batch-size", 64,
+                   "--quiet", "--out", tmp_path / "g.npz")
+    assert "batch 64" in proc.stdout and "weight average" not in proc.stdout
+    proc = run_cli("train-toy", "--dataset", "ring8", "--g-average", 1, "--quiet", "--out", tmp_path / "g.npz",
+                   check=False)
+    assert proc.returncode == 2 and "g_average must be between" in proc.stderr

@@ -159,3 +159,24 @@ def test_an_abandoned_session_lets_go_of_its_trainer_and_timelapse_when_the_trai
     session.start(SMALL)  # Start again simply opens a new run
     assert session.trainer is not None and not session.trainer.closed
     session.close()
+
+
+def test_the_views_draw_from_the_weight_average_when_it_is_on():
+    import numpy as np
+    import torch
+
+    trainer = LiveTrainer(ToyTrainConfig(**{**SMALL.__dict__, "g_average": 0.9}), "cpu")
+    try:
+        trainer.step(10)
+        pub = trainer.wait_idle()
+        gan, _ = trainer.reader()
+        assert gan.G_avg is not None and np.allclose(gan.samples(50), trainer._gan.samples(50))
+        z = gan.noise(50, torch.Generator().manual_seed(gan.eval_gen_seed))
+        assert not np.allclose(gan.samples(50), gan.G(z).detach().numpy())  # G itself draws elsewhere
+        trainer.set_hyperparameters(g_average=0.0)
+        trainer.step(1)
+        trainer.wait_idle()
+        gan, _ = trainer.reader()
+        assert gan.G_avg is None and pub.g_avg_state
+    finally:
+        trainer.close()

@@ -54,8 +54,9 @@ class HandMLP:
             else:
                 raise ValueError(f"no hand-written pass for {type(m).__name__}")
 
-    def forward(self, x: Tensor) -> list[Tensor]:
-        """All activations, input first and output last (the backward needs them)."""
+    def forward(self, x: Tensor, groups: int = 1) -> list[Tensor]:
+        """All activations, input first and output last (the backward needs them). ``groups``:
+        rows judged as separate batches, which only a batch-level feature cares about."""
         acts = [x]
         for linear, act in self.layers:
             h = torch.addmm(linear.bias, acts[-1], linear.weight.t())
@@ -65,7 +66,7 @@ class HandMLP:
         return acts
 
     def backward(self, grad: Tensor, acts: list[Tensor], weights: bool = True,
-                 input_grad: bool = False) -> tuple[Tensor | None, list[Tensor]]:
+                 input_grad: bool = False, groups: int = 1) -> tuple[Tensor | None, list[Tensor]]:
         """Gradient of the output ``grad`` back through the net: (gradient of the input or None,
         [dW, db per layer in parameter order] or [] when ``weights`` is False)."""
         grads: list[Tensor] = []
@@ -80,16 +81,56 @@ class HandMLP:
         return (grad if input_grad else None), grads
 
 
-def hand_mlps(G: nn.Module, D: nn.Module) -> tuple[HandMLP, HandMLP] | None:
-    """The hand-written passes for a toy G and D, or None when D has a batch-level feature
-    (minibatch discrimination, minibatch std) or is an ensemble: those keep autograd."""
+class HandMinibatchStdD:
+    """A toy D with the minibatch-std feature (Karras et al. 2018) by hand: the body, then for each
+    group of rows (real and fake apart, as the model's own forward sees them) the group's mean
+    feature spread as one more input to the head.
+
+    The spread's backward is autograd's own formula for ``std`` (``std_backward``: zero where a
+    feature does not vary), so a step matches the model's forward under autograd to float rounding.
+    """
+
+    def __init__(self, body: list[nn.Module], head: nn.Linear):
+        self.body, self.head = HandMLP(body), head
+
+    def forward(self, x: Tensor, groups: int = 1) -> list[Tensor]:
+        acts = self.body.forward(x)
+        h = acts[-1]
+        n = len(h) // groups
+        spread = [h[i * n:(i + 1) * n].std(0, unbiased=False).mean() if n > 1 else h.new_zeros(())
+                  for i in range(groups)]
+        joined = torch.cat([h, torch.cat([s.expand(n, 1) for s in spread])], 1)
+        return acts + [joined, torch.addmm(self.head.bias, joined, self.head.weight.t())]
+
+    def backward(self, grad: Tensor, acts: list[Tensor], weights: bool = True, input_grad: bool = False,
+                 groups: int = 1) -> tuple[Tensor | None, list[Tensor]]:
+        h, joined = acts[-3], acts[-2]
+        width, n = h.shape[1], len(h) // groups
+        head_grads = [grad.t().mm(joined), grad.sum(0)] if weights else []
+        grad_joined = grad.mm(self.head.weight)
+        grad_h = grad_joined[:, :width].clone()
+        if n > 1:
+            for i in range(groups):
+                rows = slice(i * n, (i + 1) * n)
+                part = h[rows]
+                sigma = part.std(0, unbiased=False)
+                grad_sigma = grad_joined[rows, width:].sum() / width  # expand's and mean's backward
+                grad_var = (grad_sigma / (sigma * 2)).masked_fill_(sigma == 0, 0)
+                grad_h[rows] += (2.0 / n) * grad_var * (part - part.mean(0, keepdim=True))
+        grad_x, body_grads = self.body.backward(grad_h, acts[:-2], weights, input_grad)
+        return grad_x, body_grads + head_grads
+
+
+def hand_mlps(G: nn.Module, D: nn.Module) -> tuple[HandMLP, HandMLP | HandMinibatchStdD] | None:
+    """The hand-written passes for a toy G and D, or None when D has minibatch discrimination or
+    is an ensemble: those keep autograd."""
     from ..models.toy import ToyDiscriminator, ToyGenerator
 
-    if not (type(G) is ToyGenerator and type(D) is ToyDiscriminator):
-        return None
-    if D.mbd is not None or D.config.minibatch_std:
+    if not (type(G) is ToyGenerator and type(D) is ToyDiscriminator) or D.mbd is not None:
         return None
     try:
+        if D.config.minibatch_std:
+            return HandMLP(list(G.net)), HandMinibatchStdD(list(D.body), D.head)
         return HandMLP(list(G.net)), HandMLP(list(D.body) + [D.head])
     except ValueError:
         return None

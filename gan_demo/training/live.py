@@ -9,6 +9,8 @@ views rebuild their own copy of the nets from it, so drawing a frame never stops
 
 from __future__ import annotations
 
+import copy
+
 import queue
 import threading
 import time
@@ -56,6 +58,7 @@ class Published:
     history: dict[str, np.ndarray]
     message: str = ""
     phase: dict[str, np.ndarray] = field(default_factory=dict)  # slow-motion highlights
+    g_avg_state: dict[str, torch.Tensor] = field(default_factory=dict)  # G's weight average, when on
 
 
 class LiveTrainer:
@@ -163,6 +166,12 @@ class LiveTrainer:
                 gan.G.load_state_dict(pub.g_state)
                 if pub.d_state:
                     gan.D.load_state_dict(pub.d_state)
+                if pub.g_avg_state:  # the config may have switched it on since this copy was built
+                    if gan.G_avg is None:
+                        gan.G_avg = copy.deepcopy(gan.G)
+                    gan.G_avg.load_state_dict(pub.g_avg_state)
+                elif hasattr(gan, "G_avg"):
+                    gan.G_avg = None
                 gan.cfg = pub.config
                 self._reader_nets = (gan, generation, pub.version)
             return gan, pub
@@ -183,7 +192,9 @@ class LiveTrainer:
             g_state={k: v.detach().to("cpu", copy=True) for k, v in gan.G.state_dict().items()},
             d_state=({k: v.detach().to("cpu", copy=True) for k, v in gan.D.state_dict().items()}
                      if getattr(gan, "publishes_d", True) else {}),
-            history=gan.history(), message=message, phase=self._phase)
+            history=gan.history(), message=message, phase=self._phase,
+            g_avg_state=({k: v.detach().to("cpu", copy=True) for k, v in gan.G_avg.state_dict().items()}
+                         if getattr(gan, "G_avg", None) is not None else {}))
 
     def _publish(self) -> None:
         self.published = self._make_published()
