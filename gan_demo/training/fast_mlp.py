@@ -94,30 +94,33 @@ class HandMinibatchStdD:
         self.body, self.head = HandMLP(body), head
 
     def forward(self, x: Tensor, groups: int = 1) -> list[Tensor]:
+        """The body's activations, then the centred last features and their spread (kept for the
+        backward), the head's input and D's output."""
         acts = self.body.forward(x)
         h = acts[-1]
         n = len(h) // groups
-        spread = [h[i * n:(i + 1) * n].std(0, unbiased=False).mean() if n > 1 else h.new_zeros(())
-                  for i in range(groups)]
-        joined = torch.cat([h, torch.cat([s.expand(n, 1) for s in spread])], 1)
-        return acts + [joined, torch.addmm(self.head.bias, joined, self.head.weight.t())]
+        # All groups at once, by hand: torch.std costs six times as much at this size.
+        centred = h.view(groups, n, -1) - h.view(groups, n, -1).mean(1, keepdim=True)
+        sigma = centred.square().mean(1).sqrt_()  # [groups, width]
+        spread = sigma.mean(1) if n > 1 else sigma.new_zeros(groups)
+        joined = torch.cat([h, spread.repeat_interleave(n).unsqueeze(1)], 1)
+        return acts + [centred, sigma, joined, torch.addmm(self.head.bias, joined, self.head.weight.t())]
 
     def backward(self, grad: Tensor, acts: list[Tensor], weights: bool = True, input_grad: bool = False,
                  groups: int = 1) -> tuple[Tensor | None, list[Tensor]]:
-        h, joined = acts[-3], acts[-2]
-        width, n = h.shape[1], len(h) // groups
+        centred, sigma, joined = acts[-4], acts[-3], acts[-2]
+        width, n = sigma.shape[1], centred.shape[1]
         head_grads = [grad.t().mm(joined), grad.sum(0)] if weights else []
         grad_joined = grad.mm(self.head.weight)
-        grad_h = grad_joined[:, :width].clone()
+        grad_h = grad_joined[:, :width]
         if n > 1:
-            for i in range(groups):
-                rows = slice(i * n, (i + 1) * n)
-                part = h[rows]
-                sigma = part.std(0, unbiased=False)
-                grad_sigma = grad_joined[rows, width:].sum() / width  # expand's and mean's backward
-                grad_var = (grad_sigma / (sigma * 2)).masked_fill_(sigma == 0, 0)
-                grad_h[rows] += (2.0 / n) * grad_var * (part - part.mean(0, keepdim=True))
-        grad_x, body_grads = self.body.backward(grad_h, acts[:-2], weights, input_grad)
+            # expand's and mean's backward, then autograd's std_backward (zero where sigma is 0)
+            grad_sigma = grad_joined[:, width:].view(groups, n).sum(1, keepdim=True) / width  # [groups, 1]
+            grad_var = (grad_sigma / (sigma * 2)).masked_fill_(sigma == 0, 0)  # [groups, width]
+            grad_h = (grad_h.view(groups, n, width) + (2.0 / n) * grad_var.unsqueeze(1) * centred).view(-1, width)
+        else:
+            grad_h = grad_h.contiguous()
+        grad_x, body_grads = self.body.backward(grad_h, acts[:-4], weights, input_grad)
         return grad_x, body_grads + head_grads
 
 
