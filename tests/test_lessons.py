@@ -1,6 +1,5 @@
 """Every lesson preset shows what its text says (seeded runs of the preset's own length)."""
 
-import os
 from dataclasses import replace
 
 import numpy as np
@@ -17,17 +16,12 @@ def run(key, **changes):
     return gan
 
 
-# The cure lessons do not yet show what they say: over seeds 0-2 (benchmarks/lesson_cures.py) the
-# cures cover about as many modes as the collapse they should cure, and single runs are chaotic in
-# the floating-point details (threads, CPU). Until the presets are re-tuned (issue 4) these checks
-# run only on request, GAN_DEMO_LESSON_CURES=1, and then they must pass: a non-strict xfail that can
-# never fail cost CI six minutes for no signal.
-CHAOTIC = pytest.mark.skipif(not os.environ.get("GAN_DEMO_LESSON_CURES"),
-                             reason="cure lessons need re-tuning (issue 4); GAN_DEMO_LESSON_CURES=1 runs them")
-
-
 def final_modes(gan, last=4):
     return float(np.mean([e["modes"] for e in gan.evals[-last:]]))
+
+
+def final_hq(gan, last=4):
+    return float(np.mean([e["hq_pct"] for e in gan.evals[-last:]]))
 
 
 @pytest.fixture(scope="module")
@@ -55,25 +49,24 @@ def test_minimax_saturates_where_nonsaturating_takes_off():
     assert abs(moving.samples(2000).mean() - 4.0) < 0.5
 
 
-def test_plain_run_collapses_well_below_25_modes(collapsed):
-    assert final_modes(collapsed) <= 16
+# Seeds 0-4 of each claim are measured by benchmarks/lesson_cures.py; these run the lessons' own seed.
+def test_plain_run_collapses_onto_a_few_modes_and_stays(collapsed):
+    modes = [e["modes"] for e in collapsed.evals]
+    assert final_modes(collapsed) <= 3 and max(modes[len(modes) // 2:]) <= 3
 
 
-@CHAOTIC
-def test_minibatch_discrimination_covers_many_more_modes(collapsed):
-    assert final_modes(run("cure-mbd")) >= final_modes(collapsed) + 5
+def test_minibatch_discrimination_spreads_the_points_between_the_modes(collapsed):
+    mbd = run("cure-mbd")
+    assert final_hq(mbd) <= final_hq(collapsed) - 15  # scattered off the modes
+    assert final_modes(mbd) <= final_modes(collapsed) + 1  # and no missing mode found
 
 
-@CHAOTIC
-def test_wgan_gp_covers_many_more_modes(collapsed):
-    assert final_modes(run("cure-wgan-gp")) >= final_modes(collapsed) + 5
+def test_wgan_gp_covers_most_of_the_ring(collapsed):
+    cured = run("cure-wgan-gp")
+    assert final_modes(cured) >= 6 and final_modes(cured) >= final_modes(collapsed) + 4
 
 
-@CHAOTIC
-def test_training_the_weaker_network_holds_more_modes_and_steadier(collapsed):
+def test_training_the_weaker_network_sits_d_out_and_the_collapse_stays():
     weaker = run("cure-weaker")
-    assert final_modes(weaker) > final_modes(collapsed)
-    swings = lambda g: np.std([e["modes"] for e in g.evals[-6:]])  # noqa: E731
-    assert swings(weaker) <= swings(collapsed)
-    updated = weaker.history()["updated"]
-    assert (updated != 3).any()  # it did skip updates
+    assert (weaker.history()["updated"] == 2).sum() >= 20  # 2 = G alone: D sat steps out
+    assert final_modes(weaker) <= 3.5

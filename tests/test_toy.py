@@ -328,3 +328,18 @@ def test_grid25_defaults_to_the_recipe_that_covers_it():
     assert grid["minibatch_std"] and grid["batch_size"] == 256 and grid["g_average"] == 0.995
     assert recommended_steps("grid25") == 24_000 and recommended_steps("ring8") == 12_000
     assert not ring.get("minibatch_std") and ring["g_average"] == 0.0
+
+
+def test_training_the_weaker_network_skips_all_of_ds_steps_while_d_leads():
+    gan = ToyGAN(ToyTrainConfig(d_steps=3, train_weaker=True, batch_size=32, width=16, hidden_layers=1))
+    assert gan._extra_d_steps("both") == 2 and gan._extra_d_steps("d") == 2 and gan._extra_d_steps("g") == 0
+    gan._d_ahead = True  # D sorted more than WEAKER_HI of the last batch right
+    assert gan._extra_d_steps("both") == 0 and gan._extra_d_steps("d") == 2  # a manual D step still runs
+    # A run where D pulls ahead: D's Adam counts exactly the steps the rule allows.
+    gan = ToyGAN(ToyTrainConfig(dataset="ring8", d_steps=3, train_weaker=True, batch_size=128, lr_g=1e-4))
+    gan.run(600)
+    do_d = (gan.history()["updated"].astype(int) & 1).astype(bool)
+    assert (~do_d).sum() > 100  # D led often
+    allowed = sum((2 if i == 0 or do_d[i - 1] else 0) + int(do_d[i]) for i in range(len(do_d)))
+    adam_steps = {int(st["step"]) for st in gan.opt_d.state.values()}
+    assert adam_steps == {allowed}

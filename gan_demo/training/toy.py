@@ -176,6 +176,7 @@ class ToyGAN:
         self._pool = torch.empty(0)
         self._pool_pos = 0
         self.step_count = 0
+        self._d_ahead = False  # "train only the weaker network" found D ahead at the last step
         # per-step metrics stay tensors in a growing buffer: no Python float per step
         self._buf = torch.empty(4096, 6)
         self.evals: list[dict[str, float]] = []
@@ -300,10 +301,19 @@ class ToyGAN:
         else:
             self._autograd_step(update)
 
+    def _extra_d_steps(self, update: str) -> int:
+        """D's steps before the one that is measured (d_steps - 1 of them). While "train only the
+        weaker network" found D ahead at the last step, D takes none of them either: skipping only
+        its last update left D two free steps in three at d_steps 3, and it never fell behind. (The
+        image trainer likewise decides from the previous step.)"""
+        if update == "g" or (self.cfg.train_weaker and update == "both" and self._d_ahead):
+            return 0
+        return self.cfg.d_steps - 1
+
     def _autograd_step(self, update: str) -> None:
         cfg = self.cfg
         bs = cfg.batch_size
-        for _ in range(cfg.d_steps - 1 if update != "g" else 0):  # the extra critic steps
+        for _ in range(self._extra_d_steps(update)):
             with torch.no_grad():
                 fake = self.G(self.noise(bs))
             self._apply(self._d_loss(self.real_batch(bs), fake)[0], self.d_params, self.opt_d)
@@ -314,6 +324,7 @@ class ToyGAN:
         if cfg.train_weaker and update == "both":
             acc = self.d_accuracy(d_real.detach(), d_fake.detach())
             do_d, do_g = acc <= WEAKER_HI, acc >= WEAKER_LO
+            self._d_ahead = not do_d
         if do_d:
             self._apply(d_loss, self.d_params, self.opt_d)
             self._clip()
@@ -342,7 +353,7 @@ class ToyGAN:
             apply_grads(self.opt_d, self.d_params, grads)
             self._clip()
 
-        for _ in range(cfg.d_steps - 1 if update != "g" else 0):  # the extra critic steps
+        for _ in range(self._extra_d_steps(update)):
             acts = judge(torch.cat([self.real_batch(bs), generate()[1]]), 2)
             out = acts[-1].view(-1)
             half = len(out) // 2
@@ -358,6 +369,7 @@ class ToyGAN:
         if cfg.train_weaker and update == "both":
             acc = self.d_accuracy(d_real, d_fake)
             do_d, do_g = acc <= WEAKER_HI, acc >= WEAKER_LO
+            self._d_ahead = not do_d
         if do_d:
             update_d(acts, grad_real, grad_fake)
         acts = judge(fake)  # D as it is now, as G's step sees it

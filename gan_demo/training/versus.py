@@ -102,8 +102,10 @@ PRESETS: dict[str, Preset] = {p.key: p for p in (
     Preset("wgan-gp", "Mode collapse vs WGAN-GP", LESSONS["cure-wgan-gp"].text
            + " A also takes five D steps per G step, so the loss is the only difference.",
            _lesson("cure-wgan-gp", loss="ns"), "loss", "ns", "wgan-gp", LESSONS["cure-wgan-gp"].steps),
-    Preset("weaker", "Mode collapse vs training the weaker network", LESSONS["cure-weaker"].text,
-           _lesson("collapse"), "train_weaker", False, True, LESSONS["cure-weaker"].steps),
+    Preset("weaker", "Mode collapse vs training the weaker network", LESSONS["cure-weaker"].text
+           + " A also takes three D steps per G step, so the rule is the only difference.",
+           _lesson("cure-weaker", train_weaker=False), "train_weaker", False, True,
+           LESSONS["cure-weaker"].steps),
     Preset("equilibrium", "Equilibrium: learning rate 1e-3 vs 1e-2",
            LESSONS["equilibrium"].text + " B learns ten times faster: watch whether its D(x) and D(G(z)) "
            "settle at 0.5 as calmly as A's.",
