@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gan_demo.lessons import LESSONS, get_lesson
-from gan_demo.training.toy import ToyGAN
+from gan_demo.training.toy import ToyGAN, ToyTrainConfig
 
 
 def run(key, **changes):
@@ -33,6 +33,15 @@ def test_every_lesson_has_a_title_two_sentences_and_a_valid_config():
     for lesson in LESSONS.values():
         assert lesson.text.count(". ") >= 1 and lesson.title
         ToyGAN(lesson.config())  # validates
+
+
+def test_the_train_tab_loads_every_setting_a_lesson_uses():
+    from gan_demo.ui.train import FIELDS  # the widgets "Load lesson" fills
+
+    for lesson in LESSONS.values():
+        cfg = lesson.config()
+        from_widgets = ToyTrainConfig(**{f: getattr(cfg, f) for f in FIELDS})
+        assert replace(from_widgets, eval_every=cfg.eval_every) == cfg, lesson.key
 
 
 def test_equilibrium_d_settles_at_one_half():

@@ -63,7 +63,9 @@ class ToyTrainConfig:
     hidden_layers: int = 3
     width: int = 128
     activation: str = "relu"
-    gp_weight: float = 0.1
+    # WGAN-GP's penalty weight. The image critics use the paper's 10; on these toy nets 1 covered the
+    # ring best (7-8 of 8 modes over five seeds of the WGAN-GP lesson, against 5-6.5 with 0.1).
+    gp_weight: float = 1.0
     clip: float = 0.01
     seed: int = 0
     eval_every: int = 250
