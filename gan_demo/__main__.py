@@ -314,7 +314,8 @@ def cmd_train_toy(args) -> None:
     cfg = ToyTrainConfig(dataset=args.dataset, loss=args.loss, minibatch_disc=args.minibatch_disc,
                          train_weaker=args.train_weaker, d_steps=args.d_steps, seed=args.seed,
                          lr_d=args.lr, lr_g=args.lr, batch_size=given(args.batch_size, "batch_size"),
-                         pack=args.pack, noise_dist=args.noise_dist,
+                         pack=args.pack, noise_dist=given(args.noise_dist, "noise_dist"),
+                         noise_dim=given(args.noise_dim, "noise_dim"),
                          minibatch_std=given(args.minibatch_std, "minibatch_std"),
                          g_average=given(args.g_average, "g_average"),
                          total_steps=0 if args.constant_lr else steps,
@@ -331,7 +332,7 @@ def cmd_train_toy(args) -> None:
                                     (f"{cfg.n_discriminators} discriminators ({cfg.gman})", cfg.n_discriminators > 1),
                                     (f"G weight average {cfg.g_average:g}", cfg.g_average > 0)) if on]
     print(f"{args.dataset} {args.loss}: batch {cfg.batch_size}, lr {cfg.lr_d:g}, {steps:,} steps, "
-          f"{cfg.d_steps} D step(s) per G step" + "".join(f", {t}" for t in tricks), flush=True)
+          f"{cfg.noise_dim}-d {cfg.noise_dist} noise, {cfg.d_steps} D step(s) per G step" + "".join(f", {t}" for t in tricks), flush=True)
     bar = None
     if not args.quiet:
         from tqdm import tqdm
@@ -518,8 +519,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--constant-lr", action="store_true", help="no decay over the second half")
     p.add_argument("--batch-size", type=int, default=None, help=f"default {toy['batch_size']} (grid25 256)")
     p.add_argument("--pack", type=int, default=1, help="PacGAN: D judges this many samples at once")
-    p.add_argument("--noise-dist", choices=["gaussian", "uniform", "mixture"], default=toy["noise_dist"],
-                   help="noise: Gaussian, uniform, or a grid of tight Gaussians with gaps (mixture)")
+    p.add_argument("--noise-dist", choices=["gaussian", "uniform", "mixture"], default=None,
+                   help="noise: Gaussian, uniform, or a grid of tight Gaussians with gaps (mixture); "
+                        f"default {toy['noise_dist']}")
+    p.add_argument("--noise-dim", type=int, default=None,
+                   help=f"size of G's noise vector z; default {toy['noise_dim']}")
     p.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction, default=None,
                    help="minibatch standard deviation feature in D (Karras et al. 2018); "
                         "default: on for grid25, off otherwise")

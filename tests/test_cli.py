@@ -126,3 +126,14 @@ def test_train_toy_says_its_recipe_and_takes_the_weight_average(tmp_path):
     proc = run_cli("train-toy", "--dataset", "ring8", "--g-average", 1, "--quiet", "--out", tmp_path / "g.npz",
                    check=False)
     assert proc.returncode == 2 and "g_average must be between" in proc.stderr
+
+
+def test_train_toy_noise_size_and_distribution(tmp_path):
+    proc = run_cli("train-toy", "--dataset", "ring8", "--steps", 30, "--quiet", "--out", tmp_path / "g.npz")
+    assert "2-d gaussian noise" in proc.stdout
+    proc = run_cli("train-toy", "--dataset", "ring8", "--steps", 30, "--noise-dim", 8, "--noise-dist", "uniform",
+                   "--quiet", "--out", tmp_path / "g.npz")
+    assert "8-d uniform noise" in proc.stdout and np.load(tmp_path / "g.npz")["samples"].shape == (2500, 2)
+    proc = run_cli("train-toy", "--dataset", "ring8", "--noise-dim", 0, "--quiet", "--out", tmp_path / "g.npz",
+                   check=False)
+    assert proc.returncode == 2 and "noise_dim must be between" in proc.stderr and "Traceback" not in proc.stderr
