@@ -76,6 +76,9 @@ def test_wgan_gp_covers_most_of_the_ring(collapsed):
 
 
 def test_training_the_weaker_network_sits_d_out_and_the_collapse_stays():
-    weaker = run("cure-weaker")
-    assert (weaker.history()["updated"] == 2).sum() >= 20  # 2 = G alone: D sat steps out
-    assert final_modes(weaker) <= 3.5
+    # Three seeds and their median: one seed's count moves by a mode or two with the CPU's float
+    # rounding (seed 0 ended at 3.25 modes on one machine, 4 on another), the claim does not.
+    runs = [run("cure-weaker", seed=seed) for seed in (0, 1, 2)]
+    for weaker in runs:
+        assert (weaker.history()["updated"] == 2).sum() >= 20  # 2 = G alone: D sat steps out
+    assert np.median([final_modes(weaker) for weaker in runs]) <= 3
