@@ -37,7 +37,7 @@ from pathlib import Path
 
 from common import ROOT, free_port, percentiles, write
 
-TRAIN = ["ring8", "ns", False, False, 1, "adam", 1e-3, 1e-3, 64, 2, "gaussian", 2, 32, 0, 1, "mean"]
+TRAIN = ["ring8", "ns", False, False, 1, "adam", 1e-3, 1e-3, 64, 2, "gaussian", 2, 32, 0, 1, "mean", 0]
 MIX = [("explore", 35), ("conditional", 20), ("interpolate", 15), ("translate", 10), ("sketch", 10),
        ("train", 10)]
 

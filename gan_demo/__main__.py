@@ -316,6 +316,7 @@ def cmd_train_toy(args) -> None:
                          lr_d=args.lr, lr_g=args.lr, batch_size=given(args.batch_size, "batch_size"),
                          pack=args.pack, noise_dist=given(args.noise_dist, "noise_dist"),
                          noise_dim=given(args.noise_dim, "noise_dim"),
+                         noise_codes=given(args.noise_codes, "noise_codes"),
                          minibatch_std=given(args.minibatch_std, "minibatch_std"),
                          g_average=given(args.g_average, "g_average"),
                          total_steps=0 if args.constant_lr else steps,
@@ -331,8 +332,10 @@ def cmd_train_toy(args) -> None:
                                     (f"pack {cfg.pack}", cfg.pack > 1),
                                     (f"{cfg.n_discriminators} discriminators ({cfg.gman})", cfg.n_discriminators > 1),
                                     (f"G weight average {cfg.g_average:g}", cfg.g_average > 0)) if on]
-    print(f"{args.dataset} {args.loss}: batch {cfg.batch_size}, lr {cfg.lr_d:g}, {steps:,} steps, "
-          f"{cfg.noise_dim}-d {cfg.noise_dist} noise, {cfg.d_steps} D step(s) per G step" + "".join(f", {t}" for t in tricks), flush=True)
+    noise = f"{cfg.noise_dim}-d {cfg.noise_dist} noise" + (
+        f" + a one-hot code of {cfg.noise_codes}" if cfg.noise_codes else "")
+    print(f"{args.dataset} {args.loss}: batch {cfg.batch_size}, lr {cfg.lr_d:g}, {steps:,} steps, {noise}, "
+          f"{cfg.d_steps} D step(s) per G step" + "".join(f", {t}" for t in tricks), flush=True)
     bar = None
     if not args.quiet:
         from tqdm import tqdm
@@ -524,6 +527,9 @@ def build_parser() -> argparse.ArgumentParser:
                         f"default {toy['noise_dist']}")
     p.add_argument("--noise-dim", type=int, default=None,
                    help=f"size of G's noise vector z; default {toy['noise_dim']}")
+    p.add_argument("--noise-codes", type=int, default=None, metavar="K",
+                   help="append a one-hot code of K categories to z, so G can jump between separate modes "
+                        "without a bridge of samples; default 0 (none)")
     p.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction, default=None,
                    help="minibatch standard deviation feature in D (Karras et al. 2018); "
                         "default: on for grid25, off otherwise")

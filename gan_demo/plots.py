@@ -88,9 +88,12 @@ def view_2d(bounds: tuple[float, float], real: np.ndarray | None, fake: np.ndarr
         img[:, int(p[0])] = (img[:, int(p[0])] * 0.85 + GRID * 0.15).astype(np.uint8)
         img[int(p[1]), :] = (img[int(p[1]), :] * 0.85 + GRID * 0.15).astype(np.uint8)
     if manifold is not None and manifold.shape[-1] == 2:
-        # [res, res, 2]: the rows of the z-grid's image, then its columns, all segments at once
-        lines = np.concatenate([manifold, np.swapaxes(manifold, 0, 1)]).astype(np.float64)
-        a, b = lines[:, :-1].reshape(-1, 2), lines[:, 1:].reshape(-1, 2)
+        # [res, res, 2] (or [sheets, res, res, 2] with a noise code): the rows of each sheet, then
+        # its columns, all segments at once
+        sheets = np.asarray(manifold, np.float64).reshape(-1, *manifold.shape[-3:])
+        ends = [(rows[:, :-1].reshape(-1, 2), rows[:, 1:].reshape(-1, 2))
+                for sheet in sheets for rows in (sheet, np.swapaxes(sheet, 0, 1))]
+        a, b = np.concatenate([e[0] for e in ends]), np.concatenate([e[1] for e in ends])
         ok = np.isfinite(a).all(1) & np.isfinite(b).all(1)
         _lines(img, _to_px(a[ok], bounds, size), _to_px(b[ok], bounds, size), MANIFOLD, samples=8)
     if real is not None:

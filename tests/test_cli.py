@@ -120,6 +120,7 @@ def test_train_toy_bad_input_exits_2(tmp_path, args, message):
 def test_train_toy_says_its_recipe_and_takes_the_weight_average(tmp_path):
     proc = run_cli("train-toy", "--dataset", "grid25", "--steps", 30, "--quiet", "--out", tmp_path / "g.npz")
     assert "batch 256" in proc.stdout and "minibatch std" in proc.stdout and "G weight average 0.995" in proc.stdout
+    assert "gaussian noise," in proc.stdout and "one-hot" not in proc.stdout
     proc = run_cli("train-toy", "--dataset", "grid25", "--steps", 30, "--g-average", 0, "--batch-size", 64,
                    "--quiet", "--out", tmp_path / "g.npz")
     assert "batch 64" in proc.stdout and "weight average" not in proc.stdout
@@ -134,6 +135,10 @@ def test_train_toy_noise_size_and_distribution(tmp_path):
     proc = run_cli("train-toy", "--dataset", "ring8", "--steps", 30, "--noise-dim", 8, "--noise-dist", "uniform",
                    "--quiet", "--out", tmp_path / "g.npz")
     assert "8-d uniform noise" in proc.stdout and np.load(tmp_path / "g.npz")["samples"].shape == (2500, 2)
+    assert "one-hot" not in proc.stdout
+    proc = run_cli("train-toy", "--dataset", "grid25", "--steps", 30, "--noise-codes", 25, "--quiet",
+                   "--out", tmp_path / "g.npz")
+    assert "2-d gaussian noise + a one-hot code of 25" in proc.stdout
     proc = run_cli("train-toy", "--dataset", "ring8", "--noise-dim", 0, "--quiet", "--out", tmp_path / "g.npz",
                    check=False)
     assert proc.returncode == 2 and "noise_dim must be between" in proc.stderr and "Traceback" not in proc.stderr

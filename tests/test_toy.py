@@ -343,3 +343,32 @@ def test_training_the_weaker_network_skips_all_of_ds_steps_while_d_leads():
     allowed = sum((2 if i == 0 or do_d[i - 1] else 0) + int(do_d[i]) for i in range(len(do_d)))
     adam_steps = {int(st["step"]) for st in gan.opt_d.state.values()}
     assert adam_steps == {allowed}
+
+
+def test_a_noise_code_appends_one_hot_categories_and_keeps_the_continuous_noise():
+    plain = ToyGAN(ToyTrainConfig(**SMALL))
+    coded = ToyGAN(ToyTrainConfig(noise_codes=5, **SMALL))
+    z = coded.noise(2000, torch.Generator().manual_seed(4))
+    assert z.shape == (2000, 7) and coded.G.net[0].in_features == 7
+    code = z[:, 2:]
+    assert torch.all(code.sum(1) == 1) and set(code.unique().tolist()) == {0.0, 1.0}
+    shares = code.mean(0)
+    assert torch.all((shares > 0.15) & (shares < 0.25))  # 1/5 each
+    # the continuous part is drawn first, as without a code: switching codes on changes nothing else
+    assert torch.equal(z[:, :2], plain.noise(2000, torch.Generator().manual_seed(4)))
+    coded.run(20)
+    assert np.isfinite(coded.samples(100)).all()
+
+
+def test_a_coded_run_draws_one_manifold_sheet_per_code_and_needs_a_reset_to_change_it():
+    from gan_demo.plots import toy_view
+
+    gan = ToyGAN(ToyTrainConfig(noise_codes=3, **SMALL))
+    assert gan.manifold(21).shape == (3, 10, 10, 2)
+    assert toy_view(gan, None, True, True).ndim == 3
+    gan1 = ToyGAN(ToyTrainConfig(dataset="gauss1d", noise_dim=1, noise_codes=4, **SMALL))
+    assert gan1.manifold(21).shape == (4, 1, 10, 1)
+    with pytest.raises(UserError, match="Reset"):
+        gan.set_hyperparameters(noise_codes=4)
+    with pytest.raises(UserError, match="noise_codes must be between"):
+        ToyGAN(ToyTrainConfig(noise_codes=65, **SMALL))

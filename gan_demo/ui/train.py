@@ -22,7 +22,8 @@ REFRESH_S = 0.2
 
 # Order of the config widgets; the handlers receive their values in this order.
 FIELDS = ("dataset", "loss", "minibatch_disc", "train_weaker", "d_steps", "optimizer", "lr_d", "lr_g",
-          "batch_size", "noise_dim", "noise_dist", "hidden_layers", "width", "seed", "n_discriminators", "gman")
+          "batch_size", "noise_dim", "noise_dist", "hidden_layers", "width", "seed", "n_discriminators", "gman",
+          "noise_codes")
 
 
 def config_from(values: dict, drawing) -> ToyTrainConfig:
@@ -86,6 +87,8 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                 batch = gr.Slider(8, 1024, value=first.batch_size, step=8, label="Batch size")
                 noise_dim = gr.Slider(1, 16, value=first.noise_dim, step=1, label="Noise size")
                 noise_dist = gr.Radio(["gaussian", "uniform", "mixture"], value=first.noise_dist, label="Noise")
+                noise_codes = gr.Slider(*LIMITS["noise_codes"], value=first.noise_codes, step=1,
+                                        label="Noise codes: one-hot categories appended to z (0 = none)")
                 layers = gr.Slider(1, 6, value=first.hidden_layers, step=1, label="Hidden layers")
                 width = gr.Slider(8, 256, value=first.width, step=8, label="Width")
                 seed = gr.Number(first.seed, label="Seed", precision=0)
@@ -124,7 +127,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             export = gr.File(label="Download", interactive=False)
 
     config_widgets = [dataset, loss, mbd, weaker, d_steps, optimizer, lr_d, lr_g, batch, noise_dim,
-                      noise_dist, layers, width, seed, n_disc, gman]
+                      noise_dist, layers, width, seed, n_disc, gman, noise_codes]
     drawing = gr.State(None)  # the canvas as an RGBA array, decoded once per stroke
     config_inputs = [session, *config_widgets, drawing]
 
