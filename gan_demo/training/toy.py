@@ -107,7 +107,7 @@ class ToyTrainConfig:
 # there), and twice the steps at half the batch took the high-quality share from 87-92 % to 97 %
 # for the same time; the weight average adds a little on top. What is left are bridges of samples
 # between neighbouring modes, 2-4 % of them beyond 5 sigma in most runs and 10 % in about one run in
-# six, which then scores 87-88 % high quality. Which runs go bad does not follow the seed: the same
+# ten, which then scores 87-88 % high quality. Which runs go bad does not follow the seed: the same
 # seed ran at 87.7 % in one process and 96.4 % in another. A one-hot noise code of 25 (87.3-97.6 %
 # over 10 runs), noise of 8 dimensions, a code of 50, top-k G updates, D at twice G's learning rate
 # and a wider G did no better, so the recipe stays plain.
