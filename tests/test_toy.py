@@ -365,7 +365,8 @@ def test_a_coded_run_draws_one_manifold_sheet_per_code_and_needs_a_reset_to_chan
 
     gan = ToyGAN(ToyTrainConfig(noise_codes=3, **SMALL))
     assert gan.manifold(21).shape == (3, 10, 10, 2)
-    assert toy_view(gan, None, True, True).ndim == 3
+    with_sheets, without = toy_view(gan, None, True, False), toy_view(gan, None, False, False)
+    assert with_sheets.shape == without.shape and not np.array_equal(with_sheets, without)  # sheets drawn
     gan1 = ToyGAN(ToyTrainConfig(dataset="gauss1d", noise_dim=1, noise_codes=4, **SMALL))
     assert gan1.manifold(21).shape == (4, 1, 10, 1)
     with pytest.raises(UserError, match="Reset"):
