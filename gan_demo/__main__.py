@@ -535,7 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "default: on for grid25, off otherwise")
     p.add_argument("--g-average", type=float, default=None, metavar="DECAY",
                    help="sample from a moving average of G's weights (Yazici et al. 2019) with this decay "
-                        "per step, 0 = off; default: 0.995 on grid25, off otherwise")
+                        "per step, 0 = off; default: 0.999 on grid25, off otherwise")
     p.add_argument("--discriminators", type=int, default=1,
                    help="GMAN (Durugkar et al. 2017): K discriminators, G answers to all of them")
     p.add_argument("--gman", choices=["mean", "softmax"], default="mean",

@@ -119,7 +119,7 @@ def test_train_toy_bad_input_exits_2(tmp_path, args, message):
 
 def test_train_toy_says_its_recipe_and_takes_the_weight_average(tmp_path):
     proc = run_cli("train-toy", "--dataset", "grid25", "--steps", 30, "--quiet", "--out", tmp_path / "g.npz")
-    assert "batch 256" in proc.stdout and "minibatch std" in proc.stdout and "G weight average 0.995" in proc.stdout
+    assert "batch 256" in proc.stdout and "minibatch std" in proc.stdout and "G weight average 0.999" in proc.stdout
     assert "gaussian noise," in proc.stdout and "one-hot" not in proc.stdout
     proc = run_cli("train-toy", "--dataset", "grid25", "--steps", 30, "--g-average", 0, "--batch-size", 64,
                    "--quiet", "--out", tmp_path / "g.npz")
