@@ -507,7 +507,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from dataclasses import asdict
 
-    from .training.toy import RECOMMENDED, RECOMMENDED_STEPS, RECOMMENDED_STEPS_BY_DATASET, ToyTrainConfig
+    from .training.toy import (RECOMMENDED, RECOMMENDED_STEPS, RECOMMENDED_STEPS_BY_DATASET, ToyTrainConfig,
+                              recommended)
 
     toy = {**asdict(ToyTrainConfig()), **RECOMMENDED}
     p = sub.add_parser("train-toy", help="train a GAN on a 1D/2D toy distribution, write samples + history")
@@ -520,7 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"default {RECOMMENDED_STEPS:,} ({', '.join(f'{d} {n:,}' for d, n in RECOMMENDED_STEPS_BY_DATASET.items())})")
     p.add_argument("--lr", type=float, default=toy["lr_d"], help="learning rate of D and G")
     p.add_argument("--constant-lr", action="store_true", help="no decay over the second half")
-    p.add_argument("--batch-size", type=int, default=None, help=f"default {toy['batch_size']} (grid25 256)")
+    p.add_argument("--batch-size", type=int, default=None, help=f"default {toy['batch_size']} (grid25 {recommended('grid25')['batch_size']})")
     p.add_argument("--pack", type=int, default=1, help="PacGAN: D judges this many samples at once")
     p.add_argument("--noise-dist", choices=["gaussian", "uniform", "mixture"], default=None,
                    help="noise: Gaussian, uniform, or a grid of tight Gaussians with gaps (mixture); "
@@ -535,7 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "default: on for grid25, off otherwise")
     p.add_argument("--g-average", type=float, default=None, metavar="DECAY",
                    help="sample from a moving average of G's weights (Yazici et al. 2019) with this decay "
-                        "per step, 0 = off; default: 0.999 on grid25, off otherwise")
+                        f"per step, 0 = off; default: {recommended('grid25')['g_average']:g} on grid25, off otherwise")
     p.add_argument("--discriminators", type=int, default=1,
                    help="GMAN (Durugkar et al. 2017): K discriminators, G answers to all of them")
     p.add_argument("--gman", choices=["mean", "softmax"], default="mean",
