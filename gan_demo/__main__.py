@@ -178,7 +178,10 @@ def cmd_train_cyclegan(args) -> None:
                               decay_from=args.decay_from, small=args.small, batch_size=args.batch_size or 1,
                               lr=args.lr or 2e-4, seed=args.seed, data_root=args.data_root,
                               device=args.device, max_steps=args.max_steps, max_minutes=args.max_minutes,
-                              init_from=args.init_from)
+                              init_from=args.init_from, generator=args.generator,
+                              lambda_change=args.lambda_change)
+    if cfg.lambda_change < 0:
+        raise UserError(f"--lambda-change must be at least 0, got {cfg.lambda_change}.")
     for name, value in (("--epochs", cfg.epochs), ("--batch-size", cfg.batch_size)):
         if value < 1:
             raise UserError(f"{name} must be at least 1, got {value}.")
@@ -453,11 +456,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--any-size", action="store_true", help="cyclegan: allow other crop sizes (multiples of 4)")
     p.add_argument("--small", action="store_true",
                    help="cyclegan: the small generator (ngf 16, 6 blocks) instead of resnet_9blocks")
+    p.add_argument("--generator", choices=["resnet", "residual"], default="resnet",
+                   help="cyclegan: resnet (the reference's) or residual (a change laid onto the photo at its "
+                        "own size, resize-convolutions: no checkerboard, the photo kept where G changes nothing)")
+    p.add_argument("--lambda-change", type=float, default=0.0,
+                   help="cyclegan --generator residual: weight of the mean |change| (default 0)")
     p.add_argument("--max-minutes", type=float, default=None,
                    help="cyclegan: stop after this much training time and write the model (resume later)")
     p.add_argument("--init-from", default=None, metavar="STEM",
                    help="cyclegan: continue from shipped generators (e.g. weights/cyclegan-horse2zebra) "
-                        "when no checkpoint is left; D and the optimisers start fresh")
+                        "when no training state is left; D and the optimisers start fresh (a residual "
+                        "generator takes the encoder and residual blocks of a resnet one)")
     p.add_argument("--decay-from", type=int, default=None,
                    help="cyclegan: epoch where the learning rate starts its linear decay (default: half way)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 2e-4)")
@@ -480,7 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--live-preview", default=None, metavar="DIR",
                    help="write the fixed-z sample grid (64 noise vectors) to DIR every --preview-every steps")
     p.add_argument("--preview-every", type=int, default=100, help="steps between live-preview grids")
-    p.add_argument("--resume", action="store_true", help="continue from OUT.ckpt.safetensors")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an unfinished schedule from its training state (cyclegan: "
+                        "DIR/training/NAME.ckpt.*, for --out DIR/NAME; others: OUT.ckpt.*)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--out", required=True, help="path stem, e.g. weights/dcgan-fashion")
     p.set_defaults(func=cmd_train)

@@ -90,3 +90,73 @@ def ssim(a: np.ndarray, b: np.ndarray, data_range: float = 255.0) -> np.ndarray:
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
     s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))
     return s.mean((1, 2, 3)).numpy()
+
+
+# ---- photo translation: is the photo kept, sharp, in colour, free of a grid ---------------------
+
+def grey(photos: np.ndarray) -> np.ndarray:
+    """uint8 [N, H, W, 3] (or one [H, W, 3]) -> float64 luma (ITU-R 601) [N, H, W] in 0..255."""
+    x = np.asarray(photos, dtype=np.float64)
+    if x.ndim == 3:
+        x = x[None]
+    return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
+
+
+def gaussian_blur(x: np.ndarray, sigma: float) -> np.ndarray:
+    """[N, H, W] blurred with a Gaussian (kernel to 3 sigma, reflected borders)."""
+    import torch
+    from torch.nn import functional as F
+
+    r = max(1, int(np.ceil(3 * sigma)))
+    g = torch.exp(-((torch.arange(2 * r + 1, dtype=torch.float64) - r) ** 2) / (2 * sigma ** 2))
+    g = g / g.sum()
+    t = torch.as_tensor(np.asarray(x, dtype=np.float64))[:, None]
+    t = F.conv2d(F.pad(t, (r, r, 0, 0), mode="reflect"), g[None, None, None, :])
+    t = F.conv2d(F.pad(t, (0, 0, r, r), mode="reflect"), g[None, None, :, None])
+    return t[:, 0].numpy()
+
+
+def structure_kept(inputs: np.ndarray, outputs: np.ndarray, sigma: float = 2.0) -> np.ndarray:
+    """SSIM per photo between input and output, both greyscale and blurred (sigma 2): the layout
+    of the scene survives even where colour and texture changed."""
+    return ssim(gaussian_blur(grey(inputs), sigma), gaussian_blur(grey(outputs), sigma))
+
+
+def saturation(photos: np.ndarray) -> np.ndarray:
+    """Mean HSV saturation ((max - min) / max of R, G, B) per photo, in 0..1."""
+    x = np.asarray(photos, dtype=np.float64)
+    if x.ndim == 3:
+        x = x[None]
+    hi, lo = x.max(-1), x.min(-1)
+    return np.where(hi > 0, (hi - lo) / np.maximum(hi, 1e-9), 0.0).mean((1, 2))
+
+
+def midband_detail(photos: np.ndarray) -> np.ndarray:
+    """Per photo, the mean energy of blur(sigma 0.8) - blur(sigma 2.5) of the greyscale: the detail
+    between pixel noise and shapes (fur, leaves, stripes' edges) that a blurry result loses."""
+    g = grey(photos)
+    band = gaussian_blur(g, 0.8) - gaussian_blur(g, 2.5)
+    return (band ** 2).mean((1, 2))
+
+
+GRID_SIZES = tuple(range(64, 257, 8))
+
+
+def grid_share(photo: np.ndarray, sizes: tuple[int, ...] = GRID_SIZES) -> float:
+    """The largest share of spectral power (DC left out) on the Nyquist row and column, over the
+    photo resampled to s x s for each s: a period-2 pattern (a checkerboard or a grid painted at a
+    working scale and resized) gathers its power there at the scale it was painted at."""
+    from PIL import Image
+
+    img = Image.fromarray(np.asarray(photo, dtype=np.uint8)).convert("L")
+    best = 0.0
+    for s in sizes:
+        x = np.asarray(img.resize((s, s), Image.BILINEAR), dtype=np.float64)
+        p = np.abs(np.fft.fft2(x - x.mean())) ** 2
+        total = p.sum()
+        if total <= 0:
+            continue
+        h = s // 2
+        nyq = p[h, :].sum() + p[:, h].sum() - p[h, h]
+        best = max(best, float(nyq / total))
+    return best

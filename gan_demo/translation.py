@@ -2,8 +2,11 @@
 
 Any upload goes through ``images.open_image`` (safe decoding, EXIF, odd modes, size caps), then is
 processed at about ``WORK_SIZE``^2 pixels with its aspect ratio kept and each side a multiple of 4
-(the generator downsamples twice), and the result is resized back to the input's size: users of the
-reference repository ask for exactly this instead of a 256 x 256 square crop.
+(the generator downsamples twice), and the result is brought back to the input's size: users of the
+reference repository ask for exactly this instead of a 256 x 256 square crop. A residual generator
+(``models.cyclegan.ResidualGenerator``) computes its change at the working size and lays it onto
+the photo at the photo's own size, so what it leaves alone keeps every pixel; a reference
+generator's whole output is resized back (bicubic).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import torch
 
 from . import images
 from .errors import UserError
-from .models.cyclegan import CycleGANPair, load_reference_state_dict
+from .models.cyclegan import CycleGANPair, ResidualGenerator, load_reference_state_dict
 from .zoo import LoadedModel
 
 WORK_SIZE = 256
@@ -124,30 +127,45 @@ def _prepare(model: LoadedModel, source, direction: str, work: int | None):
     work = work or model_work_size(model)
     img = to_rgb(source)
     pair = model.generator
-    x = _tensor(img, working_size(img.width, img.height, work), next(pair.parameters()).device)
+    device = next(pair.parameters()).device
+    size = working_size(img.width, img.height, work)
     forward, back = (pair.G_AB, pair.G_BA) if direction == "AtoB" else (pair.G_BA, pair.G_AB)
-    return img, x, forward, back
+    return img, _tensor(img, img.size, device), size, forward, back
+
+
+def _apply(G, photo: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """G on ``photo`` [1, 3, H, W] run at ``size`` (width, height); the result at the photo's size."""
+    from torch.nn import functional as F
+
+    full = photo.shape[-2:]
+    x = photo if full == (size[1], size[0]) else \
+        F.interpolate(photo, size=(size[1], size[0]), mode="bicubic", antialias=True, align_corners=False)
+    if isinstance(G, ResidualGenerator):
+        return G.compose(photo, G.change(x.clamp(-1, 1)))
+    out = G(x.clamp(-1, 1))
+    return out if out.shape[-2:] == full else \
+        F.interpolate(out, size=full, mode="bicubic", align_corners=False)
 
 
 @torch.inference_mode()
 def translate(model: LoadedModel, source, direction: str = "AtoB", work: int | None = None) -> Translation:
     """Translate one picture and run the cycle back (see the module docstring), at about ``work``^2
     pixels (default: the model's own scale, ``model_work_size``)."""
-    img, x, forward, back = _prepare(model, source, direction, work)
-    fake = forward(x)
-    rec = back(fake)
+    img, photo, size, forward, back = _prepare(model, source, direction, work)
+    fake = _apply(forward, photo, size).clamp(-1, 1)
+    rec = _apply(back, fake, size)
     original = np.asarray(img)
     out, rec_img = _image(fake, img.size), _image(rec, img.size)
     return Translation(original, out, rec_img, error_map(original, rec_img),
                        float(np.abs(original.astype(np.float32) - rec_img).mean() / 255.0),
-                       psnr(original, rec_img), (x.shape[3], x.shape[2]))
+                       psnr(original, rec_img), size)
 
 
 @torch.inference_mode()
 def translate_only(model: LoadedModel, source, direction: str = "AtoB", work: int | None = None) -> np.ndarray:
     """Just the translation (the CLI and batch mode): uint8 [H, W, 3] at the input's size."""
-    img, x, forward, _ = _prepare(model, source, direction, work)
-    return _image(forward(x), img.size)
+    img, photo, size, forward, _ = _prepare(model, source, direction, work)
+    return _image(_apply(forward, photo, size), img.size)
 
 
 def translate_files(model: LoadedModel, paths: list[str], direction: str = "AtoB"

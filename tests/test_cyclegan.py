@@ -395,3 +395,106 @@ def test_a_model_translates_at_the_scale_it_was_trained_at(tiny_pair):
     stated = replace(tiny_pair, card={**tiny_pair.card, "work_size": 200, "training": {"size": 128}})
     assert translation.model_work_size(stated) == 200
     assert json.loads((ROOT / "weights" / "cyclegan-horse2zebra.json").read_text())["work_size"] == 144
+
+
+# ---- the residual generator: a change laid onto the photo at its own size ------------------------
+
+def _residual_pair(frozen: bool = False) -> "zoo.LoadedModel":
+    from dataclasses import replace
+
+    from gan_demo.models.cyclegan import ResidualGenerator
+
+    torch.manual_seed(0)
+    cfg = replace(CycleGANConfig(ngf=4, n_blocks=1, ndf=4), generator="residual")
+    pair = CycleGANPair(cfg).eval()
+    assert isinstance(pair.G_AB, ResidualGenerator)
+    if frozen:  # generators that repaint their input as it was
+        for G in (pair.G_AB, pair.G_BA):
+            G.model = nn.Conv2d(3, 3, 1)
+            with torch.no_grad():
+                G.model.weight.copy_(torch.eye(3)[..., None, None])
+                G.model.bias.zero_()
+    return zoo.LoadedModel(name="residual", generator=pair,
+                           card={"family": "cyclegan", "config": vars(cfg), "dataset": "horse2zebra"})
+
+
+def test_the_residual_generator_upsamples_without_transposed_convolutions():
+    from gan_demo.models.cyclegan import RESIDUAL, ResidualGenerator
+
+    G = ResidualGenerator(RESIDUAL)
+    assert not any(isinstance(m, nn.ConvTranspose2d) for m in G.modules())
+    x = torch.rand(2, 3, 64, 48) * 2 - 1
+    change = G.change(x)
+    assert change.shape == x.shape and float(change.detach().abs().max()) <= 2
+    assert torch.allclose(G(x), x + change, atol=1e-6) and float(G(x).detach().abs().max()) <= 1
+
+
+def test_where_g_changes_nothing_the_photo_keeps_every_pixel_at_its_own_size():
+    """The change is computed at the working size; the photo itself is never resized."""
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (300, 420, 3), dtype=np.uint8)  # fine detail a resize would blur
+    t = translation.translate(_residual_pair(frozen=True), photo, "AtoB")
+    assert t.work_size != (420, 300)
+    assert np.abs(t.output.astype(int) - photo).max() <= 1
+    assert np.abs(t.reconstruction.astype(int) - photo).max() <= 1 and t.cycle_psnr > 45
+    changed = translation.translate_only(_residual_pair(), photo, "AtoB")
+    assert changed.shape == photo.shape and np.abs(changed.astype(int) - photo).mean() > 0.5
+
+
+def test_a_residual_run_resumes_exactly_and_its_state_goes_once_the_schedule_is_done(tmp_path):
+    """Nets, optimisers, RNG states and image pools are in the training state: 2 + 2 steps give
+    the generators 4 steps in one go give."""
+    from gan_demo.training.checkpoint import load_checkpoint_meta
+    from gan_demo.training.cyclegan import state_stem
+
+    root = _photo_folder(tmp_path / "data")
+    cfg = CycleGANTrainConfig(size=32, epochs=1, small=True, generator="residual", lambda_change=0.1,
+                              batch_size=1, data_root=str(root), device="cpu", max_steps=4)
+    whole = train_cyclegan(cfg, tmp_path / "whole", progress=False)
+    assert "change" in whole["metrics"]["last_200_steps_mean"]
+    cfg.max_steps = 2
+    train_cyclegan(cfg, tmp_path / "w" / "split", progress=False)
+    state = state_stem(tmp_path / "w" / "split")
+    assert state == tmp_path / "w" / "training" / "split"
+    meta = load_checkpoint_meta(state)
+    assert meta["step"] == 2 and len(meta["pieces"]) == 1 and "rng" in meta
+    cfg.max_steps = 4
+    split = train_cyclegan(cfg, tmp_path / "w" / "split", resume=True, progress=False)
+    a, b = load_file(str(tmp_path / "whole.safetensors")), load_file(str(tmp_path / "w" / "split.safetensors"))
+    assert set(a) == set(b) and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    assert [p["steps"] for p in split["training"]["pieces"]] == [2, 2]
+    assert (tmp_path / "w" / "training" / "split.ckpt.safetensors").is_file()  # 4 of the schedule's 6 steps
+    cfg.max_steps = None
+    done = train_cyclegan(cfg, tmp_path / "w" / "split", resume=True, progress=False)
+    assert done["training"]["steps"] == done["training"]["schedule_steps"] == 6
+    assert not any((tmp_path / "w" / "training").iterdir())  # the schedule is done: only G ships
+
+
+def test_a_residual_generator_takes_a_resnet_pairs_encoder(tmp_path):
+    root = _photo_folder(tmp_path / "data")
+    cfg = CycleGANTrainConfig(size=32, epochs=5, small=True, data_root=str(root), device="cpu", max_steps=1)
+    train_cyclegan(cfg, tmp_path / "resnet", progress=False)
+    cfg.generator, cfg.init_from, cfg.max_steps = "residual", str(tmp_path / "resnet"), 1
+    cfg.lr, cfg.distill_steps = 0.0, 0  # nothing moves, so the loaded encoder is what was written
+    card = train_cyclegan(cfg, tmp_path / "residual", progress=False)
+    assert card["training"]["steps"] == 1 and card["config"]["generator"] == "residual"
+    old, new = load_file(str(tmp_path / "resnet.safetensors")), load_file(str(tmp_path / "residual.safetensors"))
+    encoder = [k for k in old if int(k.split(".")[2]) < 10 + SMALL.n_blocks]
+    assert encoder and all(torch.equal(old[k], new[k]) for k in encoder)
+
+
+def test_photo_metrics_see_a_grid_blur_and_grey():
+    from gan_demo import metrics
+
+    photo = np.asarray(Image.open(sorted((ROOT / "examples" / "horse2zebra").glob("horse_*.jpg"))[0])
+                       .convert("RGB").resize((256, 256)))
+    assert metrics.structure_kept(photo[None], photo[None])[0] == pytest.approx(1.0)
+    # a faint checkerboard painted at 144 px and resized to 256, as a transposed convolution leaves
+    board = np.indices((144, 144)).sum(0) % 2 * 24.0 - 12
+    board = np.asarray(Image.fromarray(board.astype(np.float32), "F").resize((256, 256), Image.BICUBIC))
+    gridded = np.clip(photo + board[..., None], 0, 255).astype(np.uint8)
+    assert metrics.grid_share(gridded) > 3 * metrics.grid_share(photo)
+    blurred = np.asarray(Image.fromarray(photo).resize((96, 96)).resize((256, 256), Image.BICUBIC))
+    assert metrics.midband_detail(blurred[None])[0] < 0.6 * metrics.midband_detail(photo[None])[0]
+    greyed = np.repeat(metrics.grey(photo)[0][..., None], 3, -1).astype(np.uint8)
+    assert metrics.saturation(greyed)[0] < 0.01 < metrics.saturation(photo)[0]

@@ -15,14 +15,18 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 
-def _ckpt_paths(stem: Path) -> tuple[Path, Path]:
+def checkpoint_paths(stem: str | Path) -> tuple[Path, Path]:
+    stem = Path(stem)
     return stem.parent / (stem.name + ".ckpt.safetensors"), stem.parent / (stem.name + ".ckpt.json")
 
 
 def save_checkpoint(stem: str | Path, nets: dict[str, nn.Module],
-                    optimizers: dict[str, torch.optim.Optimizer], meta: dict[str, Any]) -> Path:
+                    optimizers: dict[str, torch.optim.Optimizer], meta: dict[str, Any],
+                    extra: dict[str, torch.Tensor] | None = None) -> Path:
+    """Write the state atomically: a run killed mid-write keeps the previous one whole. ``extra``
+    holds other tensors of the run (an image pool), read back by ``load_checkpoint_extras``."""
     stem = Path(stem)
-    tensors: dict[str, torch.Tensor] = {}
+    tensors: dict[str, torch.Tensor] = {f"extra.{k}": v.detach().cpu().contiguous() for k, v in (extra or {}).items()}
     groups: dict[str, Any] = {}
     for name, net in nets.items():
         for k, v in net.state_dict().items():
@@ -33,23 +37,35 @@ def save_checkpoint(stem: str | Path, nets: dict[str, nn.Module],
         for idx, state in sd["state"].items():
             for k, v in state.items():
                 tensors[f"opt.{name}.state.{idx}.{k}"] = torch.as_tensor(v).detach().cpu().contiguous()
-    weights, meta_path = _ckpt_paths(stem)
+    weights, meta_path = checkpoint_paths(stem)
     weights.parent.mkdir(parents=True, exist_ok=True)
-    tmp = weights.with_suffix(".tmp")
+    tmp = weights.with_name(weights.name + ".tmp")
     save_file(tensors, str(tmp))
-    tmp.replace(weights)  # a run killed mid-write keeps the previous checkpoint
-    meta_path.write_text(json.dumps({**meta, "param_groups": groups}, indent=2))
+    meta_tmp = meta_path.with_name(meta_path.name + ".tmp")
+    meta_tmp.write_text(json.dumps({**meta, "param_groups": groups}))
+    tmp.replace(weights)
+    meta_tmp.replace(meta_path)
     return weights
 
 
+def load_checkpoint_meta(stem: str | Path) -> dict[str, Any]:
+    meta_path = checkpoint_paths(stem)[1]
+    return json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+
+
+def load_checkpoint_extras(stem: str | Path) -> dict[str, torch.Tensor]:
+    tensors = load_file(str(checkpoint_paths(stem)[0]))
+    return {k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")}
+
+
 def has_checkpoint(stem: str | Path) -> bool:
-    return all(p.is_file() for p in _ckpt_paths(Path(stem)))
+    return all(p.is_file() for p in checkpoint_paths(Path(stem)))
 
 
 def load_checkpoint(stem: str | Path, nets: dict[str, nn.Module],
                     optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, Any]:
     """Restore nets and optimisers in place; returns the saved meta (epoch, step, ...)."""
-    weights, meta_path = _ckpt_paths(Path(stem))
+    weights, meta_path = checkpoint_paths(Path(stem))
     tensors = load_file(str(weights))
     meta = json.loads(meta_path.read_text())
     for name, net in nets.items():

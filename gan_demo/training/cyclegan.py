@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,7 +24,8 @@ from ..data import load_unpaired
 from ..errors import UserError
 from ..translation import load_size
 from ..models.cyclegan import REFERENCE, SMALL, CycleGANConfig, CycleGANPair, PatchDiscriminator
-from .checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from .checkpoint import (checkpoint_paths, has_checkpoint, load_checkpoint, load_checkpoint_extras,
+                         load_checkpoint_meta, save_checkpoint)
 from .progress import StepLog
 from .image import _device_name, pick_device
 
@@ -36,6 +37,9 @@ class CycleGANTrainConfig:
     epochs: int = 200
     decay_from: int | None = None  # epoch where the linear decay starts; None: half way
     small: bool = False  # the small generator (models/cyclegan.SMALL) instead of resnet_9blocks
+    generator: str = "resnet"  # or "residual": a change laid onto the photo (models/cyclegan.RESIDUAL)
+    lambda_change: float = 0.0  # residual: weight of the mean |change|, so G changes only what it must
+    distill_steps: int = 300  # --init-from a pair with another decoder: steps of learning to paint as it did
     batch_size: int = 1
     lr: float = 2e-4
     beta1: float = 0.5
@@ -45,7 +49,7 @@ class CycleGANTrainConfig:
     seed: int = 0
     data_root: str | None = None
     device: str = "auto"
-    checkpoint_minutes: float = 5.0
+    checkpoint_minutes: float = 10.0
     max_steps: int | None = None
     max_minutes: float | None = None  # stop (and write the model) after this much training time
     init_from: str | None = None  # a shipped pair (path stem) to continue from when no checkpoint is left
@@ -57,6 +61,15 @@ class ImagePool:
 
     def __init__(self, size: int, rng: random.Random):
         self.size, self.rng, self.images = size, rng, []
+
+    def state(self) -> torch.Tensor:
+        """The pooled fakes as uint8 [N, 3, H, W] (a quarter of float32's bytes in a training state)."""
+        if not self.images:
+            return torch.zeros(0, dtype=torch.uint8)
+        return torch.cat(self.images).add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+
+    def load_state(self, saved: torch.Tensor, device) -> None:
+        self.images = [img[None].float().div(127.5).sub(1).to(device) for img in saved] if saved.dim() == 4 else []
 
     def query(self, batch: torch.Tensor) -> torch.Tensor:
         if self.size == 0:
@@ -96,7 +109,13 @@ def lr_factor(epoch: float, epochs: int, decay_from: int) -> float:
     return max(0.0, 1.0 - (epoch - decay_from) / max(1, epochs - decay_from))
 
 
-def _warm_start(pair: CycleGANPair, stem: Path, model_cfg: CycleGANConfig) -> tuple[int, float]:
+def _as_state(value):
+    """JSON turned random.getstate()'s tuples into lists; random.setstate wants them back."""
+    return tuple(_as_state(v) for v in value) if isinstance(value, list) else value
+
+
+def _warm_start(pair: CycleGANPair, stem: Path, model_cfg: CycleGANConfig
+                ) -> tuple[int, float, CycleGANPair | None]:
     """Load a shipped pair's generators and where its schedule stood. Checkpoints (with D and the
     optimisers) are too large to ship, so a run that lost its checkpoint continues from the shipped
     generators: D relearns within a few hundred steps, far cheaper than retraining G."""
@@ -108,19 +127,74 @@ def _warm_start(pair: CycleGANPair, stem: Path, model_cfg: CycleGANConfig) -> tu
     if not weights.is_file() or not card_path.is_file():
         raise UserError(f"--init-from {stem}: expected {weights} and {card_path}.")
     card = json.loads(card_path.read_text())
-    if card.get("family") != "cyclegan" or card.get("config") != asdict(model_cfg):
+    theirs = {"generator": "resnet", **card.get("config", {})}
+    same_size = {k: v for k, v in theirs.items() if k != "generator"} == \
+        {k: v for k, v in asdict(model_cfg).items() if k != "generator"}
+    if card.get("family") != "cyclegan" or not same_size:
         raise UserError(f"--init-from {stem} is not a CycleGAN with this generator size "
                         f"(its config: {card.get('config')}; --small changes the size).")
-    pair.load_state_dict(load_file(str(weights)))
-    training = card.get("training", {})
-    return int(training.get("steps", 0)), float(training.get("wall_time_s", 0.0))
+    state = load_file(str(weights))
+    if theirs["generator"] == model_cfg.generator:
+        pair.load_state_dict(state)
+        training = card.get("training", {})
+        return int(training.get("steps", 0)), float(training.get("wall_time_s", 0.0)), None
+    # Another decoder: take the encoder and residual blocks (model.0 ... model.{9 + n_blocks}, laid out
+    # alike in both generators), which already tell a horse's coat from a zebra's; the caller then
+    # teaches the new decoder what the old pair painted (``_distill``) and starts the schedule afresh.
+    shared = 10 + model_cfg.n_blocks
+    kept = {k: v for k, v in state.items() if int(k.split(".")[2]) < shared}
+    missing, unexpected = pair.load_state_dict(kept, strict=False)
+    if unexpected or any(int(k.split(".")[2]) < shared for k in missing):
+        raise UserError(f"--init-from {stem}: its encoder does not match this generator's.")
+    teacher = CycleGANPair(CycleGANConfig(**theirs))
+    teacher.load_state_dict(state)
+    return 0, 0.0, teacher.eval()
+
+
+def _blur(x: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
+    r = 2
+    g = torch.exp(-((torch.arange(2 * r + 1, dtype=x.dtype, device=x.device) - r) ** 2) / (2 * sigma ** 2))
+    w = (g[:, None] * g[None, :] / g.sum() ** 2).expand(x.shape[1], 1, -1, -1)
+    return F.conv2d(F.pad(x, (r, r, r, r), mode="reflect"), w, groups=x.shape[1])
+
+
+def _distill(pair: CycleGANPair, teacher: CycleGANPair, photos_a: torch.Tensor, photos_b: torch.Tensor,
+             cfg: "CycleGANTrainConfig", device, crop_gen: torch.Generator) -> float:
+    """Teach a new decoder what the old pair painted: L1 to the teacher's output on both domains,
+    blurred (sigma 1) so that its checkerboard (power at the Nyquist frequency, kept to 0.7 % by the
+    blur) is not learnt with its stripes. A few hundred of these steps cost what a few dozen CycleGAN
+    steps do and start the schedule from zebras instead of from nothing. Returns the last L1."""
+    teacher = teacher.to(device)
+    opt = torch.optim.Adam(pair.parameters(), 1e-3, betas=(0.5, 0.999))
+    loss = torch.zeros(())
+    for _ in range(cfg.distill_steps):
+        ia = torch.randint(len(photos_a), (cfg.batch_size,), generator=crop_gen)
+        ib = torch.randint(len(photos_b), (cfg.batch_size,), generator=crop_gen)
+        x = torch.cat([_batch(photos_a, ia, cfg.size, crop_gen), _batch(photos_b, ib, cfg.size, crop_gen)]).to(device)
+        with torch.no_grad():
+            t_ab, t_ba = _blur(teacher.G_AB(x)), _blur(teacher.G_BA(x))
+        loss = F.l1_loss(pair.G_AB(x), t_ab) + F.l1_loss(pair.G_BA(x), t_ba)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return float(loss)
+
+
+def state_stem(out: str | Path) -> Path:
+    """Where a run writing ``DIR/NAME`` keeps its training state: ``DIR/training/NAME.ckpt.*``, so
+    ``weights/training/`` holds the states of unfinished schedules that are committed between sessions."""
+    out = Path(out)
+    return out.parent / "training" / out.name
 
 
 def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = False, progress: bool = True,
                    on_step: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, Any]:
-    """Train both generators; checkpoint to ``OUT.ckpt.*`` every few minutes; write ``OUT.safetensors``
-    (G_AB and G_BA) and ``OUT.json``."""
+    """Train both generators; write the training state (all four nets, both optimisers, the step,
+    RNG states and the image pools) to ``state_stem(OUT)`` every ``checkpoint_minutes``, atomically;
+    write ``OUT.safetensors`` (G_AB and G_BA) and ``OUT.json``. The state is deleted once the
+    whole schedule is done, as the final model needs only the generators."""
     out = Path(out)
+    state = state_stem(out)
     if cfg.size % 4 or cfg.size < 32:
         raise UserError(f"--size must be a multiple of 4 and at least 32, got {cfg.size}.")
     device = pick_device(cfg.device)
@@ -130,26 +204,51 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
     n_batches = max(len(photos_a), len(photos_b)) // cfg.batch_size  # the reference: the larger domain
 
     torch.manual_seed(cfg.seed)
-    model_cfg: CycleGANConfig = SMALL if cfg.small else REFERENCE
+    if cfg.generator not in ("resnet", "residual"):
+        raise UserError(f"--generator must be resnet or residual, got {cfg.generator!r}.")
+    model_cfg: CycleGANConfig = replace(SMALL if cfg.small else REFERENCE, generator=cfg.generator)
     pair = CycleGANPair(model_cfg).to(device)
     D_A, D_B = PatchDiscriminator(model_cfg).to(device), PatchDiscriminator(model_cfg).to(device)
     opt_g = torch.optim.Adam(pair.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
     opt_d = torch.optim.Adam([*D_A.parameters(), *D_B.parameters()], cfg.lr, betas=(cfg.beta1, 0.999))
     nets, opts = {"G": pair, "D_A": D_A, "D_B": D_B}, {"G": opt_g, "D": opt_d}
 
-    step, wall = 0, 0.0
-    if resume and has_checkpoint(out):
-        meta = load_checkpoint(out, nets, opts)
-        step, wall = meta["step"], meta["wall_time_s"]
+    step, wall, saved, teacher = 0, 0.0, None, None
+    if resume and has_checkpoint(state):
+        meta = load_checkpoint(state, nets, opts)
+        step, wall, saved = meta["step"], meta["wall_time_s"], meta
+        distilled = meta.get("distilled")
+        sessions = meta.get("pieces", [])
     elif cfg.init_from:
-        step, wall = _warm_start(pair, Path(cfg.init_from), model_cfg)
+        step, wall, teacher = _warm_start(pair, Path(cfg.init_from), model_cfg)
         print(f"Continuing {cfg.init_from} from step {step} with fresh discriminators and optimisers.")
     elif resume:
-        print(f"No checkpoint at {out}.ckpt.safetensors; starting from scratch.")
-    total = cfg.epochs * n_batches if cfg.max_steps is None else min(cfg.max_steps, cfg.epochs * n_batches)
+        print(f"No training state at {checkpoint_paths(state)[0]}; starting from scratch.")
+    if saved is None:
+        sessions = []
+    schedule = cfg.epochs * n_batches
+    total = schedule if cfg.max_steps is None else min(cfg.max_steps, schedule)
     rng = random.Random(cfg.seed + step)
     pool_a, pool_b = ImagePool(cfg.pool_size, rng), ImagePool(cfg.pool_size, rng)
     crop_gen = torch.Generator().manual_seed(cfg.seed + step)
+    if saved is not None and "rng" in saved:  # the run continues exactly where it stopped
+        rng.setstate(_as_state(saved["rng"]["python"]))
+        crop_gen.set_state(torch.tensor(saved["rng"]["crop"], dtype=torch.uint8))
+        torch.set_rng_state(torch.tensor(saved["rng"]["torch"], dtype=torch.uint8))
+        extra = load_checkpoint_extras(state)
+        pool_a.load_state(extra.get("pool.A", torch.zeros(0)), device)
+        pool_b.load_state(extra.get("pool.B", torch.zeros(0)), device)
+    if saved is None:
+        distilled = None
+    if teacher is not None:
+        t0 = time.perf_counter()
+        distilled = {"steps": cfg.distill_steps, "from": Path(cfg.init_from).name,
+                     "l1": round(_distill(pair, teacher, photos_a, photos_b, cfg, device, crop_gen), 4)}
+        wall += time.perf_counter() - t0
+        distilled["wall_time_s"] = round(wall, 1)
+        print(f"Taught the new decoder to paint as {cfg.init_from} did: {distilled}.")
+    piece_start_step, piece_start_wall = step, wall
+    residual = model_cfg.generator == "residual"
     amp = device.type == "cuda"
     lam, lam_id = cfg.lambda_cycle, cfg.lambda_cycle * cfg.lambda_identity
 
@@ -163,8 +262,13 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         # Generators, with both discriminators frozen.
         for p in [*D_A.parameters(), *D_B.parameters()]:
             p.requires_grad_(False)
+        change = torch.zeros((), device=device)
         with autocast():
-            fake_b, fake_a = pair.G_AB(real_a), pair.G_BA(real_b)
+            if residual:  # G.forward, with the changes kept for their penalty and the log
+                fake_b, fake_a = pair.G_AB(real_a), pair.G_BA(real_b)
+                change = 0.5 * ((fake_a - real_b).float().abs().mean() + (fake_b - real_a).float().abs().mean())
+            else:
+                fake_b, fake_a = pair.G_AB(real_a), pair.G_BA(real_b)
             rec_a, rec_b = pair.G_BA(fake_b), pair.G_AB(fake_a)
             g_ab, g_ba = mse_to(D_B(fake_b), 1.0), mse_to(D_A(fake_a), 1.0)
             cyc_a = F.l1_loss(rec_a.float(), real_a) * lam
@@ -173,7 +277,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
             if lam_id > 0:  # G_AB should leave a zebra a zebra, and G_BA a horse a horse
                 idt_b = F.l1_loss(pair.G_AB(real_b).float(), real_b) * lam_id
                 idt_a = F.l1_loss(pair.G_BA(real_a).float(), real_a) * lam_id
-            loss_g = g_ab + g_ba + cyc_a + cyc_b + idt_a + idt_b
+            loss_g = g_ab + g_ba + cyc_a + cyc_b + idt_a + idt_b + cfg.lambda_change * change
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -187,10 +291,19 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         (d_a + d_b).backward()
         opt_d.step()
         return {"D_A": d_a.item(), "D_B": d_b.item(), "G_AB": g_ab.item(), "G_BA": g_ba.item(),
-                "cycle_A": cyc_a.item(), "cycle_B": cyc_b.item(), "idt_A": idt_a.item(), "idt_B": idt_b.item()}
+                "cycle_A": cyc_a.item(), "cycle_B": cyc_b.item(), "idt_A": idt_a.item(), "idt_B": idt_b.item(),
+                **({"change": change.item()} if residual else {})}
 
     def checkpoint() -> None:
-        save_checkpoint(out, nets, opts, {"step": step, "wall_time_s": wall, "config": asdict(cfg)})
+        piece = {"started_at_step": piece_start_step, "steps": step - piece_start_step,
+                 "wall_time_s": round(wall - piece_start_wall, 1), "device": _device_name(device),
+                 "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+        save_checkpoint(state, nets, opts, {
+            "step": step, "wall_time_s": wall, "config": asdict(cfg), "pieces": [*sessions, piece],
+            "distilled": distilled,
+            "rng": {"python": rng.getstate(), "crop": crop_gen.get_state().tolist(),
+                    "torch": torch.get_rng_state().tolist()}},
+            extra={"pool.A": pool_a.state(), "pool.B": pool_b.state()})
 
     log = StepLog(total, step, progress)
     start = time.perf_counter() - wall
@@ -220,7 +333,8 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
                 if time.perf_counter() - last_ckpt > cfg.checkpoint_minutes * 60:
                     checkpoint()
                     last_ckpt = time.perf_counter()
-                if step >= total or (cfg.max_minutes is not None and wall > cfg.max_minutes * 60):
+                if step >= total or (cfg.max_minutes is not None
+                                      and wall - piece_start_wall > cfg.max_minutes * 60):  # this piece's time
                     total = step  # a time-boxed run ends here; --resume continues the schedule
                     break
     except KeyboardInterrupt:
@@ -229,6 +343,10 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
     finally:
         log.close()
     checkpoint()
+    pieces = load_checkpoint_meta(state).get("pieces", [])
+    if step >= schedule:  # the schedule is done: the shipped generators are all that is needed
+        for path in checkpoint_paths(state):
+            path.unlink(missing_ok=True)
 
     a, b = data.domains
     card = {
@@ -239,14 +357,20 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         "work_size": load_size(cfg.size),  # whole photos at the training scale
         "description": (f"CycleGAN (Zhu et al. 2017) trained by GAN Playground on {cfg.dataset}: "
                         f"G_AB turns a {a} into a {b}, G_BA back"
-                        + (" (the small generator: ngf 16, 6 blocks)." if cfg.small else
+                        + (" (our residual generator: a change laid onto the photo at its own size)." if residual else
+                           " (the small generator: ngf 16, 6 blocks)." if cfg.small else
                            " (the reference resnet_9blocks generator).")),
         "training": {
             **{k: v for k, v in asdict(cfg).items()
-               if k not in ("data_root", "max_steps", "checkpoint_minutes", "max_minutes", "init_from")},
+               if k not in ("data_root", "max_steps", "checkpoint_minutes", "max_minutes", "init_from",
+                            "distill_steps")
+               and (residual or k not in ("generator", "lambda_change"))},
             **({"init_from": Path(cfg.init_from).name} if cfg.init_from else {}),
+            **({"distilled": distilled} if distilled else {}),
             "decay_from": decay_from,
             "epochs_done": round(step / n_batches, 3),
+            "schedule_steps": schedule,
+            "pieces": pieces,
             "steps": step,
             "wall_time_s": round(wall, 1),
             "device": _device_name(device),
