@@ -213,19 +213,16 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
     opt_d = torch.optim.Adam([*D_A.parameters(), *D_B.parameters()], cfg.lr, betas=(cfg.beta1, 0.999))
     nets, opts = {"G": pair, "D_A": D_A, "D_B": D_B}, {"G": opt_g, "D": opt_d}
 
-    step, wall, saved, teacher = 0, 0.0, None, None
+    step, wall, saved, teacher, sessions, distilled = 0, 0.0, None, None, [], None
     if resume and has_checkpoint(state):
         meta = load_checkpoint(state, nets, opts)
         step, wall, saved = meta["step"], meta["wall_time_s"], meta
-        distilled = meta.get("distilled")
-        sessions = meta.get("pieces", [])
+        distilled, sessions = meta.get("distilled"), meta.get("pieces", [])
     elif cfg.init_from:
         step, wall, teacher = _warm_start(pair, Path(cfg.init_from), model_cfg)
         print(f"Continuing {cfg.init_from} from step {step} with fresh discriminators and optimisers.")
     elif resume:
         print(f"No training state at {checkpoint_paths(state)[0]}; starting from scratch.")
-    if saved is None:
-        sessions = []
     schedule = cfg.epochs * n_batches
     total = schedule if cfg.max_steps is None else min(cfg.max_steps, schedule)
     rng = random.Random(cfg.seed + step)
@@ -238,8 +235,6 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         extra = load_checkpoint_extras(state)
         pool_a.load_state(extra.get("pool.A", torch.zeros(0)), device)
         pool_b.load_state(extra.get("pool.B", torch.zeros(0)), device)
-    if saved is None:
-        distilled = None
     if teacher is not None:
         t0 = time.perf_counter()
         distilled = {"steps": cfg.distill_steps, "from": Path(cfg.init_from).name,
@@ -264,11 +259,9 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
             p.requires_grad_(False)
         change = torch.zeros((), device=device)
         with autocast():
-            if residual:  # G.forward, with the changes kept for their penalty and the log
-                fake_b, fake_a = pair.G_AB(real_a), pair.G_BA(real_b)
+            fake_b, fake_a = pair.G_AB(real_a), pair.G_BA(real_b)
+            if residual:  # what a translation lays onto the photo: for the penalty and the log
                 change = 0.5 * ((fake_a - real_b).float().abs().mean() + (fake_b - real_a).float().abs().mean())
-            else:
-                fake_b, fake_a = pair.G_AB(real_a), pair.G_BA(real_b)
             rec_a, rec_b = pair.G_BA(fake_b), pair.G_AB(fake_a)
             g_ab, g_ba = mse_to(D_B(fake_b), 1.0), mse_to(D_A(fake_a), 1.0)
             cyc_a = F.l1_loss(rec_a.float(), real_a) * lam
