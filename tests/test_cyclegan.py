@@ -498,3 +498,24 @@ def test_photo_metrics_see_a_grid_blur_and_grey():
     assert metrics.midband_detail(blurred[None])[0] < 0.6 * metrics.midband_detail(photo[None])[0]
     greyed = np.repeat(metrics.grey(photo)[0][..., None], 3, -1).astype(np.uint8)
     assert metrics.saturation(greyed)[0] < 0.01 < metrics.saturation(photo)[0]
+
+
+def test_a_new_decoder_learns_to_paint_as_the_shipped_pair_did(tmp_path):
+    """--init-from a resnet pair: distillation brings the residual pair's output toward the
+    teacher's (blurred) output, from which the CycleGAN schedule then starts."""
+    from gan_demo.training.cyclegan import _blur
+
+    root = _photo_folder(tmp_path / "data")
+    cfg = CycleGANTrainConfig(size=32, epochs=5, small=True, data_root=str(root), device="cpu", max_steps=1)
+    train_cyclegan(cfg, tmp_path / "resnet", progress=False)
+    teacher = zoo.load("resnet", "cpu", tmp_path).generator
+    x = torch.rand(4, 3, 32, 32) * 2 - 1
+    gaps = {}
+    for steps in (0, 40):
+        cfg.generator, cfg.init_from, cfg.lr, cfg.distill_steps = "residual", str(tmp_path / "resnet"), 0.0, steps
+        card = train_cyclegan(cfg, tmp_path / f"residual{steps}", progress=False)
+        student = zoo.load(f"residual{steps}", "cpu", tmp_path).generator
+        with torch.no_grad():
+            gaps[steps] = float((student.G_AB(x) - _blur(teacher.G_AB(x))).abs().mean())
+    assert card["training"]["distilled"]["steps"] == 40
+    assert gaps[40] < 0.7 * gaps[0]
