@@ -274,16 +274,18 @@ def cmd_train(args) -> None:
     # A flag left out takes the family's default (models/__init__.py), then the trainer's.
     given = {k: v for k, v in vars(args).items() if v is not None}
     opts = {**get_family(args.family).train_defaults,
-            **{k: given[k] for k in ("lr", "beta1", "beta2", "loss", "mode_seeking", "r1") if k in given}}
+            **{k: given[k] for k in ("lr", "beta1", "beta2", "loss", "mode_seeking", "r1", "g_average") if k in given}}
     loss = opts.get("loss", "ns")
     cfg = ImageTrainConfig(
         family=args.family, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
         d_steps=args.d_steps, width=args.width or 32, d_norm=args.d_norm or ("layer" if loss == "wgan-gp" else "batch"),
         latent_dim=args.latent_dim, seed=args.seed, data_root=args.data_root, device=args.device,
-        max_steps=args.max_steps, live_preview=args.live_preview, preview_every=args.preview_every, **opts)
+        max_steps=args.max_steps, max_minutes=args.max_minutes, live_preview=args.live_preview,
+        preview_every=args.preview_every, frechet_every=args.frechet_every, **opts)
     for name, value, lo in (("--epochs", cfg.epochs, 1), ("--batch-size", cfg.batch_size, 1),
                             ("--width", cfg.width, 1), ("--latent-dim", cfg.latent_dim, 1),
-                            ("--d-steps", cfg.d_steps, 1), ("--preview-every", cfg.preview_every, 1)):
+                            ("--d-steps", cfg.d_steps, 1), ("--preview-every", cfg.preview_every, 1),
+                            ("--frechet-every", cfg.frechet_every, 0)):
         if value < lo:
             raise UserError(f"{name} must be at least {lo}, got {value}.")
     if not (0 < cfg.lr < 1):
@@ -291,7 +293,9 @@ def cmd_train(args) -> None:
     for name, value in (("--mode-seeking", cfg.mode_seeking), ("--r1", cfg.r1)):
         if not (0 <= value <= 100):
             raise UserError(f"{name} must be between 0 and 100, got {value}.")
-    for name, beta in (("--beta1", cfg.beta1), ("--beta2", cfg.beta2)):
+    if cfg.max_minutes is not None and cfg.max_minutes <= 0:
+        raise UserError(f"--max-minutes must be above 0, got {cfg.max_minutes}.")
+    for name, beta in (("--beta1", cfg.beta1), ("--beta2", cfg.beta2), ("--g-average", cfg.g_average)):
         if not (0 <= beta < 1):
             raise UserError(f"{name} must be in [0, 1), got {beta}.")
     _report_training(args.out, train_image_gan(cfg, args.out, resume=args.resume, progress=not args.quiet))
@@ -462,7 +466,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lambda-change", type=float, default=0.0,
                    help="cyclegan --generator residual: weight of the mean |change| (default 0)")
     p.add_argument("--max-minutes", type=float, default=None,
-                   help="cyclegan: stop after this much training time and write the model (resume later)")
+                   help="stop after this much training time in this run and write the model (--resume goes on)")
+    p.add_argument("--g-average", type=float, default=None,
+                   help="image GANs: ship an exponential moving average of G's weights with this beta "
+                        "(e.g. 0.999; default: the family's, 0 = off)")
+    p.add_argument("--frechet-every", type=int, default=0,
+                   help="image GANs: every this many steps, measure the Frechet distance on 2,000 samples "
+                        "for the card's curve over training (0 = off)")
     p.add_argument("--init-from", default=None, metavar="STEM",
                    help="cyclegan: continue from shipped generators (e.g. weights/cyclegan-horse2zebra) "
                         "when no training state is left; D and the optimisers start fresh (a residual "
@@ -490,8 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the fixed-z sample grid (64 noise vectors) to DIR every --preview-every steps")
     p.add_argument("--preview-every", type=int, default=100, help="steps between live-preview grids")
     p.add_argument("--resume", action="store_true",
-                   help="continue an unfinished schedule from its training state (cyclegan: "
-                        "DIR/training/NAME.ckpt.*, for --out DIR/NAME; others: OUT.ckpt.*)")
+                   help="continue an unfinished schedule from its training state, DIR/training/NAME.ckpt.* "
+                        "for --out DIR/NAME (deleted once the schedule is done)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--out", required=True, help="path stem, e.g. weights/dcgan-fashion")
     p.set_defaults(func=cmd_train)

@@ -35,6 +35,28 @@ def balanced_labels(n: int, num_classes: int) -> torch.Tensor:
     return torch.arange(n) % num_classes
 
 
+class FrechetProbe:
+    """The Frechet distance of a generator while it trains, on a fixed set of noise vectors against
+    the real test set: the points of a card's curve over training (fewer samples than `evaluate`,
+    so its values run a little higher than the card's final figure)."""
+
+    def __init__(self, dataset: str, latent_dim: int, num_classes: int, conditional: bool,
+                 n: int = 2000, seed: int = 0, data_root: str | None = None):
+        self.clf, _ = load_classifier(dataset)
+        x_test, _ = load_images(dataset, data_root, train=False).tensors()
+        _, self.real = predict(self.clf, x_test)
+        self.z = torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))
+        self.labels = balanced_labels(n, num_classes) if conditional else None
+
+    def __call__(self, G: torch.nn.Module) -> float:
+        was_training = G.training
+        device = next(G.parameters()).device
+        labels = None if self.labels is None else self.labels.to(device)
+        fakes = _samples(G, self.z.to(device), labels).cpu()
+        G.train(was_training)
+        return round(frechet_distance(predict(self.clf, fakes)[1], self.real), 2)
+
+
 def evaluate_generator(model: LoadedModel, n: int = 10_000, seed: int = 0,
                        data_root: str | None = None) -> dict[str, float]:
     dataset = model.card.get("dataset", "fashion")

@@ -78,7 +78,7 @@ def test_train_writes_weights_and_card_that_sample_can_use(tmp_path, data_root):
     card = json.loads((tmp_path / "tiny.json").read_text())
     assert card["family"] == "dcgan" and card["training"]["steps"] == 4
     assert {"epochs_done", "wall_time_s", "device", "data_source"} <= card["training"].keys()
-    assert (tmp_path / "tiny.safetensors").is_file() and (tmp_path / "tiny.ckpt.safetensors").is_file()
+    assert (tmp_path / "tiny.safetensors").is_file() and (tmp_path / "training" / "tiny.ckpt.safetensors").is_file()
     proc = run_cli("train", "dcgan", "--dataset", "mnist", "--max-steps", 6, "--batch-size", 16,
                    "--width", 8, "--latent-dim", 8, "--data-root", data_root, "--quiet", "--resume",
                    "--out", out)

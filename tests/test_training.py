@@ -115,3 +115,25 @@ def test_live_preview_writes_the_same_noise_every_few_steps(tmp_path, data_root)
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert len(list(out.glob("step_*.png"))) == 4
+
+
+def test_the_shipped_generator_is_the_weight_average_and_the_card_draws_the_frechet_curve(tmp_path, data_root):
+    from safetensors.torch import load_file
+
+    base = dict(dataset="mnist", width=8, latent_dim=8, batch_size=500, epochs=1, data_root=str(data_root),
+                device="cpu", g_average=0.9, frechet_every=2, frechet_samples=200)
+    card = train_image_gan(ImageTrainConfig(**base, max_steps=4), tmp_path / "m", progress=False)
+    state = tmp_path / "training" / "m.ckpt.safetensors"
+    saved, shipped = load_file(str(state)), load_file(str(tmp_path / "m.safetensors"))
+    moved = [k for k in shipped if k.endswith("weight") and not torch.equal(saved[f"net.G.{k}"], saved[f"net.G_avg.{k}"])]
+    assert moved, "G and its average should differ after 4 steps"
+    assert all(torch.equal(shipped[k], saved[f"net.G_avg.{k}"]) for k in shipped)
+    assert [p[0] for p in card["metrics"]["frechet_curve"]["points"]] == [2, 4]
+
+    # The rest of the schedule in a second piece: the curve goes on, the state is gone.
+    card = train_image_gan(ImageTrainConfig(**base), tmp_path / "m", resume=True, progress=False)
+    schedule = card["training"]["schedule_steps"]
+    assert card["training"]["steps"] == schedule and not state.exists()
+    assert [p[0] for p in card["metrics"]["frechet_curve"]["points"]] == list(range(2, schedule + 1, 2))
+    assert [(p["from_step"], p["to_step"]) for p in card["training"]["pieces"]] == [(0, 4), (4, schedule)]
+    assert all(d > 0 for _, d in card["metrics"]["frechet_curve"]["points"])

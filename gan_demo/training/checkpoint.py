@@ -20,6 +20,18 @@ def checkpoint_paths(stem: str | Path) -> tuple[Path, Path]:
     return stem.parent / (stem.name + ".ckpt.safetensors"), stem.parent / (stem.name + ".ckpt.json")
 
 
+def state_stem(out: str | Path) -> Path:
+    """Where a run writing ``DIR/NAME`` keeps its training state: ``DIR/training/NAME.ckpt.*``, so
+    ``weights/training/`` holds the states of unfinished schedules that are committed between sessions."""
+    out = Path(out)
+    return out.parent / "training" / out.name
+
+
+def delete_checkpoint(stem: str | Path) -> None:
+    for path in checkpoint_paths(stem):
+        path.unlink(missing_ok=True)
+
+
 def save_checkpoint(stem: str | Path, nets: dict[str, nn.Module],
                     optimizers: dict[str, torch.optim.Optimizer], meta: dict[str, Any],
                     extra: dict[str, torch.Tensor] | None = None) -> Path:

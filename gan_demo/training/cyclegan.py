@@ -24,8 +24,8 @@ from ..data import load_unpaired
 from ..errors import UserError
 from ..translation import load_size
 from ..models.cyclegan import REFERENCE, SMALL, CycleGANConfig, CycleGANPair, PatchDiscriminator
-from .checkpoint import (checkpoint_paths, has_checkpoint, load_checkpoint, load_checkpoint_extras,
-                         load_checkpoint_meta, save_checkpoint)
+from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint,
+                         load_checkpoint_extras, load_checkpoint_meta, save_checkpoint, state_stem)
 from .progress import StepLog
 from .image import _device_name, pick_device
 
@@ -180,13 +180,6 @@ def _distill(pair: CycleGANPair, teacher: CycleGANPair, photos_a: torch.Tensor, 
     return float(loss)
 
 
-def state_stem(out: str | Path) -> Path:
-    """Where a run writing ``DIR/NAME`` keeps its training state: ``DIR/training/NAME.ckpt.*``, so
-    ``weights/training/`` holds the states of unfinished schedules that are committed between sessions."""
-    out = Path(out)
-    return out.parent / "training" / out.name
-
-
 def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = False, progress: bool = True,
                    on_step: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, Any]:
     """Train both generators; write the training state (all four nets, both optimisers, the step,
@@ -338,8 +331,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
     checkpoint()
     pieces = load_checkpoint_meta(state).get("pieces", [])
     if step >= schedule:  # the schedule is done: the shipped generators are all that is needed
-        for path in checkpoint_paths(state):
-            path.unlink(missing_ok=True)
+        delete_checkpoint(state)
 
     a, b = data.domains
     card = {

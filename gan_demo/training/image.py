@@ -6,6 +6,7 @@ file fuses kept apart: data from ``gan_demo.data``, steps from ``steps.py``, wei
 
 from __future__ import annotations
 
+import copy
 import platform
 import time
 from collections import deque
@@ -22,7 +23,8 @@ from ..data import load_images
 from ..errors import UserError
 from ..models import config_from_dict, get_family
 from . import distributed
-from .checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint, save_checkpoint,
+                         state_stem)
 from .preview import FixedGrid
 from .steps import StepConfig, discriminator_step, generator_step, vaegan_step
 
@@ -49,7 +51,11 @@ class ImageTrainConfig:
     data_root: str | None = None
     device: str = "auto"
     checkpoint_every: int = 500  # steps
+    g_average: float = 0.0  # exponential moving average of G's weights (0: off); the shipped G is the average
+    frechet_every: int = 0  # steps between Frechet probes on the card's curve (0: off)
+    frechet_samples: int = 2000
     max_steps: int | None = None  # stop early (tests, quick looks)
+    max_minutes: float | None = None  # stop this piece after so much training time; --resume goes on
     live_preview: str | None = None  # a folder for the fixed-z grid every preview_every steps
     preview_every: int = 100
 
@@ -113,15 +119,25 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
 
     z_gen = torch.Generator(device=device)
     z_gen.manual_seed(cfg.seed + 7919 * ddp.rank)  # each rank its own noise
-    step, wall = 0, 0.0
-    if resume and has_checkpoint(out):
-        meta = load_checkpoint(out, {"G": G, "D": D}, {"G": opt_g, "D": opt_d})
+    # The average is what ships: a GAN's weights orbit the equilibrium, their average sits nearer it.
+    G_avg = copy.deepcopy(G).eval().requires_grad_(False) if cfg.g_average > 0 else None
+    nets = {"G": G, "D": D, **({"G_avg": G_avg} if G_avg is not None else {})}
+    state = state_stem(out)
+    step, wall, pieces, curve = 0, 0.0, [], []
+    if resume and has_checkpoint(state):
+        meta = load_checkpoint(state, nets, {"G": opt_g, "D": opt_d})
         step, wall = meta["step"], meta["wall_time_s"]
-        z_gen.manual_seed(cfg.seed + step + 7919 * ddp.rank)  # fresh but reproducible noise after a resume
+        pieces, curve = meta.get("pieces", []), meta.get("frechet_curve", [])
+        if meta.get("z_rng") is not None and ddp.world == 1:
+            z_gen.set_state(torch.tensor(meta["z_rng"], dtype=torch.uint8))
+        else:
+            z_gen.manual_seed(cfg.seed + step + 7919 * ddp.rank)  # fresh but reproducible noise
     elif resume:
-        print(f"No checkpoint at {out}.ckpt.safetensors; starting from scratch.")
+        print(f"No training state at {checkpoint_paths(state)[0]}; starting from scratch.")
+    piece = {"from_step": step, "wall_time_s": 0.0, "device": _device_name(device)}
 
-    total = cfg.epochs * n_batches if cfg.max_steps is None else min(cfg.max_steps, cfg.epochs * n_batches)
+    schedule = cfg.epochs * n_batches
+    total = schedule if cfg.max_steps is None else min(cfg.max_steps, schedule)
     recent: deque[dict[str, float]] = deque(maxlen=100)
     bar = None
     if progress:
@@ -131,18 +147,33 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
     # D steps go through D's DDP wrapper and G steps through G's, so each net's gradients are
     # averaged across ranks exactly once per update; the other net is called bare (it is not updated).
     G_ddp, D_ddp = ddp.wrap(G, device), ddp.wrap(D, device)
+    shipped = G_avg if G_avg is not None else G
 
     preview = None
     if cfg.live_preview and ddp.main:
         preview = FixedGrid(model_cfg.latent_dim, len(data.classes) if family.conditional else None, device,
                             seed=cfg.seed)
-        preview.write(G, cfg.live_preview, step)
+        preview.write(shipped, cfg.live_preview, step)
+    probe = None
+    if cfg.frechet_every and ddp.main:
+        from ..evaluation import FrechetProbe
+        probe = FrechetProbe(cfg.dataset, model_cfg.latent_dim, len(data.classes), family.conditional,
+                             n=cfg.frechet_samples, seed=cfg.seed, data_root=cfg.data_root)
 
     def checkpoint() -> None:
         if not ddp.main:
             return
-        save_checkpoint(out, {"G": G, "D": D}, {"G": opt_g, "D": opt_d},
-                        {"step": step, "wall_time_s": wall, "config": asdict(cfg)})
+        save_checkpoint(state, nets, {"G": opt_g, "D": opt_d},
+                        {"step": step, "wall_time_s": wall, "config": asdict(cfg),
+                         "pieces": [*pieces, {**piece, "to_step": step}], "frechet_curve": curve,
+                         "z_rng": z_gen.get_state().tolist() if device.type == "cpu" else None})
+
+    @torch.no_grad()
+    def average() -> None:
+        for pa, p in zip(G_avg.parameters(), G.parameters()):
+            pa.lerp_(p, 1 - cfg.g_average)
+        for ba, b in zip(G_avg.buffers(), G.buffers()):
+            ba.copy_(b)
 
     def fake_classes(n: int) -> torch.Tensor | None:
         # Uniform classes for fakes: G must cover every class, whatever the data's balance.
@@ -165,6 +196,7 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
         return metrics
 
     start = time.perf_counter() - wall
+    piece_start = time.perf_counter()
     try:
         while step < total:
             epoch, batch_idx = divmod(step, n_batches)
@@ -175,6 +207,8 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
                 idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size].to(device)
                 real = images[idx]
                 metrics = update(real, labels[idx] if family.conditional else None)
+                if G_avg is not None:
+                    average()
                 step += 1
                 wall = time.perf_counter() - start
                 recent.append(metrics)
@@ -189,9 +223,16 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
                 if on_step is not None:
                     on_step(step, metrics)
                 if preview is not None and (step % cfg.preview_every == 0 or step >= total):
-                    preview.write(G, cfg.live_preview, step)
+                    preview.write(shipped, cfg.live_preview, step)
+                if probe is not None and step % cfg.frechet_every == 0:
+                    curve.append([step, probe(shipped)])
+                    if bar is not None:
+                        bar.write(f"step {step}: Frechet distance {curve[-1][1]} ({cfg.frechet_samples} samples)")
+                piece["wall_time_s"] = round(time.perf_counter() - piece_start, 1)
                 if step % cfg.checkpoint_every == 0:
                     checkpoint()
+                if cfg.max_minutes is not None and piece["wall_time_s"] >= 60 * cfg.max_minutes:
+                    total = step  # a time-boxed piece ends here; --resume continues the schedule
                 if step >= total:
                     break
     except KeyboardInterrupt:
@@ -201,6 +242,9 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
         if bar is not None:
             bar.close()
     checkpoint()
+    pieces = [*pieces, {**piece, "to_step": step}]
+    if step >= schedule and ddp.main:  # the schedule is done: the shipped generator is all that is needed
+        delete_checkpoint(state)
 
     final = {k: float(np.mean([m[k] for m in recent])) for k in recent[0]} if recent else {}
     card = {
@@ -212,20 +256,25 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
         "description": f"{family.title or family.name} trained by GAN Playground on {cfg.dataset}"
                        f"{' with the ' + cfg.loss + ' loss' if cfg.loss != 'ns' else ''}.",
         "training": {
-            **{k: v for k, v in asdict(cfg).items() if k not in ("data_root", "max_steps", "checkpoint_every", "live_preview", "preview_every")},
+            **{k: v for k, v in asdict(cfg).items()
+               if k not in ("data_root", "max_steps", "max_minutes", "checkpoint_every", "live_preview",
+                            "preview_every")},
             "epochs_done": round(step / n_batches, 3),
             "steps": step,
             "wall_time_s": round(wall, 1),
+            "schedule_steps": schedule,
+            "pieces": pieces,
             "device": _device_name(device) + (f" x {ddp.world} processes (DDP)" if ddp.enabled else ""),
             "data_source": data.source,
             "train_images": len(images),
             "torch": torch.__version__,
         },
-        "metrics": {"last_100_steps_mean": {k: round(v, 4) for k, v in final.items()}},
+        "metrics": {"last_100_steps_mean": {k: round(v, 4) for k, v in final.items()},
+                    **({"frechet_curve": {"samples": cfg.frechet_samples, "points": curve}} if curve else {})},
     }
     if on_finish is not None:
         on_finish(G, D)
     if ddp.main:
-        zoo.save(G.cpu().eval(), card, out)
+        zoo.save(shipped.cpu().eval(), card, out)
     ddp.barrier()
     return card
