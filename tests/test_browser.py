@@ -55,6 +55,19 @@ def test_new_seed_button_changes_seed_and_image(page, artifacts):
     page.screenshot(path=str(artifacts / "explore_new_seed.png"), full_page=True, timeout=120_000)
 
 
+def test_truncation_on_a_model_without_style_layers_redraws_without_an_error(page, artifacts):
+    before = _image_src(page)  # the default model, cgan-digits, has no style layers
+    slider = page.locator("#explore-truncation input[type=range]")
+    for value in ("0.9", "0.8", "0.7", "0.6"):  # a drag: several input events
+        slider.fill(value)
+    page.wait_for_function(
+        "src => document.querySelector('#explore-image img')?.getAttribute('src') !== src",
+        arg=before, timeout=30_000)
+    page.wait_for_timeout(1500)
+    assert page.locator(".toast-body").count() == 0, page.locator(".toast-body").all_inner_texts()
+    slider.fill("1")
+
+
 def _src_changes(page, selector: str, before: str | None) -> str:
     page.wait_for_function(
         "([sel, src]) => { const i = document.querySelector(sel + ' img'); return i && i.getAttribute('src') !== src; }",

@@ -131,7 +131,8 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=validate.MAX_SEED)
                 new_seed_btn = gr.Button("New seed", elem_id="new-seed")
-            truncation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Truncation ψ (1 = none)")
+            truncation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Truncation ψ (1 = none)",
+                                   elem_id="explore-truncation")
             grid_size = gr.Slider(1, MAX_GRID, value=16, step=1, label="Grid size")
             image = gr.Image(label="Samples", type="numpy", format="png", elem_id="explore-image",
                              interactive=False, height=460)
@@ -196,7 +197,9 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
             style_mix_if_style, mix_inputs, mix_image, api_visibility="private", show_progress="hidden",
             preprocess=False)
         for i, control in enumerate((coarse, fine, crossover, truncation)):
-            control.input(style_mix, mix_inputs, mix_image, api_name="style_mix" if i == 0 else None,
+            # Truncation belongs to every model: for one without style layers it leaves the table alone.
+            control.input(style_mix if control is not truncation else style_mix_if_style, mix_inputs,
+                          mix_image, api_name="style_mix" if i == 0 else None,
                           api_visibility="public" if i == 0 else "undocumented",
                           trigger_mode="always_last", show_progress="hidden", preprocess=False)
     # .input fires on a person's edits only, so the buttons' own updates never re-trigger a render.
