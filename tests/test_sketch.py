@@ -133,8 +133,11 @@ def test_the_trainer_writes_a_model_the_zoo_loads_and_resumes(tmp_path):
     assert zoo.list_models(tmp_path, kind="sketch")[0]["name"] == "p2p"
     assert zoo.list_models(tmp_path) == []  # not a noise-sampling model for Explore
     assert sketch.draw(model, _drawing()).garments.shape == (1, 28, 28)
+    state = tmp_path / "training" / "p2p.ckpt.safetensors"
+    assert state.is_file()  # 3 of the schedule's 4 steps
     cfg.max_steps = 4
     assert train_pix2pix(cfg, tmp_path / "p2p", resume=True, progress=False)["training"]["steps"] == 4
+    assert not state.exists()  # the schedule is done
 
 
 def test_sketch_cli_writes_the_garment_and_refuses_bad_files(tmp_path):

@@ -23,7 +23,7 @@ from ..data import load_images
 from ..errors import UserError
 from ..models.pix2pix import PatchDiscriminator, Pix2PixConfig, Pix2PixGenerator
 from ..sketch import edge_maps, to_model_input
-from .checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from .checkpoint import checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint, save_checkpoint, state_stem
 from .progress import StepLog
 from .image import _device_name, pick_device
 
@@ -56,7 +56,8 @@ def _gan_loss(logits: torch.Tensor, real: bool, kind: str) -> torch.Tensor:
 
 def train_pix2pix(cfg: Pix2PixTrainConfig, out: str | Path, resume: bool = False,
                   progress: bool = True) -> dict[str, Any]:
-    """Train, checkpoint to ``OUT.ckpt.*`` every ``checkpoint_every`` steps, write ``OUT.safetensors``
+    """Train, keep the training state in ``state_stem(OUT)`` every ``checkpoint_every`` steps while the
+    schedule is unfinished (deleted once it is done), write ``OUT.safetensors``
     (the generator) and ``OUT.json``; returns the card."""
     if cfg.loss not in ("ns", "lsgan"):
         raise UserError(f"pix2pix trains with --loss ns or lsgan, not {cfg.loss!r}.")
@@ -75,13 +76,15 @@ def train_pix2pix(cfg: Pix2PixTrainConfig, out: str | Path, resume: bool = False
     opt_d = torch.optim.Adam(D.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
     nets, opts = {"G": G, "D": D}, {"G": opt_g, "D": opt_d}
     step, wall = 0, 0.0
-    if resume and has_checkpoint(out):
-        meta = load_checkpoint(out, nets, opts)
+    state = state_stem(out)
+    if resume and has_checkpoint(state):
+        meta = load_checkpoint(state, nets, opts)
         step, wall = meta["step"], meta["wall_time_s"]
     elif resume:
-        print(f"No checkpoint at {out}.ckpt.safetensors; starting from scratch.")
+        print(f"No training state at {checkpoint_paths(state)[0]}; starting from scratch.")
     per_epoch = max(1, len(images) // cfg.batch_size)
-    total = cfg.epochs * per_epoch if cfg.max_steps is None else min(cfg.max_steps, cfg.epochs * per_epoch)
+    schedule = cfg.epochs * per_epoch
+    total = schedule if cfg.max_steps is None else min(cfg.max_steps, schedule)
 
     def update(x: torch.Tensor, y: torch.Tensor, hint: torch.Tensor) -> dict[str, float]:
         fake = G(x, hint)
@@ -117,12 +120,14 @@ def train_pix2pix(cfg: Pix2PixTrainConfig, out: str | Path, resume: bool = False
                 wall = time.perf_counter() - start
                 log.record(step, epoch, metrics)
                 if step % cfg.checkpoint_every == 0:
-                    save_checkpoint(out, nets, opts, {"step": step, "wall_time_s": wall, "config": asdict(cfg)})
+                    save_checkpoint(state, nets, opts, {"step": step, "wall_time_s": wall, "config": asdict(cfg)})
                 if step >= total:
                     break
     finally:
         log.close()
-    save_checkpoint(out, nets, opts, {"step": step, "wall_time_s": wall, "config": asdict(cfg)})
+    save_checkpoint(state, nets, opts, {"step": step, "wall_time_s": wall, "config": asdict(cfg)})
+    if step >= schedule:  # done: the shipped generator is all that is needed
+        delete_checkpoint(state)
 
     card = {
         "family": "pix2pix",
