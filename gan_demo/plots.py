@@ -170,6 +170,8 @@ def at_evaluations(history: dict[str, np.ndarray], column: str) -> dict[str, np.
     values = history[column]
     finite = np.isfinite(values)
     keep = finite & np.r_[True, values[1:] != values[:-1]]
+    if finite.any():  # and the latest step, so a value that has not changed still draws a line
+        keep[np.flatnonzero(finite)[-1]] = True
     return {"step": history["step"][keep], column: values[keep]}
 
 

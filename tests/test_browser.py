@@ -134,6 +134,26 @@ def test_vaegan_encodes_an_uploaded_photo(page, artifacts, tmp_path):
     _pick_model(page, "dcgan-fashion")  # leave Explore as the other tests expect it
 
 
+_POINTS_JS = """id => {
+    const marks = document.querySelectorAll('#' + id + ' g.mark-line path');
+    let n = 0;
+    for (const m of marks) n += ((m.getAttribute('d') || '').match(/[ML]/g) || []).length;
+    return n;
+}"""
+
+
+def _wait_for_points(page, elem_id: str, n: int = 2, text: str = "", timeout: int = 30_000) -> int:
+    """The number of plotted points of a line chart, once it has at least n while its title and
+    legend read ``text``: a chart that shows axes only fails here."""
+    page.wait_for_function(
+        f"([id, text]) => ({_POINTS_JS})(id) >= {n} && document.querySelector('#' + id).innerText.includes(text)",
+        arg=[elem_id, text], timeout=timeout)
+    return page.evaluate(_POINTS_JS, elem_id)
+
+
+CHARTS = ("train-losses-plot", "train-d-plot", "train-coverage-plot", "train-hq-plot")
+
+
 def test_train_tab_starts_a_live_run_and_the_view_moves(page, artifacts):
     page.get_by_role("tab", name="Train live").click()
     page.locator("#train-start").click()
@@ -146,7 +166,9 @@ def test_train_tab_starts_a_live_run_and_the_view_moves(page, artifacts):
     page.wait_for_function(
         "src => document.querySelector('#train-view img')?.getAttribute('src') !== src", arg=first,
         timeout=30_000)
-    page.wait_for_timeout(4000)  # let the curves fill in for the screenshot
+    for chart in CHARTS:  # ring8: losses, D scores, modes covered and high-quality %, each drawn
+        _wait_for_points(page, chart)
+    assert "Modes covered" in page.locator("#train-coverage-plot").inner_text()
     page.screenshot(path=str(artifacts / "train_running.png"), full_page=True, timeout=120_000)
     page.locator("#train-pause").click()
     page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('paused')",
@@ -199,6 +221,27 @@ def test_a_paused_page_stops_polling_and_start_wakes_it(page):
         "src => document.querySelector('#train-view img')?.getAttribute('src') !== src", arg=before,
         timeout=30_000)
     assert _wait_for_queue_calls(page, 2, 30_000) >= 2  # the view is polling again
+    page.locator("#train-pause").click()
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('paused')",
+                           timeout=30_000)
+
+
+@pytest.mark.parametrize("data", ["Spiral", "1D Gaussian N(4, 0.5)"])
+def test_data_without_modes_draws_kl_and_js_on_their_own_charts(page, artifacts, data):
+    page.get_by_role("tab", name="Train live").click()
+    page.get_by_label(data).first.check()
+    page.locator("#train-reset").click()
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('Reset')",
+                           timeout=30_000)
+    page.locator("#train-start").click()
+    page.wait_for_function("() => /step [1-9]\\d{2}/.test(document.querySelector('#train-status')?.innerText)",
+                           timeout=60_000)  # a new run: past its first evaluations
+    for chart, text in zip(CHARTS, ("D loss", "D(x)", "KL(real || fake)", "JS divergence")):
+        _wait_for_points(page, chart, text=text)
+    # The legend names what is drawn, not the series of the ring run before.
+    assert "Modes covered" not in page.locator("#train-coverage-plot").inner_text()
+    page.screenshot(path=str(artifacts / f"train_{data.split()[0].lower()}.png"), full_page=True,
+                    timeout=120_000)
     page.locator("#train-pause").click()
     page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('paused')",
                            timeout=30_000)

@@ -180,3 +180,16 @@ def test_the_views_draw_from_the_weight_average_when_it_is_on():
         assert gan.G_avg is None and pub.g_avg_state
     finally:
         trainer.close()
+
+
+def test_a_metric_that_has_not_changed_since_its_first_evaluation_still_draws_a_line():
+    import numpy as np
+
+    from gan_demo import plots
+
+    nan = float("nan")
+    h = {"step": np.arange(1, 8), "kl": np.array([nan, nan, 2.0, 2.0, 2.0, 2.0, 2.0])}
+    points = plots.at_evaluations(h, "kl")
+    assert list(points["step"]) == [3, 7] and list(points["kl"]) == [2.0, 2.0]
+    h["kl"] = np.array([nan, 3.0, 3.0, 1.0, 1.0, 1.0, nan])
+    assert list(plots.at_evaluations(h, "kl")["step"]) == [2, 4, 6]

@@ -115,11 +115,18 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             with gr.Row():
                 show_manifold = gr.Checkbox(True, label="G's manifold")
                 show_arrows = gr.Checkbox(False, label="G's gradient arrows")
-            losses_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=220)
+            losses_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=220,
+                                      elem_id="train-losses-plot")
             d_plot = gr.LinePlot(x="step", y="value", color="series", title="D(x) and D(G(z)) (0.5 = can't tell)",
-                                 height=220)
-            quality_plot = gr.LinePlot(x="step", y="value", color="series",
-                                       title="Modes covered and high-quality % (every evaluation)", height=220)
+                                 height=220, elem_id="train-d-plot")
+            # Modes (0-8 or 0-25) and HQ % (0-100), or KL and JS, each on its own axis: on one, the
+            # smaller line lies flat along the bottom. One series each, named by the title (a legend
+            # would keep the names of the run before).
+            with gr.Row():
+                coverage_plot = gr.LinePlot(x="step", y="value", title="Modes covered",
+                                            height=220, elem_id="train-coverage-plot")
+                hq_plot = gr.LinePlot(x="step", y="value", title="High-quality samples %",
+                                      height=220, elem_id="train-hq-plot")
             with gr.Row():
                 csv_btn = gr.Button("History CSV")
                 png_btn = gr.Button("PNG of the view")
@@ -216,15 +223,22 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     def on_tick(state, manifold_on, arrows_on):
         """The current view, status and curves of this session's trainer (what the page polls)."""
         if state is None or state.trainer is None:
-            return (gr.skip(),) * 5 + (keep_polling(None),)
+            return (gr.skip(),) * 6 + (keep_polling(None),)
         frame = state.frame(bool(manifold_on), bool(arrows_on))
         h = frame.published.history
-        quality = ["modes", "hq_pct"] if np.isfinite(h["modes"]).any() else ["kl", "js"]  # data with modes
+        # Data with several modes counts them; the 1D Gaussian, spiral, moons and drawings are
+        # measured by their distance to the data instead.
+        with_modes = np.isfinite(h["modes"]).any() and frame.published.config.dataset != "gauss1d"
+        first, second = ("modes", "hq_pct") if with_modes else ("kl", "js")
+        titles = {"modes": "Modes covered", "hq_pct": "High-quality samples %", "kl": "KL(real || fake)",
+                  "js": "JS divergence (0 = same, ln 2 = apart)"}
         return (frame.image, status_text(state),
                 plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
                 plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}, smooth=9),
-                plots.curves_frame(h, quality, {"modes": "modes covered", "hq_pct": "high quality %",
-                                                "kl": "KL(real||fake)", "js": "JS"}),
+                gr.LinePlot(plots.curves_frame(plots.at_evaluations(h, first), [first], titles),
+                            title=titles[first]),
+                gr.LinePlot(plots.curves_frame(plots.at_evaluations(h, second), [second], titles),
+                            title=titles[second]),
                 keep_polling(frame.published.status))
 
     @user_errors
@@ -254,7 +268,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
 
     timer = live_timer(REFRESH_S)
     timer.tick(on_tick, [session, show_manifold, show_arrows],
-               [view, status, losses_plot, d_plot, quality_plot, timer], show_progress="hidden",
+               [view, status, losses_plot, d_plot, coverage_plot, hq_plot, timer], show_progress="hidden",
                api_name="train_view", concurrency_limit=None, trigger_mode="always_last")
 
     raw = dict(preprocess=False)
