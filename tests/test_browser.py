@@ -249,6 +249,13 @@ def test_data_without_modes_draws_kl_and_js_on_their_own_charts(page, artifacts,
 
 def test_a_lesson_loads_its_settings_and_slow_motion_explains_a_step(page, artifacts):
     page.get_by_role("tab", name="Train live").click()
+    page.get_by_label("Ring of 8 Gaussians").first.check()
+    assert "Pick a lesson" in page.locator("#lesson-text").inner_text()  # no lesson named for a run it did not set
+    page.locator("#lesson-pick input").click()
+    page.get_by_role("option", name="Equilibrium: D(x) and D(G(z)) drift to 0.5", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#lesson-text')?.innerText.includes('1D Gaussian')",
+                           timeout=30_000)
+    assert page.get_by_label("1D Gaussian N(4, 0.5)").first.is_checked()  # picking it loaded its data
     page.locator("#train-reset").click()
     page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('Reset')",
                            timeout=30_000)

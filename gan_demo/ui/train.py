@@ -64,11 +64,15 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
 
     with gr.Row():
         with gr.Column(scale=2, min_width=320):
+            # No lesson is chosen at first: a lesson named beside settings it did not set would
+            # describe a run that is not the one on screen. Picking one loads its settings.
             with gr.Group():
-                lesson = gr.Dropdown([(l.title, l.key) for l in LESSONS.values()], value="equilibrium",
-                                     label="Lesson")
-                lesson_text = gr.Markdown(LESSONS["equilibrium"].text)
-                load_lesson = gr.Button("Load lesson", elem_id="load-lesson")
+                lesson = gr.Dropdown([(l.title, l.key) for l in LESSONS.values()], value=None,
+                                     label="Lesson", elem_id="lesson-pick")
+                load_lesson = gr.Button("Load lesson again", elem_id="load-lesson", size="sm")
+            lesson_text = gr.Markdown("Pick a lesson: it sets the data, the loss and the settings for one "
+                                      "idea, and says what to watch.", elem_id="lesson-text",
+                                      padding=True)
             dataset = gr.Radio(DATASETS, value=first.dataset, label="Data")
             sketch = gr.Sketchpad(label="Draw the real data (used with 'Draw your own')", type="numpy",
                                   image_mode="RGBA", canvas_size=(300, 300), visible=False,
@@ -248,9 +252,6 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         cfg = lesson.config()
         return (lesson.text, *[getattr(cfg, f) for f in FIELDS])
 
-    def on_lesson_pick(key):
-        return get_lesson(key).text if isinstance(key, str) and key in LESSONS else ""
-
     @user_errors
     def on_export(state, kind, manifold_on=True, arrows_on=False):
         if state is None:
@@ -290,7 +291,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     wake_after(use_drawing.click(on_draw, sketch, drawing, api_visibility="private").then(
         on_reset, config_inputs, [session, status, seed], api_visibility="private", preprocess=False), timer,
         REFRESH_S)
-    lesson.input(on_lesson_pick, lesson, lesson_text, api_visibility="private")
+    lesson.input(on_lesson, lesson, [lesson_text, *config_widgets], api_visibility="private")
     load_lesson.click(on_lesson, lesson, [lesson_text, *config_widgets], api_name="train_lesson")
     csv_btn.click(lambda s: on_export(s, "csv"), session, export, api_name="train_export_csv")
     png_btn.click(lambda session, manifold, arrows: on_export(session, "png", manifold, arrows),
