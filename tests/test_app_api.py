@@ -158,3 +158,13 @@ def test_live_views_poll_fast_while_running_then_keep_a_slow_heartbeat():
     # paused (or diverged): a tick every HEARTBEAT_S keeps the idle timeout from taking the trainer
     assert isinstance(paused, gr.Timer) and paused.active and paused.value == HEARTBEAT_S
     assert keep_polling("diverged").value == HEARTBEAT_S
+
+
+def test_every_output_on_the_api_page_has_a_readable_name(app_url):
+    import json
+    import urllib.request
+
+    info = json.load(urllib.request.urlopen(app_url + "gradio_api/info"))
+    unnamed = [(name, r["component"]) for name, ep in info["named_endpoints"].items() for r in ep["returns"]
+               if r["label"].startswith("value_") and r["component"] != "Timer"]  # a timer has no label
+    assert unnamed == []

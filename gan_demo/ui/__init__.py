@@ -73,7 +73,22 @@ def build_app(ctx: AppContext | None = None) -> gr.Blocks:
                         versus.build(demo, ctx)
     # A class of 30 shares two CPU cores: keep bursts in a bounded queue rather than in threads.
     demo.queue(max_size=256, default_concurrency_limit=2)
+    name_unlabelled(demo)
     return demo
+
+
+def name_unlabelled(demo: gr.Blocks) -> None:
+    """The API page names an unlabelled output ``value_<id>``: name each by its title or element
+    id instead, so a caller reads what comes back. Markdown shows no label, so nothing changes on
+    the page; a chart keeps its label hidden under its title."""
+    for block in demo.blocks.values():
+        if not isinstance(block, gr.components.Component) or getattr(block, "label", None) is not None:
+            continue
+        name = getattr(block, "title", None) or (block.elem_id or "").replace("-", " ")
+        if name:
+            block.label = name
+            if isinstance(block, gr.LinePlot):
+                block.show_label = False
 
 
 def serving_threads(cores: int | None = None) -> int:

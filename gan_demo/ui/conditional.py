@@ -77,7 +77,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             samples = gr.Image(label="Samples of the class", type="numpy", format="png", interactive=False,
                                elem_id="cond-image", elem_classes="pixelated", height=360)
         with gr.Column(scale=2):
-            columns = gr.Markdown(columns_text(first))
+            columns = gr.Markdown(columns_text(first), label="Grid columns")
             grid = gr.Image(label="Class x seed grid", type="numpy", format="png", interactive=False,
                             elem_id="cond-grid", elem_classes="pixelated", height=360)
 

@@ -127,7 +127,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
     with gr.Row():
         with gr.Column(scale=2):
             model = gr.Dropdown(names, value=names[0] if names else None, label="Model")
-            info = gr.Markdown(model_summary(cards[0]) if cards else "No models in weights/.")
+            info = gr.Markdown(model_summary(cards[0]) if cards else "No models in weights/.", label="Model card")
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=validate.MAX_SEED)
                 new_seed_btn = gr.Button("New seed", elem_id="new-seed")

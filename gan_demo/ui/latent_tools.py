@@ -152,7 +152,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
                     sweep = gr.Image(label=f"Row i: component i from −{SWEEP_SPAN:g} to +{SWEEP_SPAN:g}",
                                      type="numpy", format="png", interactive=False, elem_id="pca-sweep",
                                      elem_classes="pixelated", height=420)
-            caption = gr.Markdown()
+            caption = gr.Markdown(label="Caption")
             table = gr.Dataframe(label="Share of variance per component", interactive=False,
                                  elem_id="pca-table")
         with gr.Tab("Vector arithmetic", id="arithmetic"):

@@ -122,7 +122,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
                                   elem_classes="label-above")
             pair_real = gr.Image(label="The real image", interactive=False, format="png",
                                   elem_classes="label-above")
-        pair_caption = gr.Markdown()
+        pair_caption = gr.Markdown(label="Caption")
 
     inputs, outputs = [model, pad, hint, seed, extra], [read, garment, variations, caption]
     go_btn.click(draw, inputs, outputs, api_name="sketch", preprocess=False, **HEAVY)

@@ -78,7 +78,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
                                  "generators, once downloaded")
         direction = gr.Radio(DIRECTIONS, value="AtoB", label="Direction", scale=2)
         fetch_btn = gr.Button("Download official weights", scale=1)
-    fetch_status = gr.Markdown()
+    fetch_status = gr.Markdown(label="Download status")
     with gr.Tabs():
         with gr.Tab("One photo", id="translate-one"):
             with gr.Row():

@@ -66,7 +66,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     with gr.Row():
         with gr.Column(scale=2, min_width=320):
             preset = gr.Dropdown([(p.title, p.key) for p in PRESETS.values()], value=first.key, label="Preset")
-            preset_text = gr.Markdown(first.text)
+            preset_text = gr.Markdown(first.text, label="Preset")
             mode = gr.Radio([("Toy data", "toy"), ("Images", "images")], value="toy", label="Mode")
             dataset = gr.Dropdown(TOY_DATASETS, value=first.base.dataset, label="Data")
             model = gr.Dropdown([(t, k) for k, t in MODEL_TITLES.items()], value="dcgan",
