@@ -328,6 +328,11 @@ def test_a_drawn_outline_becomes_a_garment_when_the_stroke_ends(page, artifacts)
     page.get_by_role("tab", name="Sketch").click()
     canvas = page.locator("#sketch-pad canvas").first
     canvas.wait_for(state="visible", timeout=30_000)
+    page.locator("#sketch-go").click()  # an empty canvas: a note, not an Error badge on every output
+    page.wait_for_function("() => document.querySelector('#sketch-caption')?.innerText.includes('canvas is empty')",
+                           timeout=30_000)
+    assert page.locator("#sketch-garment .error, #sketch-read .error").count() == 0
+    assert page.locator(".toast-body").count() == 0
     page.locator("#sketch-pad button[aria-label='Brush']").click()
     box = canvas.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2

@@ -53,8 +53,10 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         seed = validate.as_seed(seed)
         extra = validate.as_int(extra, "Variations", 0, MAX_EXTRA)
         source = canvas_image(drawing)
-        if source is None:
-            raise UserError("The canvas is empty: draw the outline of a garment first.")
+        if source is None or not _has_ink(source):
+            # Not an error: a note in the caption, not a red badge on every output.
+            message = "The canvas is empty: draw the outline of a garment first."
+            return None, None, [], message
         result = sketch.draw(m, source, hint_of(m, hint), seed, 1 + extra)
         gallery = [(shown(g), f"seed {seed + 1 + k}") for k, g in enumerate(result.garments[1:])]
         text = (f"The model read {int(result.lines.sum())} ink pixels on a 28 x 28 frame"
