@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -173,6 +173,19 @@ def at_evaluations(history: dict[str, np.ndarray], column: str) -> dict[str, np.
     if finite.any():  # and the latest step, so a value that has not changed still draws a line
         keep[np.flatnonzero(finite)[-1]] = True
     return {"step": history["step"][keep], column: values[keep]}
+
+
+QUALITY_TITLES = {"modes": "Modes covered", "hq_pct": "High-quality samples %", "kl": "KL(real || fake)",
+                  "js": "JS divergence (0 = same, ln 2 = apart)"}
+
+
+def quality_curves(history: dict[str, np.ndarray], dataset: str) -> list[tuple[str, Any]]:
+    """A toy run's two quality charts, each (title, long frame), one metric per chart so each has
+    its own axis: modes covered and high-quality % on data with several modes; KL and JS on the
+    1D Gaussian, the spiral, the moons and drawings, whose "modes" say nothing."""
+    with_modes = np.isfinite(history["modes"]).any() and dataset != "gauss1d"
+    return [(QUALITY_TITLES[c], curves_frame(at_evaluations(history, c), [c], QUALITY_TITLES))
+            for c in (("modes", "hq_pct") if with_modes else ("kl", "js"))]
 
 
 def with_level(frame, level: float, label: str):

@@ -193,3 +193,19 @@ def test_a_metric_that_has_not_changed_since_its_first_evaluation_still_draws_a_
     assert list(points["step"]) == [3, 7] and list(points["kl"]) == [2.0, 2.0]
     h["kl"] = np.array([nan, 3.0, 3.0, 1.0, 1.0, 1.0, nan])
     assert list(plots.at_evaluations(h, "kl")["step"]) == [2, 4, 6]
+
+
+def test_quality_charts_count_modes_only_on_data_with_several_modes():
+    import numpy as np
+
+    from gan_demo import plots
+
+    h = {"step": np.arange(1, 5), "modes": np.array([1.0, 1, 1, 1]), "hq_pct": np.array([90.0, 95, 99, 99]),
+         "kl": np.array([0.5, 0.4, 0.3, 0.3]), "js": np.array([0.1, 0.05, 0.02, 0.02])}
+    ring = plots.quality_curves(h, "ring8")
+    assert [t for t, _ in ring] == ["Modes covered", "High-quality samples %"]
+    assert list(ring[1][1]["value"]) == [90.0, 95.0, 99.0, 99.0]
+    gauss = plots.quality_curves(h, "gauss1d")  # one "mode": KL and JS say more
+    assert [t.split()[0] for t, _ in gauss] == ["KL(real", "JS"]
+    h["modes"] = np.full(4, np.nan)  # the spiral: no modes at all
+    assert plots.quality_curves(h, "spiral")[0][0].startswith("KL")

@@ -127,10 +127,12 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             # smaller line lies flat along the bottom. One series each, named by the title (a legend
             # would keep the names of the run before).
             with gr.Row():
-                coverage_plot = gr.LinePlot(x="step", y="value", title="Modes covered",
-                                            height=220, elem_id="train-coverage-plot")
-                hq_plot = gr.LinePlot(x="step", y="value", title="High-quality samples %",
-                                      height=220, elem_id="train-hq-plot")
+                coverage_plot = gr.LinePlot(x="step", y="value", title="Modes covered", height=220,
+                                            label="Modes covered, or KL", show_label=False,
+                                            elem_id="train-coverage-plot")
+                hq_plot = gr.LinePlot(x="step", y="value", title="High-quality samples %", height=220,
+                                      label="High-quality %, or JS", show_label=False,
+                                      elem_id="train-hq-plot")
             with gr.Row():
                 csv_btn = gr.Button("History CSV")
                 png_btn = gr.Button("PNG of the view")
@@ -230,19 +232,12 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             return (gr.skip(),) * 6 + (keep_polling(None),)
         frame = state.frame(bool(manifold_on), bool(arrows_on))
         h = frame.published.history
-        # Data with several modes counts them; the 1D Gaussian, spiral, moons and drawings are
-        # measured by their distance to the data instead.
-        with_modes = np.isfinite(h["modes"]).any() and frame.published.config.dataset != "gauss1d"
-        first, second = ("modes", "hq_pct") if with_modes else ("kl", "js")
-        titles = {"modes": "Modes covered", "hq_pct": "High-quality samples %", "kl": "KL(real || fake)",
-                  "js": "JS divergence (0 = same, ln 2 = apart)"}
+        quality = [gr.LinePlot(curve, title=title)
+                   for title, curve in plots.quality_curves(h, frame.published.config.dataset)]
         return (frame.image, status_text(state),
                 plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
                 plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}, smooth=9),
-                gr.LinePlot(plots.curves_frame(plots.at_evaluations(h, first), [first], titles),
-                            title=titles[first]),
-                gr.LinePlot(plots.curves_frame(plots.at_evaluations(h, second), [second], titles),
-                            title=titles[second]),
+                *quality,
                 keep_polling(frame.published.status))
 
     @user_errors
