@@ -21,6 +21,27 @@ MANIFOLD = np.array([110, 110, 110], np.uint8)
 ARROW = np.array([230, 97, 1], np.uint8)
 GRID = np.array([255, 255, 255], np.uint8)
 
+# The curve charts' series, each with a fixed colour. A chart that is given its series up front
+# keeps its legend and colours whatever it is first sent: one first drawn from an empty frame (a
+# reset run) otherwise kept an empty colour domain, so its lines lost their legend.
+LOSS_SERIES = {"D loss": "#1f77b4", "G loss": "#ff7f0e"}
+SCORE_SERIES = {"D(x)": "#1b9e77", "D(G(z))": "#7b3294", "0.5 (can't tell)": "#9e9e9e"}  # real green, fake purple
+RUN_SERIES = {"A": "#1f77b4", "B": "#d62728"}  # Versus: one colour per run
+
+
+def versus_series(series: dict[str, str]) -> dict[str, str]:
+    """Versus names each series by its run ("A D loss", "B D loss"); A's keep their colours, B's
+    are darker, and a shared reference line (D's 0.5) keeps its own name."""
+    out = {}
+    for name, colour in series.items():
+        if name.startswith("0.5"):
+            out[name] = colour
+            continue
+        out[f"A {name}"] = colour
+        rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+        out[f"B {name}"] = "#" + "".join(f"{int(c * 0.55):02x}" for c in rgb)
+    return out
+
 
 def _to_px(points: np.ndarray, bounds: tuple[float, float], size: int) -> np.ndarray:
     """Data coordinates -> integer pixel (col, row), y pointing up; NaN/inf points dropped."""
@@ -161,7 +182,17 @@ def curves_frame(history: dict[str, np.ndarray], columns: Sequence[str], labels:
     if not parts:
         return pd.DataFrame({"step": [], "value": [], "series": []})
     frame = pd.concat(parts, ignore_index=True)
-    return frame[np.isfinite(frame["value"])]
+    frame = frame[np.isfinite(frame["value"])]
+    # Every series appears in every frame, if only as one empty (NaN) row that draws nothing: the
+    # chart fixes its legend and colours from the first frame it gets (Gradio's LinePlot builds its
+    # colour domain once), so a series absent then (a reset run, a metric not measured yet) would
+    # be drawn without a legend entry, in no colour of its own.
+    missing = [labels.get(c, c) for c in columns if labels.get(c, c) not in set(frame["series"])]
+    if missing:
+        step0 = int(h["step"][0]) if len(h["step"]) else 0
+        frame = pd.concat([frame, pd.DataFrame({"step": step0, "value": np.nan, "series": missing})],
+                          ignore_index=True)
+    return frame
 
 
 def at_evaluations(history: dict[str, np.ndarray], column: str) -> dict[str, np.ndarray]:
@@ -193,7 +224,7 @@ def with_level(frame, level: float, label: str):
     import pandas as pd
 
     if frame.empty:
-        return frame
+        return pd.DataFrame({"step": [0], "value": [np.nan], "series": [label]})
     lo, hi = frame["step"].min(), frame["step"].max()
     return pd.concat([frame, pd.DataFrame({"step": [lo, hi], "value": [level, level], "series": label})],
                      ignore_index=True)

@@ -145,9 +145,14 @@ _POINTS_JS = """id => {
 def _wait_for_points(page, elem_id: str, n: int = 2, text: str = "", timeout: int = 30_000) -> int:
     """The number of plotted points of a line chart, once it has at least n while its title and
     legend read ``text``: a chart that shows axes only fails here."""
-    page.wait_for_function(
-        f"([id, text]) => ({_POINTS_JS})(id) >= {n} && document.querySelector('#' + id).innerText.includes(text)",
-        arg=[elem_id, text], timeout=timeout)
+    try:
+        page.wait_for_function(
+            f"([id, text]) => ({_POINTS_JS})(id) >= {n} && document.querySelector('#' + id).innerText.includes(text)",
+            arg=[elem_id, text], timeout=timeout)
+    except Exception:
+        shown = page.locator("#" + elem_id).inner_text().replace("\n", " | ")[:300]
+        raise AssertionError(f"{elem_id} drew {page.evaluate(_POINTS_JS, elem_id)} points and reads "
+                             f"{shown!r}, waiting for {n} points and {text!r}") from None
     return page.evaluate(_POINTS_JS, elem_id)
 
 
@@ -293,8 +298,25 @@ def test_drawing_your_own_data_trains_on_the_sketch(page, artifacts):
     page.locator("#train-start").click()
     page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('running')",
                            timeout=30_000)
-    page.wait_for_timeout(2000)
+    # A drawing has no modes: its quality charts are KL and JS. Every chart draws while it runs,
+    # after Pause, and again after Reset and a new Start (they once stayed at axes only).
+    drawn = ("D loss", "D(x)", "KL(real || fake)", "JS divergence")
+    for chart, text in zip(CHARTS, drawn):
+        _wait_for_points(page, chart, text=text, timeout=60_000)
     page.screenshot(path=str(artifacts / "train_drawn.png"), full_page=True, timeout=120_000)
+    page.locator("#train-pause").click()
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('paused')",
+                           timeout=30_000)
+    for chart, text in zip(CHARTS, drawn):
+        _wait_for_points(page, chart, text=text)
+    page.locator("#train-reset").click()
+    page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('Reset')",
+                           timeout=30_000)
+    page.locator("#train-start").click()
+    page.wait_for_function("() => /step [1-9]\\d{2}/.test(document.querySelector('#train-status')?.innerText)",
+                           timeout=60_000)
+    for chart, text in zip(CHARTS, drawn):
+        _wait_for_points(page, chart, text=text, timeout=60_000)
     page.locator("#train-pause").click()
 
 
@@ -374,6 +396,9 @@ def test_images_train_live_then_save_to_the_zoo_and_explore_it(page, artifacts):
         "src => document.querySelector('#img-view img')?.getAttribute('src') !== src", arg=first, timeout=30_000)
     page.wait_for_function("() => document.querySelector('#img-status')?.innerText.includes('Frechet')",
                            timeout=120_000)
+    # The Frechet chart draws from the first measurement (step 10), not only from step 200.
+    for chart, text in (("img-losses-plot", "G loss"), ("img-d-plot", "D(G(z))"), ("img-fid-plot", "Frechet")):
+        _wait_for_points(page, chart, text=text, timeout=60_000)
     page.screenshot(path=str(artifacts / "train_images_running.png"), full_page=True, timeout=120_000)
     page.locator("#img-pause").click()
     page.wait_for_function("() => document.querySelector('#img-status')?.innerText.includes('paused')",
@@ -399,7 +424,11 @@ def test_versus_races_two_runs_side_by_side(page, artifacts):
                            timeout=60_000)
     for side in ("a", "b"):
         page.locator(f"#versus-{side} img").wait_for(state="visible", timeout=30_000)
-    page.wait_for_timeout(6000)  # curves and modes fill in for the screenshot
+    # Every chart draws both runs: losses and D's scores from the first ticks, then modes covered
+    # and HQ % on their own axes once the first evaluations are in.
+    for chart, text in (("versus-losses-plot", "B G loss"), ("versus-d-plot", "B D(G(z))"),
+                        ("versus-quality-plot", "Modes covered"), ("versus-quality2-plot", "High-quality")):
+        _wait_for_points(page, chart, text=text, timeout=90_000)
     # The screenshot waits for Pause: with two runs on a 2-core CI machine, a full-page capture
     # of a page refreshing both views can take longer than Playwright's 30 s.
     page.locator("#versus-pause").click()

@@ -209,3 +209,20 @@ def test_quality_charts_count_modes_only_on_data_with_several_modes():
     assert [t.split()[0] for t, _ in gauss] == ["KL(real", "JS"]
     h["modes"] = np.full(4, np.nan)  # the spiral: no modes at all
     assert plots.quality_curves(h, "spiral")[0][0].startswith("KL")
+
+
+def test_every_series_is_in_every_chart_frame_even_before_it_has_a_value():
+    # Gradio's LinePlot takes its legend and colours from the first frame it is sent: a series
+    # missing from that frame (a reset run) was drawn with no legend entry for the rest of the run.
+    import numpy as np
+
+    from gan_demo import plots
+
+    empty = {"step": np.zeros(0, np.int64), "d_loss": np.zeros(0), "g_loss": np.zeros(0)}
+    frame = plots.with_level(plots.curves_frame(empty, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"},
+                                                smooth=9), 0.5, "0.5")
+    assert set(frame["series"]) == {"D loss", "G loss", "0.5"}
+    assert frame.loc[frame["series"] != "0.5", "value"].isna().all()  # present, drawing nothing
+    h = {"step": np.arange(1, 4), "d_loss": np.array([1.0, 0.9, 0.8]), "g_loss": np.full(3, np.nan)}
+    frame = plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"})
+    assert list(frame["series"]).count("D loss") == 3 and list(frame["series"]).count("G loss") == 1

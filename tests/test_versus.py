@@ -1,6 +1,7 @@
 """Versus mode: two runs identical but for one setting, started, stepped and closed together."""
 
 import re
+import time
 from dataclasses import asdict
 
 import pytest
@@ -69,6 +70,27 @@ def test_both_runs_step_together_and_close_together():
     assert v.labels == {"A": "A: minibatch_disc = False", "B": "B: minibatch_disc = True"}
     v.close()
     assert pool.active == 0 and live_threads() == base
+
+
+def test_running_races_advance_in_lockstep_though_one_step_costs_five():
+    # Five critic steps make B's step about five times A's; without the lockstep A ran ahead and
+    # the race compared A at step 3,000 with B at step 600.
+    pool = TrainerPool(2)
+    v = Versus(pool)
+    v.open(*make_pair(SMALL, "d_steps", 1, 5), "d_steps")
+    v.start()
+    time.sleep(2.0)
+    steps = [r.trainer._gan.step_count for r in v.runs.values()]
+    v.pause()
+    assert min(steps) > 20 and max(steps) - min(steps) <= 3, steps
+    a, b = (r.trainer.published.step for r in v.runs.values())
+    assert a == b  # Pause levels them
+    # A paused partner holds no one back: a lone run keeps going.
+    v.runs["B"].trainer.close()
+    v.runs["A"].trainer.start()
+    time.sleep(1.0)
+    assert v.runs["A"].trainer.wait_idle().step > a + 20
+    v.close()
 
 
 def test_a_full_room_refuses_versus_without_leaving_half_a_race():

@@ -67,6 +67,10 @@ class ImageLiveConfig:
         return MODELS[self.model]["family"]
 
 
+# Frechet measurements before the first ``eval_every``: the chart has its first points within
+# seconds of Start instead of after 200 steps (20-60 s on a busy CPU), when the drop is steepest.
+EARLY_EVALUATIONS = (10, 40, 100)
+
 LIMITS = {"d_steps": (1, 10), "lr_d": (1e-6, 1e-1), "lr_g": (1e-6, 1e-1), "batch_size": (4, 256),
           "width": (4, 64), "latent_dim": (2, 256), "seed": (0, 2**32 - 1), "eval_every": (20, 100_000),
           "fid_samples": (50, 5000)}
@@ -194,7 +198,7 @@ class ImageGAN:
             self._rows = self._rows[:100_000:2] + self._rows[100_000:]
         if not np.isfinite(metrics["d_loss"] + metrics["g_loss"]) and self.diverged_at is None:
             self.diverged_at = self.step_count
-        if self.step_count % cfg.eval_every == 0:
+        if self.step_count % cfg.eval_every == 0 or self.step_count in EARLY_EVALUATIONS:
             self.evaluate()
 
     # -- reading -------------------------------------------------------------------------------

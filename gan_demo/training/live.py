@@ -87,6 +87,7 @@ class LiveTrainer:
         self.published = self._make_published()
         self._reader_lock = threading.Lock()
         self._reader_nets: tuple[ToyGAN, int, int] | None = None  # (nets, generation, version)
+        self._lockstep: Lockstep | None = None
         self._thread = threading.Thread(target=self._loop, name="live-trainer", daemon=True)
         self._thread.start()
 
@@ -122,6 +123,11 @@ class LiveTrainer:
     def slow_motion_next(self) -> None:
         """Advance one phase of a step in slow motion (pauses normal training)."""
         self._send("phase")
+
+    def keep_pace(self, lockstep: "Lockstep") -> None:
+        """Advance together with the other trainers of ``lockstep`` (see ``Lockstep``)."""
+        self._lockstep = lockstep
+        lockstep.report(self, self._gan.step_count, self._running)
 
     def wait_idle(self, timeout: float = 30.0) -> Published:
         """Block until every queued command ran and the result was published (tests, CLI)."""
@@ -198,6 +204,8 @@ class LiveTrainer:
 
     def _publish(self) -> None:
         self.published = self._make_published()
+        if self._lockstep is not None and not self._closed.is_set():
+            self._lockstep.report(self, self._gan.step_count, self._running)
 
     def _handle(self, name: str, args: tuple) -> None:
         gan = self._gan
@@ -269,9 +277,13 @@ class LiveTrainer:
                     break  # nobody has looked for a long time: the tab is gone
                 if not self._running:
                     continue
+                if self._lockstep is not None and not self._lockstep.wait_turn(self, self._gan.step_count):
+                    continue  # a step ahead of the other run: wait for it (and keep answering commands)
                 t0 = time.perf_counter()
                 self._gan.step()
                 self._elapsed += time.perf_counter() - t0
+                if self._lockstep is not None:
+                    self._lockstep.report(self, self._gan.step_count, True)
                 if self._gan.check_divergence() is not None:
                     self._running = False
                     self._publish()
@@ -286,11 +298,46 @@ class LiveTrainer:
         finally:
             self._running = False
             self._closed.set()
+            if self._lockstep is not None:
+                self._lockstep.leave(self)
             self._publish()
             if self._on_close is not None:
                 self._on_close(self)
             for listener in self._close_listeners:
                 listener(self)
+
+
+class Lockstep:
+    """Trainers that advance together, as Versus's two runs do: while both run, neither gets more
+    than ``slack`` steps ahead, so at every moment the two views and curves compare the same step.
+    Without it a WGAN-GP run with five critic steps made a third of the other run's steps, and a
+    cure looked worse only because it had trained less. A run that is paused, closed or diverged
+    holds no one back."""
+
+    def __init__(self, slack: int = 2):
+        self.slack = slack
+        self._cond = threading.Condition()
+        self._runs: dict[int, tuple[int, bool]] = {}  # id(trainer) -> (step, running)
+
+    def report(self, trainer: LiveTrainer, step: int, running: bool) -> None:
+        with self._cond:
+            self._runs[id(trainer)] = (step, running)
+            self._cond.notify_all()
+
+    def leave(self, trainer: LiveTrainer) -> None:
+        with self._cond:
+            self._runs.pop(id(trainer), None)
+            self._cond.notify_all()
+
+    def wait_turn(self, trainer: LiveTrainer, step: int, timeout: float = 0.05) -> bool:
+        """True when ``trainer`` (at ``step``) may take its next step; otherwise wait a little for
+        the run behind and return False, so the caller can look at its commands first."""
+        with self._cond:
+            behind = [s for key, (s, running) in self._runs.items() if key != id(trainer) and running]
+            if not behind or step - min(behind) < self.slack:
+                return True
+            self._cond.wait(timeout)
+            return False
 
 
 class TrainerPool:

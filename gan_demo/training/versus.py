@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import UserError
 from ..lessons import LESSONS
 from .image_live import MODEL_TITLES, ImageLiveConfig
-from .live import RunConfig, TrainerPool, check_run_config
+from .live import Lockstep, RunConfig, TrainerPool, check_run_config
 from .session import TrainSession
 from .toy import ToyTrainConfig
 
@@ -29,6 +29,26 @@ DIFFERENCES = {
     "train_weaker": "train only the weaker network (on/off)",
     "n_discriminators": "the number of discriminators (GMAN, 1-8; toy data only)",
 }
+
+
+# The values offered for each difference (a user may type another one: it is validated as typed).
+VALUE_CHOICES = {
+    "loss": ["ns", "minimax", "wgan", "wgan-gp", "hinge", "lsgan"],
+    "minibatch_disc": ["off", "on"],
+    "d_steps": ["1", "2", "3", "5", "10"],
+    "lr": ["1e-4", "2e-4", "5e-4", "1e-3", "2e-3", "5e-3", "1e-2"],
+    "train_weaker": ["off", "on"],
+    "n_discriminators": ["1", "2", "3", "5", "8"],
+}
+
+
+def value_text(name: str, value: Any) -> str:
+    """A difference's value as its choice reads: on/off for switches, 1e-3 for a learning rate."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if name == "lr":
+        return f"{float(value):.0e}".replace("e-0", "e-")
+    return str(value)
 
 
 def _parse(name: str, value: Any) -> Any:
@@ -162,6 +182,9 @@ class Versus:
             raise UserError("Versus needs two free live trainers and the server has fewer: try again in a "
                             "minute, or stop a run in another tab.") from None
         self.runs = {"A": a, "B": b}
+        lockstep = Lockstep()  # equal steps, not equal luck: the slower run sets the pace
+        for run in self.runs.values():
+            run.trainer.keep_pace(lockstep)
         self.difference = difference
         self.labels = {k: f"{k}: {difference} = {current_value(c, difference)}"
                        for k, c in (("A", cfg_a), ("B", cfg_b))}

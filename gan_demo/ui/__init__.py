@@ -33,8 +33,9 @@ CSS = """
 #explore-image img, .pixelated img {
   image-rendering: pixelated; width: 100%; height: 100%; object-fit: contain;
 }
-/* Gradio floats an image's label over its top edge; keep the drawing's top lines visible. */
-.label-above .image-frame { padding-top: 30px; }
+/* Gradio floats an image's label over its top edge; keep a drawing's top lines and a grid's top
+   row visible below it. */
+.label-above .image-frame, .pixelated .image-frame { padding-top: 30px; }
 """
 
 

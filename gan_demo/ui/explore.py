@@ -124,8 +124,10 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
             return model_summary(added.card)
         return model_summary(by_name[validate.as_choice(model, "model", names)])
 
+    # Controls, samples and sliders side by side: at 1400 x 900 the whole grid sits above the fold,
+    # enlarged to its box with crisp pixels (the CSS above), and the sliders are beside it.
     with gr.Row():
-        with gr.Column(scale=2):
+        with gr.Column(scale=1, min_width=300):
             model = gr.Dropdown(names, value=names[0] if names else None, label="Model")
             info = gr.Markdown(model_summary(cards[0]) if cards else "No models in weights/.", label="Model card")
             with gr.Row():
@@ -134,9 +136,10 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
             truncation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Truncation ψ (1 = none)",
                                    elem_id="explore-truncation")
             grid_size = gr.Slider(1, MAX_GRID, value=16, step=1, label="Grid size")
+        with gr.Column(scale=2, min_width=440):
             image = gr.Image(label="Samples", type="numpy", format="png", elem_id="explore-image",
-                             interactive=False, height=460)
-        with gr.Column(scale=1):
+                             elem_classes="pixelated", interactive=False, height=640)
+        with gr.Column(scale=1, min_width=260):
             gr.Markdown("**Latent sliders**: shift dimension *i* of every noise vector.")
             sliders = [gr.Slider(-3.0, 3.0, value=0.0, step=0.05, label=f"z[{i}]", elem_id=f"z-{i}")
                        for i in range(N_SLIDERS)]

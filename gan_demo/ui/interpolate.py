@@ -33,7 +33,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         frames = sampling.interpolate(m, validate.as_seed(seed_a), validate.as_seed(seed_b), steps, mode,
                                       validate.as_float(truncation, "Truncation", 0.0, 2.0), *classes)
         gif = ctx.scratch_file(".gif", plots.gif_bytes(plots.frames_for_gif(frames, scale=4), fps=fps))
-        return sampling.grid_image(frames, ncol=min(steps, 16)), str(gif), str(gif)
+        return sampling.grid_image(frames, ncol=min(steps, 8)), str(gif), str(gif)  # rows of 8: big enough to see
 
     @user_errors
     def new_seeds(*values):
@@ -80,7 +80,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             fps = gr.Slider(1, 30, value=12, step=1, label="Animation frames per second")
         with gr.Column(scale=2):
             strip = gr.Image(label="Frames, A to B", type="numpy", format="png", interactive=False,
-                             elem_id="interp-strip", elem_classes="pixelated", height=240)
+                             elem_id="interp-strip", elem_classes="pixelated", height=330)
             with gr.Row():
                 animation = gr.Image(label="Animation (there and back)", type="filepath", interactive=False,
                                      elem_id="interp-gif", elem_classes="pixelated", height=260)

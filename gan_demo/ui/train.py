@@ -120,9 +120,11 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                 show_manifold = gr.Checkbox(True, label="G's manifold")
                 show_arrows = gr.Checkbox(False, label="G's gradient arrows")
             losses_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=220,
+                                      color_map=plots.LOSS_SERIES, y_title="loss", color_title="",
                                       elem_id="train-losses-plot")
             d_plot = gr.LinePlot(x="step", y="value", color="series", title="D(x) and D(G(z)) (0.5 = can't tell)",
-                                 height=220, elem_id="train-d-plot")
+                                 height=220, color_map=plots.SCORE_SERIES, y_title="D's mean score",
+                                 color_title="", elem_id="train-d-plot")
             # Modes (0-8 or 0-25) and HQ % (0-100), or KL and JS, each on its own axis: on one, the
             # smaller line lies flat along the bottom. One series each, named by the title (a legend
             # would keep the names of the run before).
@@ -236,7 +238,8 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                    for title, curve in plots.quality_curves(h, frame.published.config.dataset)]
         return (frame.image, status_text(state),
                 plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
-                plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}, smooth=9),
+                plots.with_level(plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"},
+                                                    smooth=9), 0.5, "0.5 (can't tell)"),
                 *quality,
                 keep_polling(frame.published.status))
 

@@ -99,10 +99,15 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
             view = gr.Image(label="G's images for 64 fixed noise vectors (conditional: one class per column)",
                             type="numpy", format="png", interactive=False, elem_id="img-view",
                             elem_classes=["pixelated"], height=460)
-            losses_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=200)
-            d_plot = gr.LinePlot(x="step", y="value", color="series", title="D(x) and D(G(z))", height=200)
-            fid_plot = gr.LinePlot(x="step", y="value", color="series",
-                                   title="Frechet distance of classifier features (lower is better)", height=200)
+            losses_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=200,
+                                      color_map=plots.LOSS_SERIES, y_title="loss", color_title="",
+                                      elem_id="img-losses-plot")
+            d_plot = gr.LinePlot(x="step", y="value", color="series", title="D(x) and D(G(z))", height=200,
+                                 color_map=plots.SCORE_SERIES, y_title="D's mean score", color_title="",
+                                 elem_id="img-d-plot")
+            fid_plot = gr.LinePlot(x="step", y="value", y_title="Frechet distance",
+                                   title="Frechet distance of classifier features (lower is better)", height=200,
+                                   elem_id="img-fid-plot")
             with gr.Row():
                 csv_btn = gr.Button("History CSV")
                 png_btn = gr.Button("PNG of the grid")

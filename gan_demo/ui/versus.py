@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 
 import gradio as gr
 import numpy as np
@@ -10,8 +11,8 @@ import pandas as pd
 from .. import plots
 from ..errors import UserError
 from ..training.image_live import MODEL_TITLES, ImageLiveConfig
-from ..training.versus import (DIFFERENCES, IMAGE_DATASETS, PRESETS, TOY_DATASETS, Versus, base_config,
-                                get_preset, make_pair)
+from ..training.versus import (DIFFERENCES, IMAGE_DATASETS, PRESETS, TOY_DATASETS, VALUE_CHOICES, Versus,
+                                base_config, get_preset, make_pair, value_text)
 from .common import AppContext, keep_polling, live_timer, user_errors, wake_after
 
 REFRESH_S = 0.5  # two views to draw per tick: half the toy tab's rate leaves the CPU to the runs
@@ -38,10 +39,17 @@ def status_text(v: Versus | None) -> str:
     return "  \n".join(lines)
 
 
-def shared_curves(v: Versus, histories: dict[str, dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Both runs' curves in one frame per plot, series named by run, so the axes are shared."""
-    def both(columns, names, smooth=1):
+def shared_curves(v: Versus, histories: dict[str, dict]) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, Any]]]:
+    """Both runs' curves in one frame per plot, series named by run, so the axes are shared: the
+    losses, D's scores, and the quality charts (title, frame) with one series per run, each metric
+    on its own chart (modes covered and HQ %; KL and JS; the Frechet distance for images)."""
+    def both(columns, names, smooth=1, hs=histories):
         parts = [plots.curves_frame(h, columns, {c: f"{key} {names[c]}" for c in columns}, smooth=smooth)
+                 for key, h in hs.items()]
+        return pd.concat(parts, ignore_index=True)
+
+    def per_run(column):
+        parts = [plots.curves_frame(plots.at_evaluations(h, column), [column], {column: key})
                  for key, h in histories.items()]
         return pd.concat(parts, ignore_index=True)
 
@@ -50,12 +58,11 @@ def shared_curves(v: Versus, histories: dict[str, dict]) -> tuple[pd.DataFrame, 
                               0.5, "0.5 (can't tell)")
     first = next(iter(histories.values()))
     if "frechet" in first:
-        histories = {k: plots.at_evaluations(h, "frechet") for k, h in histories.items()}
-        quality = both(["frechet"], {"frechet": "Frechet distance"})
-    elif np.isfinite(first["modes"]).any():
-        quality = both(["modes", "hq_pct"], {"modes": "modes covered", "hq_pct": "HQ %"})
+        quality = [("Frechet distance (lower is better)", per_run("frechet"))]
     else:
-        quality = both(["js"], {"js": "JS divergence"})
+        quality = [(plots.QUALITY_TITLES[c], per_run(c))
+                   for c in (("modes", "hq_pct") if np.isfinite(first["modes"]).any() and
+                             v.configs()[0].dataset != "gauss1d" else ("kl", "js"))]
     return losses, scores, quality
 
 
@@ -75,8 +82,10 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             difference = gr.Dropdown([(text, key) for key, text in DIFFERENCES.items()], value=first.difference,
                                      label="The one difference")
             with gr.Row():
-                value_a = gr.Textbox(str(first.a), label="A's value", max_lines=1)
-                value_b = gr.Textbox(str(first.b), label="B's value", max_lines=1)
+                value_a, value_b = (
+                    gr.Dropdown(VALUE_CHOICES[first.difference], value=value_text(first.difference, v),
+                                label=f"{k}'s value", allow_custom_value=True, elem_id=f"versus-value-{k.lower()}")
+                    for k, v in (("A", first.a), ("B", first.b)))
         with gr.Column(scale=4):
             status = gr.Markdown(status_text(None), elem_id="versus-status")
             with gr.Row():
@@ -89,10 +98,21 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                                   elem_id="versus-a", elem_classes=["pixelated"])
                 view_b = gr.Image(label="B", type="numpy", format="png", interactive=False, height=360,
                                   elem_id="versus-b", elem_classes=["pixelated"])
-            losses_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses (A and B)", height=220)
-            d_plot = gr.LinePlot(x="step", y="value", color="series", title="D(x) and D(G(z)) (A and B)", height=220)
-            quality_plot = gr.LinePlot(x="step", y="value", color="series",
-                                       title="Modes covered and HQ %, or Frechet distance (A and B)", height=220)
+            losses_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses (A and B)", height=220,
+                                      color_map=plots.versus_series(plots.LOSS_SERIES), y_title="loss",
+                                      color_title="", elem_id="versus-losses-plot")
+            d_plot = gr.LinePlot(x="step", y="value", color="series", title="D(x) and D(G(z)) (A and B)",
+                                 height=220, color_map=plots.versus_series(plots.SCORE_SERIES),
+                                 y_title="D's mean score", color_title="", elem_id="versus-d-plot")
+            with gr.Row():  # one metric per chart, A and B on the same axis
+                quality_plot = gr.LinePlot(x="step", y="value", color="series", title="Modes covered",
+                                           height=220, color_map=plots.RUN_SERIES, color_title="run",
+                                           label="Modes covered, KL or Frechet distance", show_label=False,
+                                           elem_id="versus-quality-plot")
+                quality2_plot = gr.LinePlot(x="step", y="value", color="series", title="High-quality samples %",
+                                            height=220, color_map=plots.RUN_SERIES, color_title="run",
+                                            label="High-quality % or JS", show_label=False,
+                                            elem_id="versus-quality2-plot")
 
     @user_errors
     def on_preset(key):
@@ -102,7 +122,15 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         return (p.text, "images" if is_img else "toy",
                 gr.update(choices=IMAGE_DATASETS if is_img else TOY_DATASETS, value=p.base.dataset),
                 gr.update(visible=is_img, value=getattr(p.base, "model", "dcgan")), p.base.seed, p.difference,
-                str(p.a), str(p.b))
+                *(gr.update(choices=VALUE_CHOICES[p.difference], value=value_text(p.difference, v))
+                  for v in (p.a, p.b)))
+
+    def on_difference(diff):
+        """Offer the values the new difference takes: its first two choices for A and B."""
+        if diff not in VALUE_CHOICES:
+            return gr.skip(), gr.skip()
+        choices = VALUE_CHOICES[diff]
+        return tuple(gr.update(choices=choices, value=v) for v in choices[:2])
 
     def on_mode(m):
         choices = IMAGE_DATASETS if m == "images" else TOY_DATASETS
@@ -141,20 +169,23 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     def on_tick(v):
         """Both views, the status and the shared curves (what the page polls)."""
         if v is None or not v.is_open:
-            return (gr.skip(),) * 6 + (keep_polling(None),)
+            return (gr.skip(),) * 7 + (keep_polling(None),)
         frames = {key: run.frame() for key, run in v.runs.items()}
         if any(f is None for f in frames.values()):
-            return (gr.skip(),) * 6 + (keep_polling("running"),)
-        curves = shared_curves(v, {k: f.published.history for k, f in frames.items()})
+            return (gr.skip(),) * 7 + (keep_polling("running"),)
+        losses, scores, quality = shared_curves(v, {k: f.published.history for k, f in frames.items()})
+        charts = [gr.LinePlot(frame, title=title, visible=True) for title, frame in quality]
+        charts += [gr.LinePlot(visible=False)] * (2 - len(charts))  # images: the Frechet chart alone
         running = any(f.published.status == "running" for f in frames.values())
         return (gr.update(value=frames["A"].image, label=v.labels["A"]),
-                gr.update(value=frames["B"].image, label=v.labels["B"]), status_text(v), *curves,
-                keep_polling("running" if running else "paused"))
+                gr.update(value=frames["B"].image, label=v.labels["B"]), status_text(v), losses, scores,
+                *charts, keep_polling("running" if running else "paused"))
 
     settings = [race, preset, mode, dataset, model, seed, difference, value_a, value_b]
     preset.input(on_preset, preset, [preset_text, mode, dataset, model, seed, difference, value_a, value_b],
                  api_name="versus_preset")
     mode.input(on_mode, mode, [dataset, model], api_visibility="private")
+    difference.input(on_difference, difference, [value_a, value_b], api_visibility="private")
     timer = live_timer(REFRESH_S)
     for event in (
         start.click(on_start, settings, [race, status], api_name="versus_start", preprocess=False),
@@ -162,6 +193,6 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         step_btn.click(on_step, [race, n_steps], status, api_name="versus_step", preprocess=False),
     ):
         wake_after(event, timer, REFRESH_S)
-    timer.tick(on_tick, race, [view_a, view_b, status, losses_plot, d_plot, quality_plot, timer],
+    timer.tick(on_tick, race, [view_a, view_b, status, losses_plot, d_plot, quality_plot, quality2_plot, timer],
                show_progress="hidden",
                api_name="versus_view", concurrency_limit=None, trigger_mode="always_last")
