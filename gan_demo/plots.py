@@ -210,6 +210,11 @@ QUALITY_TITLES = {"modes": "Modes covered", "hq_pct": "High-quality samples %", 
                   "js": "JS divergence (0 = same, ln 2 = apart)"}
 
 
+# Short y-axis titles for the quality charts (the chart's own title says the rest).
+QUALITY_AXES = {QUALITY_TITLES["modes"]: "modes", QUALITY_TITLES["hq_pct"]: "% of samples",
+                QUALITY_TITLES["kl"]: "KL (nats)", QUALITY_TITLES["js"]: "JS (nats)"}
+
+
 def quality_curves(history: dict[str, np.ndarray], dataset: str) -> list[tuple[str, Any]]:
     """A toy run's two quality charts, each (title, long frame), one metric per chart so each has
     its own axis: modes covered and high-quality % on data with several modes; KL and JS on the

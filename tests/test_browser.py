@@ -181,6 +181,22 @@ def test_train_tab_starts_a_live_run_and_the_view_moves(page, artifacts):
     assert "step" in status.inner_text()
 
 
+def test_the_train_tab_fits_one_screen_at_1400_by_900(page, artifacts):
+    # GAN Lab keeps the controls, the view and the curves on one screen; so does the Train tab.
+    page.set_viewport_size({"width": 1400, "height": 900})
+    try:
+        page.get_by_role("tab", name="Train live").click()
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.wait_for_timeout(500)
+        for selector in ("#train-start", "#train-pause", "#train-reset", "#train-view", "#train-losses-plot",
+                         "#train-d-plot", "#train-status"):
+            box = page.locator(selector).bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 900, (selector, box)
+        page.screenshot(path=str(artifacts / "train_one_screen.png"))
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 1000})
+
+
 def _queue_calls_during(page, ms: int) -> list[str]:
     calls: list[str] = []
 
@@ -286,6 +302,7 @@ def test_drawing_your_own_data_trains_on_the_sketch(page, artifacts):
     canvas = page.locator("#train-sketch canvas").first
     canvas.wait_for(state="visible", timeout=30_000)
     page.locator("#train-sketch button[aria-label='Brush']").click()
+    canvas.scroll_into_view_if_needed()  # the mouse draws at viewport coordinates
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.5)
     page.mouse.down()

@@ -62,8 +62,15 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     session = gr.State(None, delete_callback=lambda s: s.close() if s is not None else None)
     first = ToyTrainConfig()
 
+    # GAN Lab's one screen: controls on the left, the live view in the middle, the curves on the
+    # right; at 1400 x 900 the buttons, the view and the loss and D(x) charts show without scrolling.
     with gr.Row():
-        with gr.Column(scale=2, min_width=320):
+        with gr.Column(scale=2, min_width=300):
+            status = gr.Markdown(status_text(None), elem_id="train-status")
+            with gr.Row():
+                start = gr.Button("Start", variant="primary", elem_id="train-start", min_width=80)
+                pause = gr.Button("Pause", elem_id="train-pause", min_width=80)
+                reset = gr.Button("Reset", elem_id="train-reset", min_width=80)
             # No lesson is chosen at first: a lesson named beside settings it did not set would
             # describe a run that is not the one on screen. Picking one loads its settings.
             with gr.Group():
@@ -102,44 +109,45 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                     gman = gr.Radio([("mean of their losses", "mean"), ("softmax-weighted (harshest first)", "softmax")],
                                     value=first.gman, label="G answers to")
             speed = gr.Slider(0, 500, value=0, step=5, label="Speed limit (steps/s, 0 = as fast as it goes)")
-        with gr.Column(scale=3):
-            status = gr.Markdown(status_text(None), elem_id="train-status")
+        with gr.Column(scale=3, min_width=400):
+            view = gr.Image(label="Real (green), fake (purple), D's landscape and G's manifold",
+                            type="numpy", format="png", interactive=False, elem_id="train-view", height=470)
             with gr.Row():
-                start = gr.Button("Start", variant="primary", elem_id="train-start")
-                pause = gr.Button("Pause", elem_id="train-pause")
-                reset = gr.Button("Reset", elem_id="train-reset")
+                show_manifold = gr.Checkbox(True, label="G's manifold")
+                show_arrows = gr.Checkbox(False, label="G's gradient arrows")
             with gr.Row():
                 n_steps = gr.Number(1, label="Steps", precision=0, minimum=1, maximum=10_000, min_width=80)
                 update = gr.Radio([("D and G", "both"), ("D only", "d"), ("G only", "g")], value="both",
                                   label="Update")
+            with gr.Row():
                 step_btn = gr.Button("Step", elem_id="train-step")
                 phase_btn = gr.Button("Slow motion: next phase", elem_id="train-phase")
-            view = gr.Image(label="Real (green), fake (purple), D's landscape and G's manifold",
-                            type="numpy", format="png", interactive=False, elem_id="train-view", height=440)
-            with gr.Row():
-                show_manifold = gr.Checkbox(True, label="G's manifold")
-                show_arrows = gr.Checkbox(False, label="G's gradient arrows")
-            losses_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=220,
+        with gr.Column(scale=3, min_width=400):
+            losses_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=210,
                                       color_map=plots.LOSS_SERIES, y_title="loss", color_title="",
                                       elem_id="train-losses-plot")
             d_plot = gr.LinePlot(x="step", y="value", color="series", title="D(x) and D(G(z)) (0.5 = can't tell)",
-                                 height=220, color_map=plots.SCORE_SERIES, y_title="D's mean score",
+                                 height=210, color_map=plots.SCORE_SERIES, y_title="D's mean score",
                                  color_title="", elem_id="train-d-plot")
             # Modes (0-8 or 0-25) and HQ % (0-100), or KL and JS, each on its own axis: on one, the
             # smaller line lies flat along the bottom. One series each, named by the title (a legend
             # would keep the names of the run before).
             with gr.Row():
-                coverage_plot = gr.LinePlot(x="step", y="value", title="Modes covered", height=220,
+                coverage_plot = gr.LinePlot(x="step", y="value", title="Modes covered", height=200,
+                                            y_title="modes",
                                             label="Modes covered, or KL", show_label=False,
-                                            elem_id="train-coverage-plot")
-                hq_plot = gr.LinePlot(x="step", y="value", title="High-quality samples %", height=220,
+                                            elem_id="train-coverage-plot", min_width=180)
+                hq_plot = gr.LinePlot(x="step", y="value", title="High-quality samples %", height=200,
+                                      y_title="% of samples",
                                       label="High-quality %, or JS", show_label=False,
-                                      elem_id="train-hq-plot")
+                                      elem_id="train-hq-plot", min_width=180)
             with gr.Row():
-                csv_btn = gr.Button("History CSV")
-                png_btn = gr.Button("PNG of the view")
-                gif_btn = gr.Button("Timelapse GIF")
-            export = gr.File(label="Download", interactive=False)
+                csv_btn = gr.Button("History CSV", size="sm")
+                png_btn = gr.Button("PNG of the view", size="sm")
+                gif_btn = gr.Button("Timelapse GIF", size="sm")
+            # Hidden until there is a file: an empty download box took a third of the screen.
+            export = gr.File(label="Download", interactive=False, visible=False, height=90,
+                             elem_id="train-export")
 
     config_widgets = [dataset, loss, mbd, weaker, d_steps, optimizer, lr_d, lr_g, batch, noise_dim,
                       noise_dist, layers, width, seed, n_disc, gman, noise_codes]
@@ -234,7 +242,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             return (gr.skip(),) * 6 + (keep_polling(None),)
         frame = state.frame(bool(manifold_on), bool(arrows_on))
         h = frame.published.history
-        quality = [gr.LinePlot(curve, title=title)
+        quality = [gr.LinePlot(curve, title=title, y_title=plots.QUALITY_AXES[title])
                    for title, curve in plots.quality_curves(h, frame.published.config.dataset)]
         return (frame.image, status_text(state),
                 plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
@@ -255,10 +263,12 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         if state is None:
             raise UserError("Nothing to export yet: press Start or Step first.")
         if kind == "csv":
-            return str(state.export_csv())
-        if kind == "png":
-            return str(state.export_png(bool(manifold_on), bool(arrows_on)))
-        return str(state.export_gif())
+            path = state.export_csv()
+        elif kind == "png":
+            path = state.export_png(bool(manifold_on), bool(arrows_on))
+        else:
+            path = state.export_gif()
+        return str(path)
 
     named = ["session", *FIELDS, "drawing"]
     for fn in (on_start, on_reset, on_phase, on_change):
@@ -291,11 +301,14 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         REFRESH_S)
     lesson.input(on_lesson, lesson, [lesson_text, *config_widgets], api_visibility="private")
     load_lesson.click(on_lesson, lesson, [lesson_text, *config_widgets], api_name="train_lesson")
-    csv_btn.click(lambda s: on_export(s, "csv"), session, export, api_name="train_export_csv")
+    # The download box appears once it holds a file (an API caller gets the file itself).
+    reveal = dict(fn=lambda: gr.File(visible=True), inputs=None, outputs=export, api_visibility="private",
+                  queue=False, show_progress="hidden")
+    csv_btn.click(lambda s: on_export(s, "csv"), session, export, api_name="train_export_csv").success(**reveal)
     png_btn.click(lambda session, manifold, arrows: on_export(session, "png", manifold, arrows),
                   [session, show_manifold, show_arrows], export,
-                  api_name="train_export_png")
-    gif_btn.click(lambda s: on_export(s, "gif"), session, export, api_name="train_export_gif")
+                  api_name="train_export_png").success(**reveal)
+    gif_btn.click(lambda s: on_export(s, "gif"), session, export, api_name="train_export_gif").success(**reveal)
     def on_unload(request: gr.Request):
         if request is not None and request.session_hash:
             ctx.pool.close_owner(request.session_hash)

@@ -66,8 +66,14 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
     saved = gr.State([])  # names this browser saved to the zoo (Explore lists them for it alone)
     first = ImageLiveConfig()
 
+    # As the toy tab: controls left, the grid in the middle, the curves right, on one screen.
     with gr.Row():
-        with gr.Column(scale=2, min_width=320):
+        with gr.Column(scale=2, min_width=300):
+            status = gr.Markdown(status_text(None), elem_id="img-status")
+            with gr.Row():
+                start = gr.Button("Start", variant="primary", elem_id="img-start", min_width=80)
+                pause = gr.Button("Pause", elem_id="img-pause", min_width=80)
+                reset = gr.Button("Reset", elem_id="img-reset", min_width=80)
             dataset = gr.Radio(DATASETS, value=first.dataset, label="Data")
             model = gr.Radio(MODELS, value=first.model, label="Model")
             loss = gr.Dropdown([(k, k) for k in LOSSES], value=first.loss, label="Loss")
@@ -85,20 +91,20 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
                                        label="Frechet distance every K steps")
             gr.Markdown("The defaults are sized for a 2-core CPU: garments you can recognise appear within "
                         "about three minutes; a GPU is used when the server has one.")
-        with gr.Column(scale=3):
-            status = gr.Markdown(status_text(None), elem_id="img-status")
-            with gr.Row():
-                start = gr.Button("Start", variant="primary", elem_id="img-start")
-                pause = gr.Button("Pause", elem_id="img-pause")
-                reset = gr.Button("Reset", elem_id="img-reset")
+        with gr.Column(scale=3, min_width=400):
+            view = gr.Image(label="G's images, 64 fixed noise vectors (conditional: a class per column)",
+                            type="numpy", format="png", interactive=False, elem_id="img-view",
+                            elem_classes=["pixelated"], height=520)
             with gr.Row():
                 n_steps = gr.Number(10, label="Steps", precision=0, minimum=1, maximum=1000, min_width=80)
                 update = gr.Radio([("D and G", "both"), ("D only", "d"), ("G only", "g")], value="both",
                                   label="Update")
-                step_btn = gr.Button("Step", elem_id="img-step")
-            view = gr.Image(label="G's images for 64 fixed noise vectors (conditional: one class per column)",
-                            type="numpy", format="png", interactive=False, elem_id="img-view",
-                            elem_classes=["pixelated"], height=460)
+            step_btn = gr.Button("Step", elem_id="img-step")
+            with gr.Row():
+                zoo_name = gr.Textbox(label="Zoo name (optional)", placeholder="my-dcgan", max_lines=1)
+                save_btn = gr.Button("Save to zoo", elem_id="img-save")
+            saved_note = gr.Markdown(elem_id="img-saved")
+        with gr.Column(scale=3, min_width=400):
             losses_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=200,
                                       color_map=plots.LOSS_SERIES, y_title="loss", color_title="",
                                       elem_id="img-losses-plot")
@@ -109,14 +115,11 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
                                    title="Frechet distance of classifier features (lower is better)", height=200,
                                    elem_id="img-fid-plot")
             with gr.Row():
-                csv_btn = gr.Button("History CSV")
-                png_btn = gr.Button("PNG of the grid")
-                gif_btn = gr.Button("Timelapse GIF")
-            with gr.Row():
-                zoo_name = gr.Textbox(label="Zoo name (optional)", placeholder="my-dcgan", max_lines=1)
-                save_btn = gr.Button("Save to zoo", elem_id="img-save")
-            saved_note = gr.Markdown(elem_id="img-saved")
-            export = gr.File(label="Download", interactive=False, file_count="multiple")
+                csv_btn = gr.Button("History CSV", size="sm")
+                png_btn = gr.Button("PNG of the grid", size="sm")
+                gif_btn = gr.Button("Timelapse GIF", size="sm")
+            export = gr.File(label="Download", interactive=False, file_count="multiple", visible=False,
+                             height=90, elem_id="img-export")
 
     widgets = [dataset, model, loss, weaker, d_steps, lr_d, lr_g, batch, width, latent, seed, eval_every]
     inputs = [session, *widgets]
@@ -230,8 +233,10 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
         on_change, inputs, status, api_visibility="private", **raw)
     for widget in (loss, weaker, d_steps, lr_d, lr_g, batch, eval_every):
         widget.input(on_change, inputs, status, api_visibility="undocumented", **raw)
-    csv_btn.click(lambda s: on_export(s, "csv"), session, export, api_name="train_images_export_csv")
-    png_btn.click(lambda s: on_export(s, "png"), session, export, api_name="train_images_export_png")
-    gif_btn.click(lambda s: on_export(s, "gif"), session, export, api_name="train_images_export_gif")
+    reveal = dict(fn=lambda: gr.File(visible=True), inputs=None, outputs=export, api_visibility="private",
+                  queue=False, show_progress="hidden")
+    csv_btn.click(lambda s: on_export(s, "csv"), session, export, api_name="train_images_export_csv").success(**reveal)
+    png_btn.click(lambda s: on_export(s, "png"), session, export, api_name="train_images_export_png").success(**reveal)
+    gif_btn.click(lambda s: on_export(s, "gif"), session, export, api_name="train_images_export_gif").success(**reveal)
     save_btn.click(on_save, [session, zoo_name, saved], [export, saved, explore_model, saved_note],
-                   api_name="train_images_save")
+                   api_name="train_images_save").success(**reveal)

@@ -174,7 +174,8 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         if any(f is None for f in frames.values()):
             return (gr.skip(),) * 7 + (keep_polling("running"),)
         losses, scores, quality = shared_curves(v, {k: f.published.history for k, f in frames.items()})
-        charts = [gr.LinePlot(frame, title=title, visible=True) for title, frame in quality]
+        charts = [gr.LinePlot(frame, title=title, y_title=plots.QUALITY_AXES.get(title, "Frechet distance"),
+                              visible=True) for title, frame in quality]
         charts += [gr.LinePlot(visible=False)] * (2 - len(charts))  # images: the Frechet chart alone
         running = any(f.published.status == "running" for f in frames.values())
         return (gr.update(value=frames["A"].image, label=v.labels["A"]),
