@@ -357,6 +357,12 @@ def test_latent_tools_pca_slider_and_arithmetic_by_clicking(page, artifacts):
     for box, value in (("A", "1, 2, 3"), ("B", "4, 5, 6"), ("C", "7, 8, 9")):
         expect(page.get_by_label(f"{box} (samples)")).to_have_value(value, timeout=30_000)
     page.locator("#arith-result .thumbnail-item").nth(3).wait_for(state="visible", timeout=30_000)
+    # Each picked sample says which set it is in; all eight columns fit the box (none cut off).
+    expect(thumbs.nth(1)).to_contain_text("1 · A", timeout=30_000)
+    expect(thumbs.nth(9)).to_contain_text("9 · C", timeout=30_000)
+    assert "·" not in thumbs.nth(0).inner_text()
+    grid, last = page.locator("#arith-grid").bounding_box(), thumbs.nth(7).bounding_box()
+    assert last["x"] + last["width"] <= grid["x"] + grid["width"] + 1, (grid, last)
     page.screenshot(path=str(artifacts / "latent_arithmetic.png"), full_page=True, timeout=120_000)
 
 
@@ -398,6 +404,14 @@ def test_a_drawn_outline_becomes_a_garment_when_the_stroke_ends(page, artifacts)
     page.wait_for_function("src => document.querySelector('#sketch-garment img')?.getAttribute('src') !== src",
                            arg=first, timeout=30_000)
     page.screenshot(path=str(artifacts / "sketch_example.png"), full_page=True, timeout=120_000)
+    # All eight examples fit the strip (none scrolled off to the right).
+    strip, last = page.locator("#sketch-examples").bounding_box(), \
+        page.locator("#sketch-examples .thumbnail-item").nth(7).bounding_box()
+    assert last["x"] + last["width"] <= strip["x"] + strip["width"] + 1, (strip, last)
+    # Opening "What it was trained on" shows a real pair at once, not three empty boxes.
+    page.get_by_text("What it was trained on").click()
+    for elem in ("sketch-pair-lines", "sketch-pair-out", "sketch-pair-real"):
+        page.locator(f"#{elem} img").wait_for(state="visible", timeout=60_000)
 
 
 def test_images_train_live_then_save_to_the_zoo_and_explore_it(page, artifacts):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import gradio as gr
 import pandas as pd
 
@@ -96,7 +98,19 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         items += [(_native(img), f"+ noise {i + 1}") for i, img in enumerate(out.result[1:])]
         return items
 
-    def pick(target: str, picked: tuple[str, str, str], evt: gr.SelectData):
+    def marked(gallery, picked: tuple[str, str, str]):
+        """The grid again, each sample captioned with its number and the sets it is in ("3 · A")."""
+        if not gallery:
+            return gr.skip()
+        sets = [{int(t) for t in re.split(r"[\s,;]+", p or "") if t.isdigit()} for p in picked]
+        out = []
+        for i, item in enumerate(gallery):
+            image = item[0] if isinstance(item, (tuple, list)) else item
+            names = [t for t, chosen in zip(TARGETS, sets) if i in chosen]
+            out.append((image, f"{i} · {', '.join(names)}" if names else str(i)))
+        return out
+
+    def pick(target: str, picked: tuple[str, str, str], gallery, evt: gr.SelectData):
         # Clicking a sample toggles it in the chosen set. Every click counts (trigger_mode
         # "multiple"; Gradio's default drops clicks while one is pending), one at a time, and the
         # picks live in session state read when the click is handled: the text boxes' values
@@ -105,7 +119,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         if target in values and isinstance(evt.index, int):
             values[target] = arithmetic.add_pick(values[target], evt.index)
         new = tuple(values[t] for t in TARGETS)
-        return (*new, new)
+        return (*new, new, marked(gallery, new))
 
     def combine_if_ready(model, seed, truncation, a, b, c):
         if not all((v or "").strip() for v in (a, b, c)):
@@ -204,12 +218,12 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     reset_btn.click(lambda *v: [0.0] * N_COMPONENTS, None, sliders, api_visibility="private").then(
         pca_edit, pca_inputs, pca_outputs, api_visibility="private", show_progress="hidden",
         preprocess=False)
-    picks.select(pick, [target, picked], [a_box, b_box, c_box, picked], api_visibility="private",
+    picks.select(pick, [target, picked, picks], [a_box, b_box, c_box, picked, picks], api_visibility="private",
                  show_progress="hidden", concurrency_limit=1, trigger_mode="multiple").then(
         user_errors(combine_if_ready), [model, seed, truncation, a_box, b_box, c_box], result,
         api_visibility="private", show_progress="hidden", preprocess=False)
-    clear_btn.click(lambda: ("", "", "", [], NO_PICKS), None, [a_box, b_box, c_box, result, picked],
-                    api_visibility="private")
+    clear_btn.click(lambda gallery: ("", "", "", [], NO_PICKS, marked(gallery, NO_PICKS)), picks,
+                    [a_box, b_box, c_box, result, picked, picks], api_visibility="private")
     for box in (a_box, b_box, c_box):  # typing in a box is a pick too
         box.input(lambda a, b, c: (a, b, c), [a_box, b_box, c_box], picked, api_visibility="private")
     demo.load(pca_components, model, [table, caption, class_name, *sliders], api_visibility="private",

@@ -93,7 +93,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         with gr.Column(scale=3):
             pad = gr.Sketchpad(label="Draw here: pick the brush on the left, then draw an outline", type="numpy", image_mode="RGBA", canvas_size=(280, 280),
                                fixed_canvas=True, sources=(), elem_id="sketch-pad",
-                               brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"))
+                               brush=gr.Brush(default_size=6, colors=["#000000"], color_mode="fixed"))
             with gr.Row():
                 clear_btn = gr.Button("Clear", elem_id="sketch-clear")
                 go_btn = gr.Button("Draw the garment", variant="primary", elem_id="sketch-go")
@@ -110,7 +110,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
                                     format="png")
             caption = gr.Markdown(elem_id="sketch-caption")
     with gr.Accordion("What it was trained on: a real test image, its edge map and the model's garment",
-                      open=False):
+                      open=False) as trained_on:
         gr.Markdown("Training pairs are the thinned edges of each Fashion-MNIST image and the image itself; "
                     "your drawing is thinned the same way, so the model sees your lines as it saw these.")
         with gr.Row():
@@ -119,10 +119,13 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             random_btn = gr.Button("Random test image")
         with gr.Row():
             pair_lines = gr.Image(label="Edge map (the input)", interactive=False, format="png",
+                                  elem_id="sketch-pair-lines",
                                   elem_classes="label-above")
             pair_out = gr.Image(label="pix2pix's garment", interactive=False, format="png",
+                                  elem_id="sketch-pair-out",
                                   elem_classes="label-above")
             pair_real = gr.Image(label="The real image", interactive=False, format="png",
+                                  elem_id="sketch-pair-real",
                                   elem_classes="label-above")
         pair_caption = gr.Markdown(label="Caption")
 
@@ -156,6 +159,9 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         return canvas, *draw(model, path, hint, seed, extra)
 
     example_gallery.select(load_example, [model, hint, seed, extra], [pad, *outputs], api_visibility="private", **HEAVY)
+    # Opening the accordion shows the chosen test pair at once instead of three empty boxes.
+    trained_on.expand(test_pair, [model, index, seed], [pair_lines, pair_out, pair_real, pair_caption],
+                      api_visibility="private", preprocess=False, **HEAVY)
     random_btn.click(random_index, None, index, api_visibility="private").then(
         test_pair, [model, index, seed], [pair_lines, pair_out, pair_real, pair_caption],
         api_visibility="private", preprocess=False, **HEAVY)
