@@ -114,6 +114,17 @@ def with_param_names(fn, names):
     return fn
 
 
+def run_controls(prefix: str, status: str) -> tuple[gr.Markdown, gr.Button, gr.Button, gr.Button]:
+    """A live run's status line over its Start / Pause / Reset row (elem_ids PREFIX-status,
+    PREFIX-start, ...), as the toy and image tabs both open their control column."""
+    status_md = gr.Markdown(status, elem_id=f"{prefix}-status")
+    with gr.Row():
+        start = gr.Button("Start", variant="primary", elem_id=f"{prefix}-start", min_width=80)
+        pause = gr.Button("Pause", elem_id=f"{prefix}-pause", min_width=80)
+        reset = gr.Button("Reset", elem_id=f"{prefix}-reset", min_width=80)
+    return status_md, start, pause, reset
+
+
 def live_timer(interval_s: float) -> gr.Timer:
     """A live view's poll timer, off until a button wakes it (see ``wake_after``).
 

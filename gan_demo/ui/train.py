@@ -11,7 +11,8 @@ from ..lessons import LESSONS, get_lesson
 from ..training.session import TrainSession
 from ..training.toy import LIMITS, ToyTrainConfig, check_config
 from ..errors import UserError
-from .common import AppContext, keep_polling, live_timer, user_errors, wake_after, with_param_names
+from .common import (AppContext, keep_polling, live_timer, run_controls, user_errors, wake_after,
+                     with_param_names)
 
 DATASETS = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"),
             ("1D Gaussian N(4, 0.5)", "gauss1d"), ("Spiral", "spiral"), ("Two moons", "moons"),
@@ -66,11 +67,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     # right; at 1400 x 900 the buttons, the view and the loss and D(x) charts show without scrolling.
     with gr.Row():
         with gr.Column(scale=2, min_width=300):
-            status = gr.Markdown(status_text(None), elem_id="train-status")
-            with gr.Row():
-                start = gr.Button("Start", variant="primary", elem_id="train-start", min_width=80)
-                pause = gr.Button("Pause", elem_id="train-pause", min_width=80)
-                reset = gr.Button("Reset", elem_id="train-reset", min_width=80)
+            status, start, pause, reset = run_controls("train", status_text(None))
             # No lesson is chosen at first: a lesson named beside settings it did not set would
             # describe a run that is not the one on screen. Picking one loads its settings.
             with gr.Group():

@@ -12,7 +12,8 @@ from ..errors import UserError
 from ..losses import LOSSES
 from ..training.image_live import LIMITS, MODEL_TITLES, ImageLiveConfig, check_image_config
 from ..training.session import TrainSession
-from .common import AppContext, keep_polling, live_timer, user_errors, wake_after, with_param_names
+from .common import (AppContext, keep_polling, live_timer, run_controls, user_errors, wake_after,
+                     with_param_names)
 
 DATASETS = [("Fashion-MNIST", "fashion"), ("MNIST digits", "mnist")]
 MODELS = [(title, key) for key, title in MODEL_TITLES.items()]
@@ -69,11 +70,7 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
     # As the toy tab: controls left, the grid in the middle, the curves right, on one screen.
     with gr.Row():
         with gr.Column(scale=2, min_width=300):
-            status = gr.Markdown(status_text(None), elem_id="img-status")
-            with gr.Row():
-                start = gr.Button("Start", variant="primary", elem_id="img-start", min_width=80)
-                pause = gr.Button("Pause", elem_id="img-pause", min_width=80)
-                reset = gr.Button("Reset", elem_id="img-reset", min_width=80)
+            status, start, pause, reset = run_controls("img", status_text(None))
             dataset = gr.Radio(DATASETS, value=first.dataset, label="Data")
             model = gr.Radio(MODELS, value=first.model, label="Model")
             loss = gr.Dropdown([(k, k) for k in LOSSES], value=first.loss, label="Loss")
