@@ -35,53 +35,49 @@ def _number(pattern: str, text: str) -> float | None:
     return float(m.group(1).replace(",", "")) if m else None
 
 
+def _poll(client, view: str, seconds: float, poll_s: float, patterns: dict[str, str], t0: float) -> list[dict]:
+    """Poll ``view`` as the page does for ``seconds`` after ``t0``; one row of parsed status each time."""
+    trace = []
+    while time.perf_counter() - t0 < seconds:
+        status = client.predict(*((True, False) if view == "/train_view" else ()), api_name=view)[1]
+        trace.append({"t_s": round(time.perf_counter() - t0, 2),
+                      **{key: _number(pattern, status) for key, pattern in patterns.items()}})
+        time.sleep(poll_s)
+    return trace
+
+
+def _median(values: list) -> float | None:
+    values = sorted(v for v in values if v)
+    return values[len(values) // 2] if values else None
+
+
 def toy(client, seconds: float, poll_s: float) -> dict:
     defaults = asdict(ToyTrainConfig())
-    values = [defaults[f] for f in toy_tab.FIELDS]
     t0 = time.perf_counter()
-    client.predict(*values, api_name="/train_start")
-    trace, first_full = [], None
-    while time.perf_counter() - t0 < seconds:
-        status = client.predict(True, False, api_name="/train_view")[1]
-        t = round(time.perf_counter() - t0, 2)
-        row = {"t_s": t, "step": _number(r"step ([\d,]+)", status),
-               "steps_per_s": _number(r"([\d,.]+) steps/s", status),
-               "modes": _number(r"modes covered (\d+)", status),
-               "hq_pct": _number(r"high quality ([\d.]+) %", status)}
-        trace.append(row)
-        if first_full is None and row["modes"] == 8 and (row["hq_pct"] or 0) >= 90:
-            first_full = t
-        time.sleep(poll_s)
+    client.predict(*[defaults[f] for f in toy_tab.FIELDS], api_name="/train_start")
+    trace = _poll(client, "/train_view", seconds, poll_s,
+                  {"step": r"step ([\d,]+)", "steps_per_s": r"([\d,.]+) steps/s",
+                   "modes": r"modes covered (\d+)", "hq_pct": r"high quality ([\d.]+) %"}, t0)
     client.predict(api_name="/train_pause")
-    rates = [r["steps_per_s"] for r in trace if r["steps_per_s"]]
+    first_full = next((r["t_s"] for r in trace if r["modes"] == 8 and (r["hq_pct"] or 0) >= 90), None)
     return {"settings": defaults, "first_8_of_8_at_90pct_hq_s": first_full, "goal_s": 60,
             "met": first_full is not None and first_full <= 60,
-            "median_steps_per_s": sorted(rates)[len(rates) // 2] if rates else None,
+            "median_steps_per_s": _median([r["steps_per_s"] for r in trace]),
             "final": trace[-1] if trace else None, "trace": trace[::max(1, len(trace) // 60)]}
 
 
 def images(client, seconds: float, poll_s: float) -> dict:
     defaults = asdict(ImageLiveConfig())
-    values = [defaults[f] for f in image_tab.FIELDS]
     t0 = time.perf_counter()
-    client.predict(*values, api_name="/train_images_start")
-    trace, first_fid = [], None
-    while time.perf_counter() - t0 < seconds:
-        status = client.predict(api_name="/train_images_view")[1]
-        t = round(time.perf_counter() - t0, 2)
-        row = {"t_s": t, "step": _number(r"step ([\d,]+)", status),
-               "images_per_s": _number(r"([\d,.]+) images/s", status),
-               "frechet": _number(r"Frechet distance ([\d.]+)", status)}
-        trace.append(row)
-        if first_fid is None and row["frechet"] is not None:
-            first_fid = t
-        time.sleep(poll_s)
+    client.predict(*[defaults[f] for f in image_tab.FIELDS], api_name="/train_images_start")
+    trace = _poll(client, "/train_images_view", seconds, poll_s,
+                  {"step": r"step ([\d,]+)", "images_per_s": r"([\d,.]+) images/s",
+                   "frechet": r"Frechet distance ([\d.]+)"}, t0)
     client.predict(api_name="/train_images_pause")
-    early = [r["images_per_s"] for r in trace if r["images_per_s"] and r["t_s"] <= 20]
-    rates = [r["images_per_s"] for r in trace if r["images_per_s"]]
-    return {"first_frechet_on_screen_s": first_fid, "goal_first_frechet_s": 20,
-            "median_images_per_s_first_20s": sorted(early)[len(early) // 2] if early else None,
-            "median_images_per_s": sorted(rates)[len(rates) // 2] if rates else None,
+    return {"first_frechet_on_screen_s": next((r["t_s"] for r in trace if r["frechet"] is not None), None),
+            "goal_first_frechet_s": 20,
+            "median_images_per_s_first_20s": _median([r["images_per_s"] for r in trace if r["t_s"] <= 20]),
+            "median_images_per_s": _median([r["images_per_s"] for r in trace]),
             "goal_images_per_s": 600, "final": trace[-1] if trace else None,
             "trace": trace[::max(1, len(trace) // 60)]}
 
