@@ -179,9 +179,11 @@ def cmd_train_cyclegan(args) -> None:
                               lr=args.lr or 2e-4, seed=args.seed, data_root=args.data_root,
                               device=args.device, max_steps=args.max_steps, max_minutes=args.max_minutes,
                               init_from=args.init_from, generator=args.generator,
-                              lambda_change=args.lambda_change)
-    if cfg.lambda_change < 0:
-        raise UserError(f"--lambda-change must be at least 0, got {cfg.lambda_change}.")
+                              lambda_change=args.lambda_change,
+                              lambda_identity=0.5 if args.lambda_identity is None else args.lambda_identity)
+    for name, value in (("--lambda-change", cfg.lambda_change), ("--lambda-identity", cfg.lambda_identity)):
+        if not value >= 0:
+            raise UserError(f"{name} must be at least 0, got {value}.")
     for name, value in (("--epochs", cfg.epochs), ("--batch-size", cfg.batch_size)):
         if value < 1:
             raise UserError(f"{name} must be at least 1, got {value}.")
@@ -460,11 +462,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--any-size", action="store_true", help="cyclegan: allow other crop sizes (multiples of 4)")
     p.add_argument("--small", action="store_true",
                    help="cyclegan: the small generator (ngf 16, 6 blocks) instead of resnet_9blocks")
-    p.add_argument("--generator", choices=["resnet", "residual"], default="resnet",
-                   help="cyclegan: resnet (the reference's) or residual (a change laid onto the photo at its "
-                        "own size, resize-convolutions: no checkerboard, the photo kept where G changes nothing)")
+    p.add_argument("--generator", choices=["resnet", "residual", "attention"], default="resnet",
+                   help="cyclegan: resnet (the reference's), residual (a change laid onto the photo at its "
+                        "own size, resize-convolutions: no checkerboard, the photo kept where G changes nothing) "
+                        "or attention (paint laid onto the photo through a mask G predicts)")
     p.add_argument("--lambda-change", type=float, default=0.0,
-                   help="cyclegan --generator residual: weight of the mean |change| (default 0)")
+                   help="cyclegan residual / attention: weight of the mean |change| / mean mask (default 0)")
+    p.add_argument("--lambda-identity", type=float, default=None,
+                   help="cyclegan: identity loss weight, times the cycle weight (default 0.5, the reference's)")
     p.add_argument("--max-minutes", type=float, default=None,
                    help="stop after this much training time in this run and write the model (--resume goes on)")
     p.add_argument("--g-average", type=float, default=None,

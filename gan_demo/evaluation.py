@@ -16,7 +16,7 @@ import torch
 from .classifier import load_classifier, predict
 from .data import load_images
 from .metrics import frechet_distance
-from .sampling import latents
+from .sampling import latents, truncates_in_w
 from .zoo import LoadedModel, build_generator
 
 
@@ -93,7 +93,23 @@ def evaluate_generator(model: LoadedModel, n: int = 10_000, seed: int = 0,
     else:
         counts = np.bincount(fake_preds, minlength=len(model.classes)) / n
         report["predicted_class_shares"] = {name: round(float(c), 4) for name, c in zip(model.classes, counts)}
+    if truncates_in_w(model):
+        report["w_pca"] = w_spread(model.generator, z)
     return report
+
+
+@torch.inference_mode()
+def w_spread(G: torch.nn.Module, z: torch.Tensor) -> dict:
+    """How many directions StyleGAN's w uses: the variance share of its top principal components
+    and how many it takes to hold 90 % of the variance. A mapping network that collapses w onto a
+    few directions draws few kinds of garment however z varies."""
+    w = torch.cat([G.w(chunk).float() for chunk in z.split(1000)])
+    var = torch.linalg.svdvals(w - w.mean(0)).pow(2)
+    share = (var / var.sum()).numpy()
+    cumulative = np.cumsum(share)
+    return {"dims": int(w.shape[1]), "top1_share": round(float(share[0]), 4),
+            "top5_share": round(float(cumulative[min(4, len(share) - 1)]), 4),
+            "components_for_90pct": int(np.searchsorted(cumulative, 0.9) + 1)}
 
 
 def evaluate_translation(model: LoadedModel, data_root=None, work: int | None = None) -> dict:

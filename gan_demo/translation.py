@@ -23,7 +23,7 @@ import torch
 
 from . import images
 from .errors import UserError
-from .models.cyclegan import CycleGANPair, ResidualGenerator, load_reference_state_dict
+from .models.cyclegan import CycleGANPair, load_reference_state_dict
 from .zoo import LoadedModel
 
 WORK_SIZE = 256
@@ -140,8 +140,8 @@ def _apply(G, photo: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     full = photo.shape[-2:]
     x = photo if full == (size[1], size[0]) else \
         F.interpolate(photo, size=(size[1], size[0]), mode="bicubic", antialias=True, align_corners=False)
-    if isinstance(G, ResidualGenerator):
-        return G.compose(photo, G.change(x.clamp(-1, 1)))
+    if hasattr(G, "lay_onto"):  # ours: what G leaves alone keeps the photo's own pixels
+        return G.lay_onto(photo, x.clamp(-1, 1))
     out = G(x.clamp(-1, 1))
     return out if out.shape[-2:] == full else \
         F.interpolate(out, size=full, mode="bicubic", align_corners=False)

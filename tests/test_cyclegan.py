@@ -519,3 +519,56 @@ def test_a_new_decoder_learns_to_paint_as_the_shipped_pair_did(tmp_path):
             gaps[steps] = float((student.G_AB(x) - _blur(teacher.G_AB(x))).abs().mean())
     assert card["training"]["distilled"]["steps"] == 40
     assert gaps[40] < 0.7 * gaps[0]
+
+
+# ---- the attention generator: paint laid onto the photo through a mask ---------------------------
+
+def _attention_pair(mask_logit: float | None = None) -> "zoo.LoadedModel":
+    from dataclasses import replace
+
+    torch.manual_seed(0)
+    cfg = replace(CycleGANConfig(ngf=4, n_blocks=1, ndf=4), generator="attention")
+    pair = CycleGANPair(cfg).eval()
+    if mask_logit is not None:  # the last conv's mask channel fixed: 0 or 1 everywhere
+        for G in (pair.G_AB, pair.G_BA):
+            last = G.model[-1]
+            with torch.no_grad():
+                last.weight[-1].zero_()
+                last.bias[-1] = mask_logit
+    return zoo.LoadedModel(name="attention", generator=pair,
+                           card={"family": "cyclegan", "config": vars(cfg), "dataset": "horse2zebra"})
+
+
+def test_the_attention_generator_blends_its_paint_into_the_input_through_its_mask():
+    from gan_demo.models.cyclegan import ATTENTION, AttentionGenerator
+
+    G = AttentionGenerator(ATTENTION)
+    assert not any(isinstance(m, nn.ConvTranspose2d) for m in G.modules())
+    x = torch.rand(2, 3, 64, 48) * 2 - 1
+    paint, mask = G.parts(x)
+    assert paint.shape == x.shape and mask.shape == (2, 1, 64, 48)
+    assert 0 <= float(mask.min()) and float(mask.max()) <= 1 and float(paint.abs().max()) <= 1
+    assert torch.allclose(G(x), mask * paint + (1 - mask) * x, atol=1e-6)
+
+
+def test_where_the_mask_is_zero_the_photo_keeps_every_pixel_and_where_it_is_one_g_repaints():
+    rng = np.random.default_rng(1)
+    photo = rng.integers(0, 256, (300, 420, 3), dtype=np.uint8)
+    t = translation.translate(_attention_pair(mask_logit=-30.0), photo, "AtoB")
+    assert t.work_size != (420, 300)
+    assert np.abs(t.output.astype(int) - photo).max() <= 1 and t.cycle_psnr > 45
+    painted = translation.translate_only(_attention_pair(mask_logit=30.0), photo, "AtoB")
+    assert painted.shape == photo.shape and np.abs(painted.astype(int) - photo).mean() > 20
+
+
+def test_an_attention_run_logs_how_much_of_the_photo_it_repaints(tmp_path):
+    root = _photo_folder(tmp_path / "data")
+    cfg = CycleGANTrainConfig(size=32, epochs=1, small=True, generator="attention", lambda_identity=0.0,
+                              batch_size=2, data_root=str(root), device="cpu", max_steps=2)
+    card = train_cyclegan(cfg, tmp_path / "att", progress=False)
+    means = card["metrics"]["last_200_steps_mean"]
+    assert 0 < means["change"] < 1 and means["idt_A"] == 0
+    assert card["config"]["generator"] == "attention" and "mask" in card["description"]
+    model = zoo.load("att", "cpu", tmp_path)
+    out = translation.translate_only(model, np.zeros((40, 56, 3), np.uint8), "BtoA")
+    assert out.shape == (40, 56, 3)

@@ -99,3 +99,34 @@ def test_style_mixing_needs_a_stylegan():
 
     with pytest.raises(UserError, match="style mixing needs a StyleGAN"):
         sampling.style_mix(zoo.load("dcgan-fashion"), [1], [2], 1)
+
+
+def test_the_shipped_stylegan_card_is_honest_and_shows_in_explore():
+    """The card holds the 10,000-sample figures, the w spread and its weaknesses, and Explore's
+    model summary shows the Frechet distance and the weaknesses to a student."""
+    import json
+    from pathlib import Path
+
+    from gan_demo.ui.explore import model_summary
+
+    card = json.loads((Path(__file__).parent.parent / "weights" / "stylegan-fashion.json").read_text())
+    m = card["metrics"]
+    assert m["samples"] == 10_000 and m["frechet_distance"] < 100
+    assert min(m["predicted_class_shares"].values()) > 0.05
+    assert m["w_pca"]["components_for_90pct"] >= 10 and m["frechet_curve"]["points"]
+    text = model_summary({**card, "name": "stylegan-fashion"})
+    assert f"Frechet distance {m['frechet_distance']:.0f}" in text
+    assert "What it still does badly" in text and card["known_weaknesses"][0] in text
+
+
+def test_w_spread_counts_the_directions_w_uses():
+    from gan_demo.evaluation import w_spread
+
+    class Flat(torch.nn.Module):  # w on one line: one component holds everything
+        def w(self, z):
+            return z[:, :1] * torch.ones(1, 8)
+
+    z = torch.randn(500, 8)
+    assert w_spread(Flat(), z)["components_for_90pct"] == 1
+    iso = type("Iso", (torch.nn.Module,), {"w": lambda self, z: z})()
+    assert w_spread(iso, z)["components_for_90pct"] >= 7

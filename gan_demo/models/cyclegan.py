@@ -38,13 +38,15 @@ class CycleGANConfig:
     ndf: int = 64  # discriminator channels of its first layer
     n_layers_d: int = 3  # 3 gives the 70x70 receptive field
     channels: int = 3
-    generator: str = "resnet"  # "resnet": the reference ResnetGenerator; "residual": ResidualGenerator
+    generator: str = "resnet"  # "resnet": the reference ResnetGenerator; "residual": ResidualGenerator;
+    # "attention": AttentionGenerator
 
 
 # The reference repository's 256x256 generator, and ours for a 100 ms CPU translation.
 REFERENCE = CycleGANConfig()
 SMALL = CycleGANConfig(ngf=16, n_blocks=6, ndf=32)
 RESIDUAL = CycleGANConfig(ngf=16, n_blocks=6, ndf=32, generator="residual")
+ATTENTION = CycleGANConfig(ngf=16, n_blocks=6, ndf=32, generator="attention")
 
 
 def _norm(channels: int) -> nn.Module:
@@ -86,6 +88,25 @@ class ResnetGenerator(nn.Module):
         return self.model(x)
 
 
+def _resize_conv_layers(config: CycleGANConfig, out_channels: int) -> list[nn.Module]:
+    """The encoder and residual blocks of ``ResnetGenerator``, then a resize-convolution decoder
+    ending in a 7x7 convolution to ``out_channels`` (no output activation)."""
+    ngf, c = config.ngf, config.channels
+    layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(c, ngf, 7), _norm(ngf), nn.ReLU(True)]
+    for mult in (1, 2):
+        layers += [nn.Conv2d(ngf * mult, ngf * mult * 2, 3, stride=2, padding=1),
+                   _norm(ngf * mult * 2), nn.ReLU(True)]
+    layers += [ResnetBlock(ngf * 4) for _ in range(config.n_blocks)]
+    for mult in (4, 2):
+        layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1),
+                   nn.Conv2d(ngf * mult, ngf * mult // 2, 3), _norm(ngf * mult // 2), nn.ReLU(True)]
+    return layers + [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, 7)]
+
+
+def _resize(x: torch.Tensor, size) -> torch.Tensor:
+    return x if x.shape[-2:] == tuple(size) else F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
 class ResidualGenerator(nn.Module):
     """Encoder and residual blocks as ``ResnetGenerator``, a resize-convolution decoder, a tanh
     picture as its output, read as a change to the input by ``change``. See the module docstring."""
@@ -93,17 +114,7 @@ class ResidualGenerator(nn.Module):
     def __init__(self, config: CycleGANConfig = RESIDUAL):
         super().__init__()
         self.config = config
-        ngf, c = config.ngf, config.channels
-        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(c, ngf, 7), _norm(ngf), nn.ReLU(True)]
-        for mult in (1, 2):
-            layers += [nn.Conv2d(ngf * mult, ngf * mult * 2, 3, stride=2, padding=1),
-                       _norm(ngf * mult * 2), nn.ReLU(True)]
-        layers += [ResnetBlock(ngf * 4) for _ in range(config.n_blocks)]
-        for mult in (4, 2):
-            layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1),
-                       nn.Conv2d(ngf * mult, ngf * mult // 2, 3), _norm(ngf * mult // 2), nn.ReLU(True)]
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, c, 7), nn.Tanh()]
-        self.model = nn.Sequential(*layers)
+        self.model = nn.Sequential(*_resize_conv_layers(config, config.channels), nn.Tanh())
         self.apply(init_weights)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -116,18 +127,53 @@ class ResidualGenerator(nn.Module):
     @staticmethod
     def compose(photo: torch.Tensor, change: torch.Tensor) -> torch.Tensor:
         """Lay a change computed at the working scale onto the photo at its own size (bilinear)."""
-        if change.shape[-2:] != photo.shape[-2:]:
-            change = F.interpolate(change, size=photo.shape[-2:], mode="bilinear", align_corners=False)
-        return (photo + change).clamp(-1, 1)
+        return (photo + _resize(change, photo.shape[-2:])).clamp(-1, 1)
+
+    def lay_onto(self, photo: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """G run on ``x`` (the photo at the working scale), laid onto ``photo`` at its own size."""
+        return self.compose(photo, self.change(x))
+
+
+class AttentionGenerator(nn.Module):
+    """The attention-guided CycleGAN's generator (Mejjati et al. 2018; Tang et al. 2019,
+    "AttentionGAN"): the same network paints a picture (tanh) and a mask (sigmoid) of where to use
+    it; the output is ``mask * paint + (1 - mask) * x``. Where the mask is 0 the photo is the
+    photo, pixel for pixel and at its own size (``lay_onto``): sky, sea and grass cannot be
+    repainted by accident, and G's capacity goes to the horse. The mask also shows a student
+    what G decided is the horse."""
+
+    def __init__(self, config: CycleGANConfig = ATTENTION):
+        super().__init__()
+        self.config = config
+        self.model = nn.Sequential(*_resize_conv_layers(config, config.channels + 1))
+        self.apply(init_weights)
+
+    def parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(paint in [-1, 1], mask in [0, 1]) at the working scale."""
+        out = self.model(x)
+        return torch.tanh(out[:, :-1]), torch.sigmoid(out[:, -1:])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        paint, mask = self.parts(x)
+        return mask * paint + (1 - mask) * x
+
+    def lay_onto(self, photo: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Paint and mask from ``x`` (the photo at the working scale), upsampled and laid onto
+        ``photo`` at its own size, so the unmasked photo keeps every pixel."""
+        paint, mask = self.parts(x)
+        paint, mask = _resize(paint, photo.shape[-2:]), _resize(mask, photo.shape[-2:])
+        return (mask * paint + (1 - mask) * photo).clamp(-1, 1)
 
 
 def define_G(config: CycleGANConfig) -> nn.Module:
     """The generator a config names (the reference's ``define_G``)."""
     if config.generator == "residual":
         return ResidualGenerator(config)
+    if config.generator == "attention":
+        return AttentionGenerator(config)
     if config.generator == "resnet":
         return ResnetGenerator(config)
-    raise ValueError(f"unknown CycleGAN generator {config.generator!r} (resnet or residual)")
+    raise ValueError(f"unknown CycleGAN generator {config.generator!r} (resnet, residual or attention)")
 
 
 class PatchDiscriminator(nn.Module):

@@ -37,8 +37,8 @@ class CycleGANTrainConfig:
     epochs: int = 200
     decay_from: int | None = None  # epoch where the linear decay starts; None: half way
     small: bool = False  # the small generator (models/cyclegan.SMALL) instead of resnet_9blocks
-    generator: str = "resnet"  # or "residual": a change laid onto the photo (models/cyclegan.RESIDUAL)
-    lambda_change: float = 0.0  # residual: weight of the mean |change|, so G changes only what it must
+    generator: str = "resnet"  # or "residual" / "attention" (models/cyclegan.RESIDUAL, ATTENTION)
+    lambda_change: float = 0.0  # residual: weight of the mean |change|; attention: of the mean mask
     distill_steps: int = 300  # --init-from a pair with another decoder: steps of learning to paint as it did
     batch_size: int = 1
     lr: float = 2e-4
@@ -151,6 +151,18 @@ def _warm_start(pair: CycleGANPair, stem: Path, model_cfg: CycleGANConfig
     return 0, 0.0, teacher.eval()
 
 
+def _blend_detached_with(mask: torch.Tensor, paint: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``mask * paint + (1 - mask) * x`` with no gradient into the mask."""
+    mask = mask.detach()
+    return mask * paint + (1 - mask) * x
+
+
+def _blend_detached(G, x: torch.Tensor) -> torch.Tensor:
+    """An attention generator's output on ``x`` with no gradient into its mask."""
+    paint, mask = G.parts(x)
+    return _blend_detached_with(mask, paint, x)
+
+
 def _blur(x: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
     r = 2
     g = torch.exp(-((torch.arange(2 * r + 1, dtype=x.dtype, device=x.device) - r) ** 2) / (2 * sigma ** 2))
@@ -197,8 +209,8 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
     n_batches = max(len(photos_a), len(photos_b)) // cfg.batch_size  # the reference: the larger domain
 
     torch.manual_seed(cfg.seed)
-    if cfg.generator not in ("resnet", "residual"):
-        raise UserError(f"--generator must be resnet or residual, got {cfg.generator!r}.")
+    if cfg.generator not in ("resnet", "residual", "attention"):
+        raise UserError(f"--generator must be resnet, residual or attention, got {cfg.generator!r}.")
     model_cfg: CycleGANConfig = replace(SMALL if cfg.small else REFERENCE, generator=cfg.generator)
     pair = CycleGANPair(model_cfg).to(device)
     D_A, D_B = PatchDiscriminator(model_cfg).to(device), PatchDiscriminator(model_cfg).to(device)
@@ -236,7 +248,8 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         distilled["wall_time_s"] = round(wall, 1)
         print(f"Taught the new decoder to paint as {cfg.init_from} did: {distilled}.")
     piece_start_step, piece_start_wall = step, wall
-    residual = model_cfg.generator == "residual"
+    residual = model_cfg.generator in ("residual", "attention")  # ours: a change laid onto the photo
+    attention = model_cfg.generator == "attention"
     amp = device.type == "cuda"
     lam, lam_id = cfg.lambda_cycle, cfg.lambda_cycle * cfg.lambda_identity
 
@@ -252,10 +265,22 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
             p.requires_grad_(False)
         change = torch.zeros((), device=device)
         with autocast():
-            fake_b, fake_a = pair.G_AB(real_a), pair.G_BA(real_b)
-            if residual:  # what a translation lays onto the photo: for the penalty and the log
+            if attention:
+                (paint_b, mask_b), (paint_a, mask_a) = pair.G_AB.parts(real_a), pair.G_BA.parts(real_b)
+                fake_b = mask_b * paint_b + (1 - mask_b) * real_a
+                fake_a = mask_a * paint_a + (1 - mask_a) * real_b
+                change = 0.5 * (mask_a.float().mean() + mask_b.float().mean())  # how much is repainted
+                # The cycle loss trains the paint, never the masks: a mask at 0 is a perfect cycle,
+                # and with the cycle's weight of 10 against a discriminator still at chance, every
+                # mask shut within 100 steps (mean 0.5 -> 0.02). Only D, through the adversarial
+                # loss, says where the photo must change.
+                rec_a = _blend_detached(pair.G_BA, _blend_detached_with(mask_b, paint_b, real_a))
+                rec_b = _blend_detached(pair.G_AB, _blend_detached_with(mask_a, paint_a, real_b))
+            else:
+                fake_b, fake_a = pair.G_AB(real_a), pair.G_BA(real_b)
+                rec_a, rec_b = pair.G_BA(fake_b), pair.G_AB(fake_a)
+            if residual and not attention:  # what a translation lays onto the photo
                 change = 0.5 * ((fake_a - real_b).float().abs().mean() + (fake_b - real_a).float().abs().mean())
-            rec_a, rec_b = pair.G_BA(fake_b), pair.G_AB(fake_a)
             g_ab, g_ba = mse_to(D_B(fake_b), 1.0), mse_to(D_A(fake_a), 1.0)
             cyc_a = F.l1_loss(rec_a.float(), real_a) * lam
             cyc_b = F.l1_loss(rec_b.float(), real_b) * lam
@@ -342,7 +367,9 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         "work_size": load_size(cfg.size),  # whole photos at the training scale
         "description": (f"CycleGAN (Zhu et al. 2017) trained by GAN Playground on {cfg.dataset}: "
                         f"G_AB turns a {a} into a {b}, G_BA back"
-                        + (" (our residual generator: a change laid onto the photo at its own size)." if residual else
+                        + (" (an attention generator: paint laid onto the photo through a mask, at the photo's size)."
+                           if attention else
+                           " (our residual generator: a change laid onto the photo at its own size)." if residual else
                            " (the small generator: ngf 16, 6 blocks)." if cfg.small else
                            " (the reference resnet_9blocks generator).")),
         "training": {

@@ -24,7 +24,15 @@ def model_summary(card: dict) -> str:
         done = f"{t['epochs_done']} epochs " if "epochs_done" in t else ""
         lines.append(f"trained {done}({t.get('steps', '?')} steps) "
                      f"in {t.get('wall_time_s', 0) / 60:.0f} min on {t.get('device', '?')}")
-    return "  \n".join(lines)
+    m = card.get("metrics", {})
+    if "frechet_distance" in m:
+        lines.append(f"Frechet distance {m['frechet_distance']:.0f} on {m.get('samples', '?')} samples "
+                     f"(lower is better: real images {m.get('frechet_real_train_vs_test', '?')}, "
+                     f"an untrained generator {m.get('frechet_untrained_generator', 0):.0f})")
+    text = "  \n".join(lines)
+    if card.get("known_weaknesses"):
+        text += "\n\n**What it still does badly:**\n" + "\n".join(f"- {w}" for w in card["known_weaknesses"])
+    return text
 
 
 def _owner(request: gr.Request | None) -> str | None:
