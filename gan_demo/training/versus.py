@@ -31,6 +31,12 @@ DIFFERENCES = {
 }
 
 
+# How a run's label names its difference: "A: D steps 5", "B: minibatch discrimination on".
+SHORT_NAMES = {"loss": "loss", "minibatch_disc": "minibatch discrimination", "d_steps": "D steps",
+               "lr": "learning rate", "train_weaker": "train only the weaker network",
+               "n_discriminators": "discriminators"}
+
+
 # The values offered for each difference (a user may type another one: it is validated as typed).
 VALUE_CHOICES = {
     "loss": ["ns", "minimax", "wgan", "wgan-gp", "hinge", "lsgan"],
@@ -186,7 +192,7 @@ class Versus:
         for run in self.runs.values():
             run.trainer.keep_pace(lockstep)
         self.difference = difference
-        self.labels = {k: f"{k}: {difference} = {current_value(c, difference)}"
+        self.labels = {k: f"{k}: {SHORT_NAMES[difference]} {value_text(difference, current_value(c, difference))}"
                        for k, c in (("A", cfg_a), ("B", cfg_b))}
 
     @property

@@ -108,7 +108,8 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
             d_plot = gr.LinePlot(x="step", y="value", color="series", title="D(x) and D(G(z))", height=200,
                                  color_map=plots.SCORE_SERIES, y_title="D's mean score", color_title="",
                                  elem_id="img-d-plot")
-            fid_plot = gr.LinePlot(x="step", y="value", y_title="Frechet distance",
+            # "~s" writes 2,000 as "2k": Vega cuts wider tick labels (and the axis title) off the left
+            fid_plot = gr.LinePlot(x="step", y="value", y_title="Frechet distance", y_axis_format="~s",
                                    title="Frechet distance of classifier features (lower is better)", height=200,
                                    elem_id="img-fid-plot")
             with gr.Row():
