@@ -121,3 +121,24 @@ def test_versus_through_the_api_images_and_toy(app_url):
     status = c.predict("images-loss", "images", "mnist", "dcgan", 0, "loss", "ns", "hinge", api_name="/versus_start")
     assert "A: loss ns" in status and "B: loss hinge" in status
     c.predict(api_name="/versus_pause")
+
+
+def test_a_train_only_the_weaker_run_says_how_often_its_d_sat_out():
+    from gan_demo.training.live import TrainerPool
+    from gan_demo.training.versus import PRESETS, Versus, base_config, make_pair
+    from gan_demo.ui.versus import status_text
+
+    p = PRESETS["weaker"]
+    base = base_config("toy", "weaker", p.base.dataset, "dcgan", p.base.seed)
+    v = Versus(TrainerPool())
+    v.open(*make_pair(base, p.difference, p.a, p.b), p.difference)
+    try:
+        v.step(300)
+        text = status_text(v)
+        a_line, b_line = text.split("\n")
+        assert "sat out" not in a_line
+        sat_out = int(re.search(r"D sat out ([\d,]+) steps", b_line).group(1).replace(",", ""))
+        h = v.runs["B"].trainer.published.history
+        assert sat_out == int((h["updated"] == 2).sum()) and sat_out > 0
+    finally:
+        v.close()

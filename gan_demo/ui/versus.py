@@ -31,6 +31,8 @@ def status_text(v: Versus | None) -> str:
             line += f", D(x) {h['d_real'][-1]:.2f}, D(G(z)) {h['d_fake'][-1]:.2f}"
             if "modes" in h and np.isfinite(h["modes"]).any():
                 line += f", modes {int(h['modes'][-1])}, HQ {h['hq_pct'][-1]:.1f} %"
+            if getattr(pub.config, "train_weaker", False) and "updated" in h:
+                line += f", D sat out {int((h['updated'] == 2).sum()):,} steps"  # "train only the weaker"
             if "frechet" in h and np.isfinite(h["frechet"]).any():
                 line += f", Frechet {h['frechet'][np.isfinite(h['frechet'])][-1]:.1f}"
         if pub.message and pub.status == "diverged":
