@@ -23,6 +23,40 @@ from .live import LiveTrainer, Published, RunConfig, TrainerPool
 MAX_FRAMES = 240
 
 
+class SessionRegistry:
+    """One object per (browser session, kind): a Train session, an Images session, a Versus race.
+
+    A page's first calls can arrive together (a script, a double click, a reconnect): each then
+    finds its ``gr.State`` empty, and without this each built its own session and trainer, so one
+    visitor held every slot of the pool while the orphans trained on. Here the concurrent first
+    calls get the same object. Entries are weak: the page's state keeps its objects alive, and
+    they go when the page does.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._objects: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+    def get(self, owner: str | None, kind: str, make):
+        """The owner's object of this kind, made by ``make()`` on first use (no owner: a new one)."""
+        if not owner:
+            return make()
+        with self._lock:
+            obj = self._objects.get((owner, kind))
+            if obj is None:
+                obj = make()
+                self._objects[(owner, kind)] = obj
+            return obj
+
+    def drop_owner(self, owner: str) -> None:
+        with self._lock:
+            for key in [k for k in list(self._objects.keys()) if k[0] == owner]:
+                self._objects.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._objects)
+
+
 @dataclass
 class Frame:
     image: np.ndarray

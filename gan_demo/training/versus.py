@@ -7,6 +7,8 @@ config plus one chosen difference into the two configs (so nothing else can diff
 
 from __future__ import annotations
 
+import threading
+
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -173,7 +175,16 @@ class Versus:
     owner: str | None = None
     runs: dict[str, TrainSession] = field(default_factory=dict)
     difference: str = ""
-    labels: dict[str, str] = field(default_factory=dict)  # "A" -> "A: loss = ns"
+    labels: dict[str, str] = field(default_factory=dict)  # "A" -> "A: loss ns"
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def start_with(self, cfg_a: RunConfig, cfg_b: RunConfig, difference: str) -> None:
+        """Start both runs; new settings open a new race from step 0 first. One call at a time, so
+        two Start presses at once cannot open two races and orphan the first."""
+        with self._lock:
+            if self.configs() != (cfg_a, cfg_b):
+                self.open(cfg_a, cfg_b, difference)
+            self.start()
 
     def open(self, cfg_a: RunConfig, cfg_b: RunConfig, difference: str) -> None:
         """Start from fresh nets for both (both count against the pool; all or nothing)."""

@@ -16,6 +16,7 @@ import gradio as gr
 from ..errors import UserError
 from ..validate import MAX_SEED
 from ..training.live import TrainerPool
+from ..training.session import SessionRegistry
 from ..zoo import ModelCache
 
 log = logging.getLogger("gan_demo.ui")
@@ -26,7 +27,9 @@ class AppContext:
     """The app's shared, read-mostly resources; built once in ``build_app``."""
 
     models: ModelCache
-    pool: TrainerPool  # the only cross-session mutable state: the cap on live trainers
+    pool: TrainerPool  # the cross-session mutable state: the cap on live trainers...
+    # ... and each browser session's live-training objects, so concurrent first calls share one
+    sessions: SessionRegistry = field(default_factory=SessionRegistry)
     scratch: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gan_playground_")))
     max_scratch_files: int = 300
     # Where "Save to zoo" writes live-trained generators (GAN_DEMO_USER_ZOO; a temp folder by default).

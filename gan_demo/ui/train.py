@@ -153,7 +153,8 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
 
     def _session(state: TrainSession | None, request: gr.Request | None) -> TrainSession:
         if state is None:
-            state = TrainSession(ctx.pool, owner=getattr(request, "session_hash", None))
+            owner = getattr(request, "session_hash", None)
+            state = ctx.sessions.get(owner, "toy", lambda: TrainSession(ctx.pool, owner=owner))
         return state
 
     def _config(values) -> ToyTrainConfig:
@@ -309,5 +310,6 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     def on_unload(request: gr.Request):
         if request is not None and request.session_hash:
             ctx.pool.close_owner(request.session_hash)
+            ctx.sessions.drop_owner(request.session_hash)
 
     demo.unload(on_unload)

@@ -123,7 +123,8 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
     inputs = [session, *widgets]
 
     def _session(state, request) -> TrainSession:
-        return state or TrainSession(ctx.pool, owner=getattr(request, "session_hash", None))
+        owner = getattr(request, "session_hash", None)
+        return state or ctx.sessions.get(owner, "images", lambda: TrainSession(ctx.pool, owner=owner))
 
     @user_errors
     def on_start(state, *values, request: gr.Request = None):

@@ -144,10 +144,9 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         """Start both runs: fresh nets from the shared settings, A and B differing in `diff` only."""
         base = base_config(mode_value, preset_key, dataset_value, model_value, seed_value)
         cfg_a, cfg_b = make_pair(base, diff, a, b)
-        v = v or Versus(ctx.pool, owner=getattr(request, "session_hash", None))
-        if v.configs() != (cfg_a, cfg_b):
-            v.open(cfg_a, cfg_b, diff)  # new settings: a new race from step 0
-        v.start()
+        owner = getattr(request, "session_hash", None)
+        v = v or ctx.sessions.get(owner, "versus", lambda: Versus(ctx.pool, owner=owner))
+        v.start_with(cfg_a, cfg_b, diff)
         return v, status_text(v)
 
     @user_errors
