@@ -7,3 +7,10 @@ bad seed or an unknown model never shows a stack trace.
 
 class UserError(ValueError):
     """Bad input from a person (a flag, a widget, an API call): the message is shown as is."""
+
+
+def shown(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for echoing what a user typed in a message: a
+    5,000-character name comes back as its start and its length, not whole."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"

@@ -228,7 +228,8 @@ def download_official(folder: Path | None = None, fetch=None) -> dict[str, Path]
         except Exception as exc:
             partial.unlink(missing_ok=True)
             raise UserError(f"Could not download the official CycleGAN weights ({type(exc).__name__}): "
-                            f"no network? Put {path.name} from {url} into {path.parent} by hand.") from None
+                            f"no network? Put {path.name} from {url} into the cyclegan/ folder of the cache "
+                            f"(${CACHE_ENV}, by default ~/.cache/gan_playground) by hand.") from None
     return paths
 
 

@@ -9,6 +9,7 @@ config, data set, classes, how it was trained, metrics). On the hub the same pai
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any, Callable, Hashable, TypeVar
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .errors import UserError
+from .errors import UserError, shown
 from .models import config_from_dict, get_family
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
@@ -124,14 +125,33 @@ def load(name: str, device: str = "cpu", weights_dir: Path = WEIGHTS_DIR) -> Loa
         return load_from_hub(name, device)
     if not _NAME.match(name) or not (weights_dir / f"{name}.safetensors").is_file():
         known = ", ".join(model_names(weights_dir)) or "none"
-        raise UserError(f"Unknown model {name!r}; the zoo has: {known}.")
+        raise UserError(f"Unknown model {shown(name)}; the zoo has: {known}.")
     return _load_pair(name, weights_dir / f"{name}.safetensors", weights_dir / f"{name}.json", device)
 
 
 def validate_repo_id(repo_id: str) -> str:
     if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id) or ".." in repo_id:
-        raise UserError(f"{repo_id!r} is not a Hugging Face repo id (owner/name).")
+        raise UserError(f"{shown(repo_id)} is not a Hugging Face repo id (owner/name).")
     return repo_id
+
+
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """Whether the Hub's host answers a TCP connection within ``timeout_s`` (False when
+    HF_HUB_OFFLINE is set: then only the local cache is used)."""
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE or os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return False
+    url = urlparse(constants.ENDPOINT)
+    try:
+        socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https" else 80)),
+                                 timeout=timeout_s).close()
+        return True
+    except OSError:
+        return False
 
 
 def load_from_hub(repo_id: str, device: str = "cpu", revision: str | None = None) -> LoadedModel:
@@ -139,12 +159,15 @@ def load_from_hub(repo_id: str, device: str = "cpu", revision: str | None = None
     validate_repo_id(repo_id)
     from huggingface_hub import hf_hub_download
 
+    # huggingface_hub retries an unreachable host for ~25 s; a 3 s look first keeps an offline
+    # failure fast, and a model fetched before still loads from the local cache.
+    online = hub_reachable()
     try:
-        card_path = hf_hub_download(repo_id, HUB_CARD, revision=revision)
-        weights = hf_hub_download(repo_id, HUB_WEIGHTS, revision=revision)
+        card_path = hf_hub_download(repo_id, HUB_CARD, revision=revision, local_files_only=not online)
+        weights = hf_hub_download(repo_id, HUB_WEIGHTS, revision=revision, local_files_only=not online)
     except Exception as exc:  # offline, unknown repo, gated repo: all end as one sentence
-        kind = type(exc).__name__
-        raise UserError(f"Could not fetch {repo_id!r} from the Hugging Face Hub ({kind}); "
+        why = "the Hub cannot be reached from this server" if not online else type(exc).__name__
+        raise UserError(f"Could not fetch {shown(repo_id)} from the Hugging Face Hub ({why}); "
                         f"check the network and the repo id, or use a local model: "
                         f"{', '.join(model_names()) or 'none'}.") from None
     return _load_pair(repo_id, Path(weights), Path(card_path), device)

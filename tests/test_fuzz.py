@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import random
 import struct
 import time
@@ -150,8 +151,15 @@ def _baseline(name: str, params: list[dict], files: dict[str, dict]) -> list[str
     return values
 
 
+def _internals(text: str) -> list[str]:
+    """Server internals a message must not show: a component repr or memory address, the app's
+    folder, the home folder (and so the user the server runs as), the temp folder."""
+    found = [s for s in (str(ROOT), str(Path.home()), "/tmp/", "object at") if s in text]
+    return found + re.findall(r"0x[0-9a-fA-F]{6,}", text)
+
+
 def _is_clear(message: str) -> bool:
-    """A sentence for a person: not empty, no traceback, not our catch-all apology."""
+    """A sentence for a person: not empty, no traceback, not our catch-all apology, no internals."""
     try:
         parsed = json.loads(message)
     except json.JSONDecodeError:
@@ -159,7 +167,8 @@ def _is_clear(message: str) -> bool:
     if isinstance(parsed, dict):
         parsed = parsed.get("error") or parsed.get("detail")
     text = json.dumps(parsed) if not isinstance(parsed, str) else parsed
-    return bool(parsed) and "Traceback" not in text and "Something went wrong" not in text and "root:" not in text
+    return (bool(parsed) and "Traceback" not in text and "Something went wrong" not in text and "root:" not in text
+            and not _internals(text))
 
 
 def _bad_value(rng: random.Random, comp: str, bad_files: dict[str, dict]) -> str:
@@ -218,3 +227,16 @@ def test_hundreds_of_bad_requests_get_clear_answers_and_the_app_keeps_serving(fu
     assert sum(e["outcome"] != "complete" for e in log) > N_REQUESTS // 2  # most of them really were bad
     # and a normal request still works
     assert client.predict("dcgan-fashion", 1, 1.0, 1, *([0.0] * 16), api_name="/explore")
+
+
+@pytest.mark.parametrize("endpoint, body, says", [
+    ("translate", '{"data": ["cyclegan-horse2zebra", "AtoB", {"path": "file:/etc/passwd", '
+                  '"meta": {"_type": "gradio.FileData"}}]}', "not uploaded"),
+    ("explore", '{"data": ["dcgan-fashion"]}', "This endpoint takes 20 input values and got 1"),
+    ("download_official", '{"data": []}', "cache"),
+])
+def test_refusals_name_no_server_path_component_or_address(fuzz_app, endpoint, body, says, monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_DEMO_CACHE", str(tmp_path))  # the official weights are never there
+    outcome, message = _call(fuzz_app, endpoint, body)
+    assert outcome in ("error", "refused") and says in message
+    assert not _internals(message), message

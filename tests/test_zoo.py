@@ -38,13 +38,33 @@ def test_hub_load_reads_the_hub_layout(monkeypatch, tmp_path):
     files = {zoo.HUB_WEIGHTS: src / "dcgan-fashion.safetensors", zoo.HUB_CARD: src / "dcgan-fashion.json"}
     calls = []
 
-    def fake_download(repo_id, filename, revision=None):
-        calls.append((repo_id, filename))
+    def fake_download(repo_id, filename, revision=None, local_files_only=False):
+        calls.append((repo_id, filename, local_files_only))
         return str(files[filename])
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
-    model = zoo.load("gan-playground/dcgan-fashion")
-    assert model.latent_dim == 64 and {f for _, f in calls} == set(files)
+    for online in (True, False):  # offline: the models fetched before load from the local cache
+        monkeypatch.setattr(zoo, "hub_reachable", lambda online=online: online)
+        calls.clear()
+        model = zoo.load("gan-playground/dcgan-fashion")
+        assert model.latent_dim == 64 and {f for _, f, _ in calls} == set(files)
+        assert all(cached == (not online) for _, _, cached in calls)
+
+
+def test_an_unreachable_hub_fails_within_five_seconds_and_long_names_are_cut(monkeypatch):
+    import time
+
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid")
+    import huggingface_hub.constants as constants
+
+    monkeypatch.setattr(constants, "ENDPOINT", "https://hub.invalid")
+    t0 = time.perf_counter()
+    with pytest.raises(UserError, match="cannot be reached"):
+        zoo.load("someone/some-gan")
+    assert time.perf_counter() - t0 < 5
+    with pytest.raises(UserError) as err:
+        zoo.load("x" * 5000)
+    assert len(str(err.value)) < 400 and "5,002 characters" in str(err.value)
 
 
 def test_a_broken_card_hides_one_model_not_the_zoo(tmp_path):

@@ -6,6 +6,11 @@ or asks for the same seed, sends identical images at once: a page fetching the f
 request rewrites it gets a truncated image ("peer closed connection" in benchmarks/soak.py; 3.5 %
 of reads were short in a tight loop). Gradio already writes copied *files* atomically and reuses an
 existing copy; ``save_pil_to_cache`` and ``save_bytes_to_cache`` get the same treatment here.
+
+An API call with too few inputs got Gradio's message for a broken JavaScript hook, which lists
+the components' reprs with their memory addresses; ``validate_inputs`` here says how many inputs
+the endpoint takes, in one sentence. And a file path that was never uploaded was refused with the
+server's absolute path in the message (``_check_allowed``); now without it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,17 @@ from pathlib import Path
 from gradio import processing_utils
 
 _ORIGINAL_BYTES = processing_utils.save_bytes_to_cache
+_ORIGINAL_CHECK = processing_utils._check_allowed
+
+
+def _check_allowed(path, check_in_upload_folder: bool):
+    try:
+        _ORIGINAL_CHECK(path, check_in_upload_folder)
+    except processing_utils.InvalidPathError:
+        raise processing_utils.InvalidPathError(
+            "That file was not uploaded to this server: upload it first (POST /gradio_api/upload) and "
+            "pass the path the upload returns." if check_in_upload_folder else
+            "A result file could not be served.") from None
 
 
 def _publish(data: bytes, path: Path) -> str:
@@ -54,6 +70,18 @@ def save_bytes_to_cache(data: bytes, file_name: str, cache_dir: str) -> str:
     return _publish(data, folder / Path(file_name).name)
 
 
+def validate_inputs(self, block_fn, inputs: list) -> None:
+    wanted = len(block_fn.inputs)
+    if len(inputs) < wanted:
+        labels = [getattr(b, "label", None) or type(b).__name__ for b in block_fn.inputs]
+        raise ValueError(f"This endpoint takes {wanted} input value{'s' * (wanted != 1)} and got "
+                         f"{len(inputs)}: {', '.join(map(str, labels))[:300]}. See the API page for the order.")
+
+
 def apply() -> None:
+    from gradio.blocks import Blocks
+
+    Blocks.validate_inputs = validate_inputs
+    processing_utils._check_allowed = _check_allowed
     processing_utils.save_pil_to_cache = save_pil_to_cache
     processing_utils.save_bytes_to_cache = save_bytes_to_cache
