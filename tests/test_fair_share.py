@@ -23,8 +23,12 @@ def roomy_app():
     demo.launch(**{**launch_kwargs(), "server_name": "127.0.0.1", "server_port": port,
                    "prevent_thread_lock": True, "quiet": True})
     yield ctx, f"http://127.0.0.1:{port}/"
+    trainers = list(ctx.pool._active)
     ctx.pool.close_all()
     demo.close()
+    deadline = time.time() + 60  # let them wind down, so later tests count threads from zero
+    while any(t._thread.is_alive() for t in trainers) and time.time() < deadline:
+        time.sleep(0.2)
 
 
 def test_fifty_concurrent_first_calls_from_one_session_hold_only_the_slots_its_runs_need(roomy_app):
