@@ -404,6 +404,19 @@ def test_a_drawn_outline_becomes_a_garment_when_the_stroke_ends(page, artifacts)
     page.wait_for_function("src => document.querySelector('#sketch-garment img')?.getAttribute('src') !== src",
                            arg=first, timeout=30_000)
     page.screenshot(path=str(artifacts / "sketch_example.png"), full_page=True, timeout=120_000)
+    # Clear leaves a canvas that takes strokes, with no progress timer left spinning over it.
+    page.locator("#sketch-clear").click()
+    page.wait_for_function("() => !document.querySelector('#sketch-garment img')", timeout=30_000)
+    page.wait_for_timeout(2000)
+    timers = page.evaluate("""() => Array.from(document.querySelectorAll('#sketch-pad *'))
+        .filter(e => !e.children.length && /^[0-9.]+s$/.test(e.textContent.trim())).length""")
+    assert timers == 0, "a progress timer is left over the cleared canvas"
+    page.locator("#sketch-pad button[aria-label='Brush']").click()
+    page.mouse.move(cx - 40, cy - 40)
+    page.mouse.down()
+    page.mouse.move(cx + 40, cy + 60, steps=4)
+    page.mouse.up()
+    page.locator("#sketch-garment img").wait_for(state="visible", timeout=60_000)
     # All eight examples fit the strip (none scrolled off to the right).
     strip, last = page.locator("#sketch-examples").bounding_box(), \
         page.locator("#sketch-examples .thumbnail-item").nth(7).bounding_box()

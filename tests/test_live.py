@@ -226,3 +226,27 @@ def test_every_series_is_in_every_chart_frame_even_before_it_has_a_value():
     h = {"step": np.arange(1, 4), "d_loss": np.array([1.0, 0.9, 0.8]), "g_loss": np.full(3, np.nan)}
     frame = plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"})
     assert list(frame["series"]).count("D loss") == 3 and list(frame["series"]).count("G loss") == 1
+
+
+def test_start_after_picking_other_data_trains_on_that_data_and_live_settings_carry_on():
+    from dataclasses import replace
+
+    pool = TrainerPool(capacity=1)
+    session = TrainSession(pool)
+    try:
+        ring = replace(SMALL, dataset="ring8")
+        session.step(ring, 20, "both")
+        session.pause()
+        faster = replace(ring, lr_d=ring.lr_d * 2)
+        session.start(faster)  # a live setting: the same run goes on
+        session.pause()
+        pub = session.trainer.published
+        assert pub.step >= 20 and pub.config.lr_d == faster.lr_d and pub.config.dataset == "ring8"
+        generation = pub.generation
+        spiral = replace(faster, dataset="spiral")
+        session.start(spiral)  # other data: new nets on the spiral, from step 0
+        session.pause()
+        pub = session.trainer.published
+        assert pub.config.dataset == "spiral" and pub.generation > generation
+    finally:
+        session.close()

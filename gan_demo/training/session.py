@@ -10,7 +10,7 @@ import io
 import tempfile
 import threading
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +19,15 @@ from .. import plots
 from ..errors import UserError
 from .image_live import ImageGAN, ImageLiveConfig
 from .live import LiveTrainer, Published, RunConfig, TrainerPool
+from .toy import ToyTrainConfig
 
 MAX_FRAMES = 240
+
+# What a running trainer changes at its next step (the Train tabs' hyperparameter handlers).
+LIVE_SETTINGS = {
+    ToyTrainConfig: ("loss", "train_weaker", "d_steps", "lr_d", "lr_g", "batch_size", "gman"),
+    ImageLiveConfig: ("loss", "train_weaker", "d_steps", "lr_d", "lr_g", "batch_size", "eval_every"),
+}
 
 
 class SessionRegistry:
@@ -102,8 +109,18 @@ class TrainSession:
                 self.trainer, self.frames, self._frame_steps, self._last = None, [], [], None
 
     def start(self, cfg: RunConfig) -> None:
-        """Start (or resume) training; the run is opened from ``cfg`` if there is none yet."""
+        """Start (or resume) training with ``cfg``. Settings a running trainer takes as they are
+        (the loss, D steps, learning rates, batch size...) apply at the next step; any other change
+        (the data, the networks, the seed) means new networks from ``cfg``, from step 0: a user who
+        picks the spiral and presses Start expects the spiral, not the ring going on."""
         trainer = self.ensure(cfg)
+        current = trainer.published.config
+        if type(current) is type(cfg) and current != cfg:
+            live = {f: getattr(cfg, f) for f in LIVE_SETTINGS[type(cfg)]}
+            if replace(current, **live) == cfg:
+                trainer.set_hyperparameters(**live)
+            else:
+                self.reset(cfg)
         trainer.start()
         trainer.wait_idle()
 

@@ -149,8 +149,10 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     for widget in (model, hint, seed, extra):
         widget.input(when_drawn, inputs, outputs, api_visibility="private", preprocess=False,
                      trigger_mode="always_last", **HEAVY)
+    # No progress overlay: on the canvas it outlived the (instant) event and left a grey, spinning
+    # pad that took no strokes until an example was clicked.
     clear_btn.click(lambda: (None, None, None, [], ""), None, [pad, read, garment, variations, caption],
-                    api_visibility="private")
+                    api_visibility="private", queue=False, show_progress="hidden")
 
     def load_example(model, hint, seed, extra, evt: gr.SelectData):
         # Setting the canvas from the server fires no change event, so draw from the file itself.
