@@ -126,6 +126,9 @@ def _prepare(model: LoadedModel, source, direction: str, work: int | None):
     _check_direction(direction)
     work = work or model_work_size(model)
     img = to_rgb(source)
+    if min(img.size) < MIN_SIDE:  # upscaled to the working size it would be a few flat blocks
+        raise UserError(f"The photo is {img.width} x {img.height} pixels; give one at least {MIN_SIDE} "
+                        "pixels on each side.")
     pair = model.generator
     device = next(pair.parameters()).device
     size = working_size(img.width, img.height, work)

@@ -374,6 +374,16 @@ def test_translate_an_example_photo(page, artifacts):
     page.locator("#translate-error img").wait_for(state="visible", timeout=60_000)
     assert "PSNR" in page.locator("#translate-stats").inner_text()
     page.screenshot(path=str(artifacts / "translate.png"), full_page=True, timeout=120_000)
+    # A corrupt upload: its sentence in the caption, the old results and the broken photo gone,
+    # and no red Error badge over anything.
+    bad = artifacts / "corrupt.jpg"
+    bad.write_bytes(b"\xff\xd8 this is not a jpeg at all " * 20)
+    page.locator("#translate-upload input[type=file]").set_input_files(str(bad))
+    page.wait_for_function("() => document.querySelector('#translate-stats')?.innerText.includes('not an image')",
+                           timeout=60_000)
+    page.wait_for_timeout(1000)
+    assert page.locator("#translate-slider img, #translate-error img, #translate-upload img").count() == 0
+    assert page.locator("#translate-slider .error, #translate-error .error, #translate-stats .error").count() == 0
 
 
 def test_a_drawn_outline_becomes_a_garment_when_the_stroke_ends(page, artifacts):

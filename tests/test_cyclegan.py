@@ -179,7 +179,7 @@ def _exif_rotated() -> bytes:
     (_encode(Image.new("L", (64, 64), 128), "PNG"), (64, 64, 3)),
     (_encode(Image.new("CMYK", (40, 40)), "JPEG"), (40, 40, 3)),
     (_encode(Image.fromarray(np.arange(64 * 48, dtype=np.uint16).reshape(48, 64) * 20), "PNG"), (48, 64, 3)),
-    (_encode(Image.new("RGB", (1, 1)), "PNG"), (1, 1, 3)),
+    (_encode(Image.new("RGB", (16, 200)), "PNG"), (200, 16, 3)),  # the smallest side it takes (1 x 1 is refused)
     (_exif_rotated(), (60, 30, 3)),
 ])
 def test_odd_uploads_translate_at_their_own_size(tiny_pair, data, shape):
@@ -572,3 +572,8 @@ def test_an_attention_run_logs_how_much_of_the_photo_it_repaints(tmp_path):
     model = zoo.load("att", "cpu", tmp_path)
     out = translation.translate_only(model, np.zeros((40, 56, 3), np.uint8), "BtoA")
     assert out.shape == (40, 56, 3)
+
+
+def test_a_photo_too_small_to_translate_gets_one_sentence():
+    with pytest.raises(UserError, match="1 x 1 pixels; give one at least 16"):
+        translation.translate(_attention_pair(), np.zeros((1, 1, 3), np.uint8), "AtoB")

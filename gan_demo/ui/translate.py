@@ -35,6 +35,8 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         Returns ((input, translation) for the before/after slider, the cycle reconstruction,
         the |input - reconstruction| map, a line of figures)."""
         m = model_of(model)
+        if image is None:  # a note in the caption, not an Error badge on every output
+            return None, None, None, "Upload a photo or pick an example, then press Translate."
         t = translation.translate(m, upload_path(image), direction_of(direction))
         h, w = t.input.shape[:2]
         stats = (f"{w} x {h} input, translated at {t.work_size[0]} x {t.work_size[1]} and resized back. "
@@ -108,11 +110,21 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     single_in, single_out = [model, direction, image], [slider, reconstruction, error, stats]
     go_btn.click(translate, single_in, single_out, api_name="translate", preprocess=False, **HEAVY)
 
+    @user_errors
     def when_there_is_a_photo(m, d, i):
-        return translate(m, d, i) if i else gr.skip()  # clearing the photo is not an error
+        """Translate on upload; an unreadable upload gets its sentence (a toast and the caption)
+        and clears the photo box and the old results, instead of Error badges over them."""
+        if not i:
+            return (gr.skip(),) * 5  # clearing the photo is not an error
+        try:
+            return (gr.skip(), *translate.__wrapped__(m, d, i))
+        except UserError as exc:
+            gr.Warning(str(exc))
+            return None, None, None, None, str(exc)
 
     for event in (image.change, model.input, direction.input):
-        event(when_there_is_a_photo, single_in, single_out, api_visibility="private", preprocess=False, **HEAVY)
+        event(when_there_is_a_photo, single_in, [image, *single_out], api_visibility="private",
+              preprocess=False, **HEAVY)
     batch_btn.click(translate_batch, [model, direction, files], [batch_gallery, batch_zip],
                     api_name="translate_batch", preprocess=False, **HEAVY)
     fetch_btn.click(download_official, None, fetch_status, api_name="download_official")
