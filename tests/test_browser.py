@@ -474,7 +474,7 @@ def test_versus_races_two_runs_side_by_side(page, artifacts):
     page.get_by_role("tab", name="Train live").click()
     page.get_by_role("tab", name="Versus").click()
     page.locator("#versus-start").click()
-    page.wait_for_function("() => document.querySelector('#versus-status')?.innerText.includes('B: minibatch_disc')",
+    page.wait_for_function("() => document.querySelector('#versus-status')?.innerText.includes('B: minibatch discrimination')",
                            timeout=60_000)
     for side in ("a", "b"):
         page.locator(f"#versus-{side} img").wait_for(state="visible", timeout=30_000)
