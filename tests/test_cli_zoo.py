@@ -101,7 +101,7 @@ def test_pull_stores_a_hub_model_under_a_local_name(monkeypatch, tmp_path):
 
     files = {zoo.HUB_WEIGHTS: zoo.WEIGHTS_DIR / "cgan-digits.safetensors",
              zoo.HUB_CARD: zoo.WEIGHTS_DIR / "cgan-digits.json"}
-    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda repo, f, revision=None: str(files[f]))
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda repo, f, revision=None, local_files_only=False: str(files[f]))
     path = zoo.pull("someone/digits-gan", weights_dir=tmp_path)
     assert path == tmp_path / "digits-gan.safetensors"
     card = json.loads((tmp_path / "digits-gan.json").read_text())
