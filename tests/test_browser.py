@@ -384,6 +384,9 @@ def test_translate_an_example_photo(page, artifacts):
     page.wait_for_timeout(1000)
     assert page.locator("#translate-slider img, #translate-error img, #translate-upload img").count() == 0
     assert page.locator("#translate-slider .error, #translate-error .error, #translate-stats .error").count() == 0
+    assert "not an image" in page.locator(".toast-body").first.inner_text()  # and the toast says it too
+    # the page is shared by the next tests: let the toast go before they look for toasts of their own
+    page.wait_for_function("() => !document.querySelector('.toast-body')", timeout=60_000)
 
 
 def test_a_drawn_outline_becomes_a_garment_when_the_stroke_ends(page, artifacts):

@@ -160,7 +160,8 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         canvas = {"background": path, "layers": [], "composite": path}  # the example replaces any strokes
         return canvas, *draw(model, path, hint, seed, extra)
 
-    example_gallery.select(load_example, [model, hint, seed, extra], [pad, *outputs], api_visibility="private", **HEAVY)
+    example_gallery.select(load_example, [model, hint, seed, extra], [pad, *outputs], api_visibility="private",
+                           show_progress="hidden", **HEAVY)  # a progress timer on the canvas could outlive the event
     # Opening the accordion shows the chosen test pair at once instead of three empty boxes.
     trained_on.expand(test_pair, [model, index, seed], [pair_lines, pair_out, pair_real, pair_caption],
                       api_visibility="private", preprocess=False, **HEAVY)
