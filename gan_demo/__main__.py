@@ -179,7 +179,7 @@ def cmd_train_cyclegan(args) -> None:
                               lr=args.lr or 2e-4, seed=args.seed, data_root=args.data_root,
                               device=args.device, max_steps=args.max_steps, max_minutes=args.max_minutes,
                               init_from=args.init_from, generator=args.generator,
-                              lambda_change=args.lambda_change,
+                              lambda_change=args.lambda_change, attention_d_from=args.attention_d_from,
                               lambda_identity=0.5 if args.lambda_identity is None else args.lambda_identity)
     for name, value in (("--lambda-change", cfg.lambda_change), ("--lambda-identity", cfg.lambda_identity)):
         if not value >= 0:
@@ -189,6 +189,10 @@ def cmd_train_cyclegan(args) -> None:
             raise UserError(f"{name} must be at least 1, got {value}.")
     if cfg.decay_from is not None and not 0 <= cfg.decay_from <= cfg.epochs:
         raise UserError(f"--decay-from must be between 0 and --epochs, got {cfg.decay_from}.")
+    if cfg.attention_d_from is not None and (cfg.generator != "attention"
+                                             or not 0 <= cfg.attention_d_from <= cfg.epochs):
+        raise UserError("--attention-d-from needs --generator attention and an epoch between 0 and --epochs, "
+                        f"got {cfg.attention_d_from}.")
     _report_training(args.out, train_cyclegan(cfg, args.out, resume=args.resume, progress=not args.quiet))
 
 
@@ -283,7 +287,7 @@ def cmd_train(args) -> None:
         d_steps=args.d_steps, width=args.width or 32, d_norm=args.d_norm or ("layer" if loss == "wgan-gp" else "batch"),
         latent_dim=args.latent_dim, seed=args.seed, data_root=args.data_root, device=args.device,
         max_steps=args.max_steps, max_minutes=args.max_minutes, live_preview=args.live_preview,
-        preview_every=args.preview_every, frechet_every=args.frechet_every, **opts)
+        preview_every=args.preview_every, frechet_every=args.frechet_every, decay_from=args.decay_from, **opts)
     for name, value, lo in (("--epochs", cfg.epochs, 1), ("--batch-size", cfg.batch_size, 1),
                             ("--width", cfg.width, 1), ("--latent-dim", cfg.latent_dim, 1),
                             ("--d-steps", cfg.d_steps, 1), ("--preview-every", cfg.preview_every, 1),
@@ -300,6 +304,8 @@ def cmd_train(args) -> None:
     for name, beta in (("--beta1", cfg.beta1), ("--beta2", cfg.beta2), ("--g-average", cfg.g_average)):
         if not (0 <= beta < 1):
             raise UserError(f"{name} must be in [0, 1), got {beta}.")
+    if cfg.decay_from is not None and not 0 <= cfg.decay_from <= cfg.epochs:
+        raise UserError(f"--decay-from must be between 0 and --epochs, got {cfg.decay_from}.")
     _report_training(args.out, train_image_gan(cfg, args.out, resume=args.resume, progress=not args.quiet))
 
 
@@ -468,6 +474,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "or attention (paint laid onto the photo through a mask G predicts)")
     p.add_argument("--lambda-change", type=float, default=0.0,
                    help="cyclegan residual / attention: weight of the mean |change| / mean mask (default 0)")
+    p.add_argument("--attention-d-from", type=int, default=None, metavar="EPOCH",
+                   help="cyclegan attention: from this epoch on, D judges only the masked region "
+                        "(Mejjati et al. 2018; default: never)")
     p.add_argument("--lambda-identity", type=float, default=None,
                    help="cyclegan: identity loss weight, times the cycle weight (default 0.5, the reference's)")
     p.add_argument("--max-minutes", type=float, default=None,
@@ -483,7 +492,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "when no training state is left; D and the optimisers start fresh (a residual "
                         "generator takes the encoder and residual blocks of a resnet one)")
     p.add_argument("--decay-from", type=int, default=None,
-                   help="cyclegan: epoch where the learning rate starts its linear decay (default: half way)")
+                   help="epoch where the learning rate starts its linear decay to 0 at --epochs "
+                        "(cyclegan default: half way; image GANs default: no decay)")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 2e-4)")
     p.add_argument("--beta1", type=float, default=None, help="Adam beta1 (default 0.5; WGAN-GP paper: 0)")
     p.add_argument("--beta2", type=float, default=None, help="Adam beta2 (default 0.999; WGAN-GP paper: 0.9)")

@@ -1,5 +1,6 @@
 """CycleGAN: the reference layout, official-file loading, translation of odd uploads, the trainer."""
 
+import dataclasses
 import io
 import json
 import subprocess
@@ -577,3 +578,40 @@ def test_an_attention_run_logs_how_much_of_the_photo_it_repaints(tmp_path):
 def test_a_photo_too_small_to_translate_gets_one_sentence():
     with pytest.raises(UserError, match="1 x 1 pixels; give one at least 16"):
         translation.translate(_attention_pair(), np.zeros((1, 1, 3), np.uint8), "AtoB")
+
+
+def test_an_attention_guided_discriminator_judges_only_the_masked_region(tmp_path, monkeypatch):
+    """From --attention-d-from on, every picture D sees, real or fake, is 0 where the mask is under
+    0.1 and the picture elsewhere; before, D sees whole frames."""
+    from gan_demo.models import cyclegan as cyclegan_models
+
+    parts = cyclegan_models.AttentionGenerator.parts
+
+    def left_half_unmasked(self, x):
+        paint, mask = parts(self, x)
+        shape = torch.zeros_like(mask)
+        shape[..., x.shape[-1] // 2:] = 1.0
+        return paint, mask * 0 + shape
+
+    seen: list[torch.Tensor] = []
+    forward = cyclegan_models.PatchDiscriminator.forward
+
+    def spy(self, x):
+        seen.append(x.detach().clone())
+        return forward(self, x)
+
+    monkeypatch.setattr(cyclegan_models.AttentionGenerator, "parts", left_half_unmasked)
+    monkeypatch.setattr(cyclegan_models.PatchDiscriminator, "forward", spy)
+    root = _photo_folder(tmp_path / "data")
+    cfg = CycleGANTrainConfig(size=32, epochs=2, small=True, generator="attention", lambda_identity=0.0,
+                              batch_size=2, data_root=str(root), device="cpu", max_steps=3,
+                              attention_d_from=0)
+    card = train_cyclegan(cfg, tmp_path / "att", progress=False)
+    assert card["training"]["attention_d_from"] == 0 and card["training"]["attention_d_since_step"] == 0
+    assert len(seen) == 3 * 6  # per step: D_B and D_A on fakes for G, then on reals and pooled fakes
+    assert all((x[..., :16] == 0).all() and (x[..., 16:] != 0).float().mean() > 0.9 for x in seen)
+
+    seen.clear()
+    card = train_cyclegan(dataclasses.replace(cfg, attention_d_from=None), tmp_path / "plain", progress=False)
+    assert "attention_d_since_step" not in card["training"]
+    assert all((x[..., :16] != 0).float().mean() > 0.9 for x in seen)

@@ -137,3 +137,22 @@ def test_the_shipped_generator_is_the_weight_average_and_the_card_draws_the_frec
     assert [p[0] for p in card["metrics"]["frechet_curve"]["points"]] == list(range(2, schedule + 1, 2))
     assert [(p["from_step"], p["to_step"]) for p in card["training"]["pieces"]] == [(0, 4), (4, schedule)]
     assert all(d > 0 for _, d in card["metrics"]["frechet_curve"]["points"])
+
+
+def test_a_decay_started_in_a_later_piece_scales_the_rates_the_run_trained_at(tmp_path, data_root):
+    """--decay-from on a resumed run: each group's rate falls linearly from the one it trained at
+    (StyleGAN's per-part rates keep their ratios) and reaches 0 at the end of the schedule."""
+    base = dict(family="stylegan", dataset="mnist", width=8, latent_dim=8, batch_size=500, epochs=2,
+                data_root=str(data_root), device="cpu", lr=1e-3)
+    train_image_gan(ImageTrainConfig(**base, max_steps=5), tmp_path / "s", progress=False)
+    meta = json.loads((tmp_path / "training" / "s.ckpt.json").read_text())
+    before = [g["lr"] for g in meta["param_groups"]["G"]]
+    assert len(set(before)) > 1  # per-part rates
+    card = train_image_gan(ImageTrainConfig(**base, decay_from=1, max_steps=16), tmp_path / "s", resume=True,
+                    progress=False)
+    meta = json.loads((tmp_path / "training" / "s.ckpt.json").read_text())
+    after = [g["lr"] for g in meta["param_groups"]["G"]]
+    assert [g["base_lr"] for g in meta["param_groups"]["G"]] == before
+    per_epoch = card["training"]["schedule_steps"] / 2
+    factor = 1 - (15 / per_epoch - 1)  # the rate step 16 trained at, part way down from epoch 1 to 2
+    assert 0 < factor < 1 and all(abs(a - factor * b) < 1e-9 for a, b in zip(after, before))

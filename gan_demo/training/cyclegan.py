@@ -27,7 +27,7 @@ from ..models.cyclegan import REFERENCE, SMALL, CycleGANConfig, CycleGANPair, Pa
 from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint,
                          load_checkpoint_extras, load_checkpoint_meta, save_checkpoint, state_stem)
 from .progress import StepLog
-from .image import _device_name, pick_device
+from .image import _device_name, lr_factor, pick_device
 
 
 @dataclass
@@ -39,6 +39,7 @@ class CycleGANTrainConfig:
     small: bool = False  # the small generator (models/cyclegan.SMALL) instead of resnet_9blocks
     generator: str = "resnet"  # or "residual" / "attention" (models/cyclegan.RESIDUAL, ATTENTION)
     lambda_change: float = 0.0  # residual: weight of the mean |change|; attention: of the mean mask
+    attention_d_from: int | None = None  # attention: epoch from which D sees only what the masks hold
     distill_steps: int = 300  # --init-from a pair with another decoder: steps of learning to paint as it did
     batch_size: int = 1
     lr: float = 2e-4
@@ -100,13 +101,6 @@ def _batch(photos: torch.Tensor, idx: torch.Tensor, size: int, gen: torch.Genera
             img = img.flip(1)
         out.append(img)
     return torch.stack(out).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
-
-
-def lr_factor(epoch: float, epochs: int, decay_from: int) -> float:
-    """1 until ``decay_from``, then linearly down to 0 at ``epochs`` (the reference's 'linear')."""
-    if epoch < decay_from:
-        return 1.0
-    return max(0.0, 1.0 - (epoch - decay_from) / max(1, epochs - decay_from))
 
 
 def _as_state(value):
@@ -259,7 +253,20 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
     def autocast():
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp)
 
-    def update(real_a: torch.Tensor, real_b: torch.Tensor) -> dict[str, float]:
+    guided = {"since_step": saved.get("attention_d_since") if saved else None}
+
+    def seen_by_d(mask: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        # Mejjati et al. 2018, "Unsupervised Attention-guided Image-to-Image Translation": once the
+        # masks have found the animal, D judges only the masked region (mask above 0.1, the rest
+        # set to 0), real and fake alike. Judged on whole frames, D_B told a horse's beach from a
+        # zebra's savanna, and G's masks spread over sky and sea to repaint them.
+        return (mask.detach() > 0.1).to(image.dtype) * image
+
+    def update(real_a: torch.Tensor, real_b: torch.Tensor, epoch: int) -> dict[str, float]:
+        guide = attention and cfg.attention_d_from is not None and epoch >= cfg.attention_d_from
+        if guide and guided["since_step"] is None:  # the pools hold whole frames: start them afresh
+            guided["since_step"] = step
+            pool_a.images, pool_b.images = [], []
         # Generators, with both discriminators frozen.
         for p in [*D_A.parameters(), *D_B.parameters()]:
             p.requires_grad_(False)
@@ -281,7 +288,12 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
                 rec_a, rec_b = pair.G_BA(fake_b), pair.G_AB(fake_a)
             if residual and not attention:  # what a translation lays onto the photo
                 change = 0.5 * ((fake_a - real_b).float().abs().mean() + (fake_b - real_a).float().abs().mean())
-            g_ab, g_ba = mse_to(D_B(fake_b), 1.0), mse_to(D_A(fake_a), 1.0)
+            if guide:  # mask_a is G_BA's on the zebra photo: where it sees the zebra
+                judged_b, judged_a = seen_by_d(mask_b, fake_b), seen_by_d(mask_a, fake_a)
+                shown_b, shown_a = seen_by_d(mask_a, real_b), seen_by_d(mask_b, real_a)
+            else:
+                judged_b, judged_a, shown_b, shown_a = fake_b, fake_a, real_b, real_a
+            g_ab, g_ba = mse_to(D_B(judged_b), 1.0), mse_to(D_A(judged_a), 1.0)
             cyc_a = F.l1_loss(rec_a.float(), real_a) * lam
             cyc_b = F.l1_loss(rec_b.float(), real_b) * lam
             idt_a = idt_b = torch.zeros((), device=device)
@@ -296,8 +308,8 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
             p.requires_grad_(True)
         # Discriminators, on pooled fakes.
         with autocast():
-            d_b = 0.5 * (mse_to(D_B(real_b), 1.0) + mse_to(D_B(pool_b.query(fake_b.float())), 0.0))
-            d_a = 0.5 * (mse_to(D_A(real_a), 1.0) + mse_to(D_A(pool_a.query(fake_a.float())), 0.0))
+            d_b = 0.5 * (mse_to(D_B(shown_b), 1.0) + mse_to(D_B(pool_b.query(judged_b.float())), 0.0))
+            d_a = 0.5 * (mse_to(D_A(shown_a), 1.0) + mse_to(D_A(pool_a.query(judged_a.float())), 0.0))
         opt_d.zero_grad(set_to_none=True)
         (d_a + d_b).backward()
         opt_d.step()
@@ -311,7 +323,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
                  "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
         save_checkpoint(state, nets, opts, {
             "step": step, "wall_time_s": wall, "config": asdict(cfg), "pieces": [*sessions, piece],
-            "distilled": distilled,
+            "distilled": distilled, "attention_d_since": guided["since_step"],
             "rng": {"python": rng.getstate(), "crop": crop_gen.get_state().tolist(),
                     "torch": torch.get_rng_state().tolist()}},
             extra={"pool.A": pool_a.state(), "pool.B": pool_b.state()})
@@ -335,7 +347,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
                 ib = perm_b[torch.arange(sl.start, sl.stop) % len(photos_b)]
                 real_a = _batch(photos_a, ia, cfg.size, crop_gen).to(device)
                 real_b = _batch(photos_b, ib, cfg.size, crop_gen).to(device)
-                metrics = update(real_a, real_b)
+                metrics = update(real_a, real_b, epoch)
                 step += 1
                 wall = time.perf_counter() - start
                 log.record(step, epoch, metrics)
@@ -376,7 +388,9 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
             **{k: v for k, v in asdict(cfg).items()
                if k not in ("data_root", "max_steps", "checkpoint_minutes", "max_minutes", "init_from",
                             "distill_steps")
-               and (residual or k not in ("generator", "lambda_change"))},
+               and (residual or k not in ("generator", "lambda_change"))
+               and (attention or k != "attention_d_from")},
+            **({"attention_d_since_step": guided["since_step"]} if guided["since_step"] is not None else {}),
             **({"init_from": Path(cfg.init_from).name} if cfg.init_from else {}),
             **({"distilled": distilled} if distilled else {}),
             "decay_from": decay_from,

@@ -56,8 +56,18 @@ class ImageTrainConfig:
     frechet_samples: int = 2000
     max_steps: int | None = None  # stop early (tests, quick looks)
     max_minutes: float | None = None  # stop this piece after so much training time; --resume goes on
+    decay_from: float | None = None  # epoch where every learning rate starts falling linearly to 0 (None: constant)
     live_preview: str | None = None  # a folder for the fixed-z grid every preview_every steps
     preview_every: int = 100
+
+
+def lr_factor(epoch: float, epochs: int, decay_from: float) -> float:
+    """1 until ``decay_from``, then linearly down to 0 at ``epochs`` (CycleGAN's 'linear' policy).
+    At the end of a run a falling rate lets G settle near where its weights orbit, as the EMA
+    does by averaging."""
+    if epoch < decay_from:
+        return 1.0
+    return max(0.0, 1.0 - (epoch - decay_from) / max(1e-9, epochs - decay_from))
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -135,6 +145,10 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
     elif resume:
         print(f"No training state at {checkpoint_paths(state)[0]}; starting from scratch.")
     piece = {"from_step": step, "wall_time_s": 0.0, "device": _device_name(device)}
+    # Each group keeps the rate it started with (saved with the optimiser), so a decay begun in a
+    # later piece of a run scales the rates the run was trained at, StyleGAN's per-part ones included.
+    for group in opt_g.param_groups + opt_d.param_groups:
+        group.setdefault("base_lr", group["lr"])
 
     schedule = cfg.epochs * n_batches
     total = schedule if cfg.max_steps is None else min(cfg.max_steps, schedule)
@@ -205,6 +219,10 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
                                             generator=torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)))
             for b in range(batch_idx, n_batches):
                 idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size].to(device)
+                if cfg.decay_from is not None:
+                    factor = lr_factor(step / n_batches, cfg.epochs, cfg.decay_from)
+                    for group in opt_g.param_groups + opt_d.param_groups:
+                        group["lr"] = group["base_lr"] * factor
                 real = images[idx]
                 metrics = update(real, labels[idx] if family.conditional else None)
                 if G_avg is not None:
