@@ -29,17 +29,21 @@ SCORE_SERIES = {"D(x)": "#1b9e77", "D(G(z))": "#7b3294", "0.5 (can't tell)": "#9
 RUN_SERIES = {"A": "#1f77b4", "B": "#d62728"}  # Versus: one colour per run
 
 
+_RUN_SHADES = {"A": ["#08519c", "#6baed6", "#2171b5"], "B": ["#a50f15", "#fc9272", "#ef3b2c"]}
+
+
 def versus_series(series: dict[str, str]) -> dict[str, str]:
-    """Versus names each series by its run ("A D loss", "B D loss"); A's keep their colours, B's
-    are darker, and a shared reference line (D's 0.5) keeps its own name."""
-    out = {}
+    """Versus names each series by its run ("A D loss", "B D loss"). The run sets the hue (A blue,
+    B red, as on the quality charts) and the series the shade (the first dark, the second light),
+    so a glance tells the runs apart first; a shared reference line (D's 0.5) keeps its colour."""
+    out, i = {}, 0
     for name, colour in series.items():
         if name.startswith("0.5"):
             out[name] = colour
             continue
-        out[f"A {name}"] = colour
-        rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
-        out[f"B {name}"] = "#" + "".join(f"{int(c * 0.55):02x}" for c in rgb)
+        for run, shades in _RUN_SHADES.items():
+            out[f"{run} {name}"] = shades[i % len(shades)]
+        i += 1
     return out
 
 

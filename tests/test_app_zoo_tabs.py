@@ -55,6 +55,7 @@ def test_interpolate_returns_strip_and_animated_gif(client):
     img = Image.open(gif)
     assert img.format == "GIF" and img.n_frames == 6 + 4
     assert open(gif, "rb").read() == open(download, "rb").read()
+    assert Path(download).name == "dcgan-fashion_seeds-1-2_slerp.gif"  # what the browser saves it as
 
 
 def test_interpolate_between_classes_of_a_conditional_model(client):
@@ -229,6 +230,7 @@ def test_translate_batch_skips_what_it_cannot_read(client, tmp_path):
     (tmp_path / "junk.png").write_bytes(b"junk")
     files = [handle_file(str(sorted(EXAMPLES.glob("zebra_*.jpg"))[0])), handle_file(str(tmp_path / "junk.png"))]
     gallery, archive = client.predict("cyclegan-horse2zebra", "BtoA", files, api_name="/translate_batch")
+    assert Path(archive).name == "cyclegan-horse2zebra_Zebra-horse.zip"
     captions = [item["caption"] for item in gallery]
     assert captions[0].startswith("zebra_") and captions[1].startswith("junk: ")
     with zipfile.ZipFile(archive) as zf:

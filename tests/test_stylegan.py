@@ -115,7 +115,8 @@ def test_the_shipped_stylegan_card_is_honest_and_shows_in_explore():
     assert min(m["predicted_class_shares"].values()) > 0.05
     assert m["w_pca"]["components_for_90pct"] >= 10 and m["frechet_curve"]["points"]
     text = model_summary({**card, "name": "stylegan-fashion"})
-    assert f"Frechet distance {m['frechet_distance']:.0f}" in text
+    assert f"Frechet distance {m['frechet_distance']:.0f} on 10,000 samples" in text
+    assert f"real images {m['frechet_real_train_vs_test']:.0f}," in text  # one precision for all three
     assert "What it still does badly" in text and card["known_weaknesses"][0] in text
 
 

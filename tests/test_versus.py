@@ -142,3 +142,16 @@ def test_a_train_only_the_weaker_run_says_how_often_its_d_sat_out():
         assert sat_out == int((h["updated"] == 2).sum()) and sat_out > 0
     finally:
         v.close()
+
+
+def test_versus_charts_tell_the_runs_apart_by_hue():
+    """A's lines are blues and B's reds on every shared chart; the two series of a run differ in shade."""
+    from gan_demo import plots
+
+    for series in (plots.LOSS_SERIES, plots.SCORE_SERIES):
+        colours = plots.versus_series(series)
+        rgb = {k: [int(v[i:i + 2], 16) for i in (1, 3, 5)] for k, v in colours.items() if k[:2] in ("A ", "B ")}
+        assert all(c[2] > c[0] for k, c in rgb.items() if k.startswith("A "))  # blue over red
+        assert all(c[0] > c[2] for k, c in rgb.items() if k.startswith("B "))
+        assert len({colours[k] for k in colours}) == len(colours)
+        assert colours.get("0.5 (can't tell)", "#9e9e9e") == "#9e9e9e"

@@ -35,7 +35,9 @@ CSS = """
 }
 /* Gradio floats an image's label over its top edge; keep a drawing's top lines and a grid's top
    row visible below it. */
-.label-above .image-frame, .pixelated .image-frame { padding-top: 30px; }
+.label-above .image-frame, .pixelated .image-frame, .label-above .grid-wrap, .pixelated .grid-wrap {
+  padding-top: 30px;
+}
 /* A gallery's tiles are at least 100 px wide, so 8 columns overflowed a 700 px box sideways (one
    column cut off, and a click scrolled it); let its columns shrink to fit the box instead. */
 #arith-grid .grid-container, #sketch-examples .grid-container {

@@ -26,9 +26,13 @@ def model_summary(card: dict) -> str:
                      f"in {t.get('wall_time_s', 0) / 60:.0f} min on {t.get('device', '?')}")
     m = card.get("metrics", {})
     if "frechet_distance" in m:
-        lines.append(f"Frechet distance {m['frechet_distance']:.0f} on {m.get('samples', '?')} samples "
-                     f"(lower is better: real images {m.get('frechet_real_train_vs_test', '?')}, "
-                     f"an untrained generator {m.get('frechet_untrained_generator', 0):.0f})")
+        def fid(key: str) -> str:
+            return f"{m[key]:.0f}" if isinstance(m.get(key), (int, float)) else "?"
+
+        samples = f"{m['samples']:,}" if isinstance(m.get("samples"), int) else "?"
+        lines.append(f"Frechet distance {fid('frechet_distance')} on {samples} samples "
+                     f"(lower is better: real images {fid('frechet_real_train_vs_test')}, "
+                     f"an untrained generator {fid('frechet_untrained_generator')})")
     text = "  \n".join(lines)
     if card.get("known_weaknesses"):
         text += "\n\n**What it still does badly:**\n" + "\n".join(f"- {w}" for w in card["known_weaknesses"])

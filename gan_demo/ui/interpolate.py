@@ -32,7 +32,8 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             classes = [None if c in (None, "") else sampling.class_index(m, c) for c in (class_a, class_b)]
         frames = sampling.interpolate(m, validate.as_seed(seed_a), validate.as_seed(seed_b), steps, mode,
                                       validate.as_float(truncation, "Truncation", 0.0, 2.0), *classes)
-        gif = ctx.scratch_file(".gif", plots.gif_bytes(plots.frames_for_gif(frames, scale=4), fps=fps))
+        gif = ctx.scratch_file(".gif", plots.gif_bytes(plots.frames_for_gif(frames, scale=4), fps=fps),
+                               name=f"{m.name}_seeds-{validate.as_seed(seed_a)}-{validate.as_seed(seed_b)}_{mode}")
         return sampling.grid_image(frames, ncol=min(steps, 8)), str(gif), str(gif)  # rows of 8: big enough to see
 
     @user_errors

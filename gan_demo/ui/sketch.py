@@ -98,16 +98,16 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
                 clear_btn = gr.Button("Clear", elem_id="sketch-clear")
                 go_btn = gr.Button("Draw the garment", variant="primary", elem_id="sketch-go")
             examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
-            example_gallery = gr.Gallery(examples, label="Example sketches: click one", columns=8, height=120,
-                                         allow_preview=False, elem_id="sketch-examples")
+            example_gallery = gr.Gallery(examples, label="Example sketches: click one", columns=8, height=150,
+                                         allow_preview=False, elem_id="sketch-examples", elem_classes="label-above")
         with gr.Column(scale=2):
             with gr.Row():
                 read = gr.Image(label="What the model reads (28 x 28)", type="numpy", interactive=False,
                                 elem_id="sketch-lines", format="png", elem_classes="label-above")
                 garment = gr.Image(label="Garment", type="numpy", interactive=False, elem_id="sketch-garment",
                                    format="png", elem_classes="label-above")
-            variations = gr.Gallery(label="Other noise seeds", columns=4, height=130, elem_id="sketch-variations",
-                                    format="png")
+            variations = gr.Gallery(label="Other noise seeds", columns=4, height=160, elem_id="sketch-variations",
+                                    format="png", elem_classes="label-above")
             caption = gr.Markdown(elem_id="sketch-caption")
     with gr.Accordion("What it was trained on: a real test image, its edge map and the model's garment",
                       open=False) as trained_on:

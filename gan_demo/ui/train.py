@@ -71,7 +71,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             # No lesson is chosen at first: a lesson named beside settings it did not set would
             # describe a run that is not the one on screen. Picking one loads its settings.
             with gr.Group():
-                lesson = gr.Dropdown([(l.title, l.key) for l in LESSONS.values()], value=None,
+                lesson = gr.Dropdown([(l.title, l.key) for l in LESSONS.values()], value=None, info="pick one to begin",
                                      label="Lesson", elem_id="lesson-pick")
                 load_lesson = gr.Button("Load lesson again", elem_id="load-lesson", size="sm")
             lesson_text = gr.Markdown("Pick a lesson: it sets the data, the loss and the settings for one "

@@ -12,6 +12,7 @@ from ..errors import UserError
 from ..losses import LOSSES
 from ..training.image_live import LIMITS, MODEL_TITLES, ImageLiveConfig, check_image_config
 from ..training.session import TrainSession
+from .train import LOSSES as LOSS_TITLES
 from .common import (AppContext, keep_polling, live_timer, run_controls, user_errors, wake_after,
                      with_param_names)
 
@@ -73,7 +74,8 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
             status, start, pause, reset = run_controls("img", status_text(None))
             dataset = gr.Radio(DATASETS, value=first.dataset, label="Data")
             model = gr.Radio(MODELS, value=first.model, label="Model")
-            loss = gr.Dropdown([(k, k) for k in LOSSES], value=first.loss, label="Loss")
+            loss = gr.Dropdown([(title, key) for title, key in LOSS_TITLES if key in LOSSES], value=first.loss,
+                               label="Loss")
             weaker = gr.Checkbox(first.train_weaker, label="Train only the weaker network")
             with gr.Accordion("Hyperparameters", open=False):
                 d_steps = gr.Slider(*LIMITS["d_steps"], value=first.d_steps, step=1, label="D steps per G step")

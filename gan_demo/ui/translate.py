@@ -14,6 +14,8 @@ from .common import HEAVY, AppContext, upload_path, user_errors
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "horse2zebra"
 MAX_BATCH = 16
 DIRECTIONS = [("Horse → zebra", "AtoB"), ("Zebra → horse", "BtoA")]
+RECONSTRUCTION_LABELS = {"AtoB": "Cycle reconstruction F(G(x)): back to a horse",
+                         "BtoA": "Cycle reconstruction G(F(y)): back to a zebra"}
 
 
 def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
@@ -59,7 +61,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         results, archive = translation.translate_files(m, paths, direction)
         gallery = [(out, name) if out is not None else (np.full((64, 64, 3), 235, np.uint8), f"{name}: {why}")
                    for name, out, why in results]
-        return gallery, str(ctx.scratch_file(".zip", archive))
+        return gallery, str(ctx.scratch_file(".zip", archive, name=f"{model}_{dict((v, k) for k, v in DIRECTIONS)[direction]}"))
 
     @user_errors
     def download_official():
@@ -97,14 +99,15 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
                                             interactive=False, elem_id="translate-slider")
             stats = gr.Markdown(elem_id="translate-stats")
             with gr.Row():
-                reconstruction = gr.Image(label="Cycle reconstruction F(G(x))", type="numpy", format="jpeg",
+                reconstruction = gr.Image(label=RECONSTRUCTION_LABELS["AtoB"], type="numpy", format="jpeg",
                                           interactive=False, elem_id="translate-rec", height=280)
-                error = gr.Image(label="|input − reconstruction| (black 0, white ≥ 25 %)", type="numpy",
+                error = gr.Image(label="|input − reconstruction|: black 0, then red, yellow, white ≥ 25 %",
+                                 type="numpy",
                                  format="jpeg", interactive=False, elem_id="translate-error", height=280)
         with gr.Tab("Batch", id="translate-batch"):
             files = gr.File(label=f"Photos (up to {MAX_BATCH})", file_count="multiple", file_types=["image"])
             batch_btn = gr.Button("Translate all", variant="primary")
-            batch_gallery = gr.Gallery(label="Results", columns=4, height="auto")
+            batch_gallery = gr.Gallery(label="Results", columns=4, height="auto", elem_classes="label-above")
             batch_zip = gr.File(label="Download all as .zip", interactive=False)
 
     single_in, single_out = [model, direction, image], [slider, reconstruction, error, stats]
@@ -122,6 +125,8 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             gr.Warning(str(exc))
             return None, None, None, None, str(exc)
 
+    direction.change(lambda d: gr.update(label=RECONSTRUCTION_LABELS.get(d, RECONSTRUCTION_LABELS["AtoB"])),
+                     direction, reconstruction, api_visibility="private", queue=False, show_progress="hidden")
     for event in (image.change, model.input, direction.input):
         event(when_there_is_a_photo, single_in, [image, *single_out], api_visibility="private",
               preprocess=False, **HEAVY)

@@ -14,8 +14,22 @@ from ..training.image_live import MODEL_TITLES, ImageLiveConfig
 from ..training.versus import (DIFFERENCES, IMAGE_DATASETS, PRESETS, TOY_DATASETS, VALUE_CHOICES, Versus,
                                 base_config, get_preset, make_pair, value_text)
 from .common import AppContext, keep_polling, live_timer, user_errors, wake_after
+from .train import DATASETS as TOY_TITLES, LOSSES as LOSS_TITLES
+from .train_images import DATASETS as IMAGE_TITLES
 
 REFRESH_S = 0.5  # two views to draw per tick: half the toy tab's rate leaves the CPU to the runs
+
+
+def dataset_choices(mode: str) -> list[tuple[str, str]]:
+    """The mode's data sets as (title, key) pairs, titled as in the Train tabs."""
+    keys, titles = (IMAGE_DATASETS, IMAGE_TITLES) if mode == "images" else (TOY_DATASETS, TOY_TITLES)
+    return [(title, key) for title, key in titles if key in keys]
+
+
+def value_choices(difference: str) -> list[tuple[str, str]]:
+    """A difference's values as (title, value) pairs: losses by name, numbers and switches as they are."""
+    titles = dict((key, title) for title, key in LOSS_TITLES) if difference == "loss" else {}
+    return [(titles.get(v, v), v) for v in VALUE_CHOICES[difference]]
 
 
 def status_text(v: Versus | None) -> str:
@@ -77,7 +91,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             preset = gr.Dropdown([(p.title, p.key) for p in PRESETS.values()], value=first.key, label="Preset")
             preset_text = gr.Markdown(first.text, label="Preset")
             mode = gr.Radio([("Toy data", "toy"), ("Images", "images")], value="toy", label="Mode")
-            dataset = gr.Dropdown(TOY_DATASETS, value=first.base.dataset, label="Data")
+            dataset = gr.Dropdown(dataset_choices("toy"), value=first.base.dataset, label="Data")
             model = gr.Dropdown([(t, k) for k, t in MODEL_TITLES.items()], value="dcgan",
                                 label="Model (images)", visible=False)
             seed = gr.Number(first.base.seed, label="Seed (both runs)", precision=0)
@@ -85,7 +99,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                                      label="The one difference")
             with gr.Row():
                 value_a, value_b = (
-                    gr.Dropdown(VALUE_CHOICES[first.difference], value=value_text(first.difference, v),
+                    gr.Dropdown(value_choices(first.difference), value=value_text(first.difference, v),
                                 label=f"{k}'s value", allow_custom_value=True, elem_id=f"versus-value-{k.lower()}")
                     for k, v in (("A", first.a), ("B", first.b)))
         with gr.Column(scale=4):
@@ -122,21 +136,21 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         p = get_preset(key)
         is_img = isinstance(p.base, ImageLiveConfig)
         return (p.text, "images" if is_img else "toy",
-                gr.update(choices=IMAGE_DATASETS if is_img else TOY_DATASETS, value=p.base.dataset),
+                gr.update(choices=dataset_choices("images" if is_img else "toy"), value=p.base.dataset),
                 gr.update(visible=is_img, value=getattr(p.base, "model", "dcgan")), p.base.seed, p.difference,
-                *(gr.update(choices=VALUE_CHOICES[p.difference], value=value_text(p.difference, v))
+                *(gr.update(choices=value_choices(p.difference), value=value_text(p.difference, v))
                   for v in (p.a, p.b)))
 
     def on_difference(diff):
         """Offer the values the new difference takes: its first two choices for A and B."""
         if diff not in VALUE_CHOICES:
             return gr.skip(), gr.skip()
-        choices = VALUE_CHOICES[diff]
-        return tuple(gr.update(choices=choices, value=v) for v in choices[:2])
+        choices = value_choices(diff)
+        return tuple(gr.update(choices=choices, value=v) for _, v in choices[:2])
 
     def on_mode(m):
-        choices = IMAGE_DATASETS if m == "images" else TOY_DATASETS
-        return gr.update(choices=choices, value=choices[0]), gr.update(visible=m == "images")
+        choices = dataset_choices(m)
+        return gr.update(choices=choices, value=choices[0][1]), gr.update(visible=m == "images")
 
     @user_errors
     def on_start(v, preset_key, mode_value, dataset_value, model_value, seed_value, diff, a, b,
