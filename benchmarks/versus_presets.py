@@ -21,6 +21,7 @@ Writes benchmarks/results/versus_presets.json. Run it on an otherwise idle machi
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import numpy as np
@@ -123,17 +124,26 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=120, help="how long to wait for a claim (goal: 90)")
     ap.add_argument("--presets", nargs="+", default=list(PRESETS))
+    ap.add_argument("--busy", action="store_true", help="record that other work shared the CPU")
     args = ap.parse_args()
     results = {}
     for key in args.presets:
-        results[key] = race(key, args.seconds)
+        results[key] = {**race(key, args.seconds), "measured": time.strftime("%Y-%m-%d"),
+                        "busy_cpu": args.busy}
         r = results[key]
         brief = {run: {k: round(v, 2) for k, v in r["final"][run].items()
                        if k in ("step", "modes", "hq_pct", "d_sat_out", "d_fake_50", "d_real_sd_200", "frechet_last")}
                  for run in "AB"}
         print(f"{key}: claim holds after {r['claim_first_holds_s']} s (met: {r['met']}); final {brief}", flush=True)
-    write("versus_presets", {"seconds": args.seconds, "presets": results,
-                             "all_met": all(r["met"] for r in results.values())})
+    # A run of some presets keeps the others' last figures (each preset says when it was measured).
+    from common import RESULTS
+
+    earlier = RESULTS / "versus_presets.json"
+    kept = json.loads(earlier.read_text()).get("presets", {}) if earlier.is_file() else {}
+    merged = {k: kept[k] for k in PRESETS if k in kept and k not in results}
+    merged.update(results)
+    write("versus_presets", {"seconds": args.seconds, "presets": {k: merged[k] for k in PRESETS if k in merged},
+                             "all_met": all(r["met"] for r in merged.values())})
 
 
 if __name__ == "__main__":
