@@ -116,7 +116,8 @@ def test_the_shipped_stylegan_card_is_honest_and_shows_in_explore():
     assert m["w_pca"]["components_for_90pct"] >= 10 and m["frechet_curve"]["points"]
     text = model_summary({**card, "name": "stylegan-fashion"})
     assert f"Frechet distance {m['frechet_distance']:.0f} on 10,000 samples" in text
-    assert f"real images {m['frechet_real_train_vs_test']:.0f}," in text  # one precision for all three
+    assert f"real images {m['frechet_real_train_vs_test']:.1f}," in text  # under 10: one decimal
+    assert f"untrained generator {m['frechet_untrained_generator']:.0f})" in text
     assert "What it still does badly" in text and card["known_weaknesses"][0] in text
 
 

@@ -27,7 +27,9 @@ def model_summary(card: dict) -> str:
     m = card.get("metrics", {})
     if "frechet_distance" in m:
         def fid(key: str) -> str:
-            return f"{m[key]:.0f}" if isinstance(m.get(key), (int, float)) else "?"
+            if not isinstance(m.get(key), (int, float)):
+                return "?"
+            return f"{m[key]:.1f}" if m[key] < 10 else f"{m[key]:.0f}"  # real data's 0.9 is not "1"
 
         samples = f"{m['samples']:,}" if isinstance(m.get("samples"), int) else "?"
         lines.append(f"Frechet distance {fid('frechet_distance')} on {samples} samples "
