@@ -55,7 +55,7 @@ def status_text(v: Versus | None) -> str:
     return "  \n".join(lines)
 
 
-def shared_curves(v: Versus, histories: dict[str, dict]) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, Any]]]:
+def shared_curves(dataset: str, histories: dict[str, dict]) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, Any]]]:
     """Both runs' curves in one frame per plot, series named by run, so the axes are shared: the
     losses, D's scores, and the quality charts (title, frame) with one series per run, each metric
     on its own chart (modes covered and HQ %; KL and JS; the Frechet distance for images)."""
@@ -78,7 +78,7 @@ def shared_curves(v: Versus, histories: dict[str, dict]) -> tuple[pd.DataFrame, 
     else:
         quality = [(plots.QUALITY_TITLES[c], per_run(c))
                    for c in (("modes", "hq_pct") if np.isfinite(first["modes"]).any() and
-                             v.configs()[0].dataset != "gauss1d" else ("kl", "js"))]
+                             dataset != "gauss1d" else ("kl", "js"))]
     return losses, scores, quality
 
 
@@ -186,9 +186,11 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         if v is None or not v.is_open:
             return (gr.skip(),) * 7 + (keep_polling(None),)
         frames = {key: run.frame() for key, run in v.runs.items()}
-        if any(f is None for f in frames.values()):
+        if sorted(frames) != ["A", "B"] or any(f is None for f in frames.values()):  # closed meanwhile
             return (gr.skip(),) * 7 + (keep_polling("running"),)
-        losses, scores, quality = shared_curves(v, {k: f.published.history for k, f in frames.items()})
+        # From the frames, not the race: a Reset or close between the two reads leaves the frames whole.
+        dataset = frames["A"].published.config.dataset
+        losses, scores, quality = shared_curves(dataset, {k: f.published.history for k, f in frames.items()})
         charts = [gr.LinePlot(frame, title=title, y_title=plots.QUALITY_AXES.get(title, "Frechet distance"),
                               visible=True) for title, frame in quality]
         charts += [gr.LinePlot(visible=False)] * (2 - len(charts))  # images: the Frechet chart alone
