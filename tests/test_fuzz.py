@@ -240,3 +240,15 @@ def test_refusals_name_no_server_path_component_or_address(fuzz_app, endpoint, b
     outcome, message = _call(fuzz_app, endpoint, body)
     assert outcome in ("error", "refused") and says in message
     assert not _internals(message), message
+
+
+@pytest.mark.parametrize("path, body, says", [
+    ("gradio_api/call/no_such_endpoint", {"data": []}, "No endpoint 'no_such_endpoint' here"),
+    ("gradio_api/queue/join", {"data": [], "fn_index": 99999, "session_hash": "fuzz"}, "No function index 99999"),
+])
+def test_an_unknown_endpoint_or_function_index_is_a_404_with_one_sentence(fuzz_app, path, body, says):
+    req = urllib.request.Request(f"{fuzz_app}{path}", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(req, timeout=30)
+    assert info.value.code == 404 and says in info.value.read().decode()

@@ -15,11 +15,14 @@ server's absolute path in the message (``_check_allowed``); now without it.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
 
 from gradio import processing_utils
+
+from ..errors import shown
 
 _ORIGINAL_BYTES = processing_utils.save_bytes_to_cache
 _ORIGINAL_CHECK = processing_utils._check_allowed
@@ -78,8 +81,29 @@ def validate_inputs(self, block_fn, inputs: list) -> None:
                          f"{len(inputs)}: {', '.join(map(str, labels))[:300]}. See the API page for the order.")
 
 
+def _get_fn_or_404(original):
+    """Gradio answers an unknown ``/gradio_api/call/NAME`` or ``fn_index`` with a 500 (a KeyError
+    deep in its routes); a caller's typo is a 404 with one sentence naming what to ask for."""
+    from fastapi import HTTPException
+    from gradio.route_utils import FnIndexInferError
+
+    @functools.wraps(original)
+    def get_fn(blocks, api_name, body):
+        try:
+            return original(blocks, api_name, body)
+        except (KeyError, FnIndexInferError):
+            what = f"endpoint {shown(str(api_name))}" if body.fn_index is None else f"function index {body.fn_index}"
+            raise HTTPException(status_code=404, detail=f"No {what} here; the app's API page lists the endpoints.") from None
+    get_fn._gan_demo_patched = True
+    return get_fn
+
+
 def apply() -> None:
+    from gradio import route_utils
     from gradio.blocks import Blocks
+
+    if not getattr(route_utils.get_fn, "_gan_demo_patched", False):
+        route_utils.get_fn = _get_fn_or_404(route_utils.get_fn)
 
     Blocks.validate_inputs = validate_inputs
     processing_utils._check_allowed = _check_allowed
