@@ -180,8 +180,10 @@ def cmd_train_cyclegan(args) -> None:
                               device=args.device, max_steps=args.max_steps, max_minutes=args.max_minutes,
                               init_from=args.init_from, generator=args.generator,
                               lambda_change=args.lambda_change, attention_d_from=args.attention_d_from,
+                              lambda_mask_identity=args.lambda_mask_identity,
                               lambda_identity=0.5 if args.lambda_identity is None else args.lambda_identity)
-    for name, value in (("--lambda-change", cfg.lambda_change), ("--lambda-identity", cfg.lambda_identity)):
+    for name, value in (("--lambda-change", cfg.lambda_change), ("--lambda-identity", cfg.lambda_identity),
+                        ("--lambda-mask-identity", cfg.lambda_mask_identity)):
         if not value >= 0:
             raise UserError(f"{name} must be at least 0, got {value}.")
     for name, value in (("--epochs", cfg.epochs), ("--batch-size", cfg.batch_size)):
@@ -193,6 +195,8 @@ def cmd_train_cyclegan(args) -> None:
                                              or not 0 <= cfg.attention_d_from <= cfg.epochs):
         raise UserError("--attention-d-from needs --generator attention and an epoch between 0 and --epochs, "
                         f"got {cfg.attention_d_from}.")
+    if cfg.lambda_mask_identity > 0 and cfg.generator != "attention":
+        raise UserError("--lambda-mask-identity needs --generator attention (only it has masks).")
     _report_training(args.out, train_cyclegan(cfg, args.out, resume=args.resume, progress=not args.quiet))
 
 
@@ -477,6 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attention-d-from", type=int, default=None, metavar="EPOCH",
                    help="cyclegan attention: from this epoch on, D judges only the masked region "
                         "(Mejjati et al. 2018; default: never)")
+    p.add_argument("--lambda-mask-identity", type=float, default=0.0,
+                   help="cyclegan attention: weight of each G's mean mask on photos of its own target "
+                        "domain, which need no paint (trains the masks only; default 0)")
     p.add_argument("--lambda-identity", type=float, default=None,
                    help="cyclegan: identity loss weight, times the cycle weight (default 0.5, the reference's)")
     p.add_argument("--max-minutes", type=float, default=None,

@@ -40,6 +40,7 @@ class CycleGANTrainConfig:
     generator: str = "resnet"  # or "residual" / "attention" (models/cyclegan.RESIDUAL, ATTENTION)
     lambda_change: float = 0.0  # residual: weight of the mean |change|; attention: of the mean mask
     attention_d_from: int | None = None  # attention: epoch from which D sees only what the masks hold
+    lambda_mask_identity: float = 0.0  # attention: weight of G_AB's mean mask on zebras (G_BA's on horses)
     distill_steps: int = 300  # --init-from a pair with another decoder: steps of learning to paint as it did
     batch_size: int = 1
     lr: float = 2e-4
@@ -300,7 +301,16 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
             if lam_id > 0:  # G_AB should leave a zebra a zebra, and G_BA a horse a horse
                 idt_b = F.l1_loss(pair.G_AB(real_b).float(), real_b) * lam_id
                 idt_a = F.l1_loss(pair.G_BA(real_a).float(), real_a) * lam_id
-            loss_g = g_ab + g_ba + cyc_a + cyc_b + idt_a + idt_b + cfg.lambda_change * change
+            mask_idt = torch.zeros((), device=device)
+            if attention and cfg.lambda_mask_identity > 0:
+                # What a photo of the target domain holds needs no paint: G_AB's mask on a zebra
+                # photo (savanna, sky, trees, the zebra) should be 0, and G_BA's on a horse photo.
+                # Unlike the identity loss this trains only the masks, so the paint that makes
+                # stripes is not pulled towards copying its input.
+                mask_idt = 0.5 * (pair.G_AB.parts(real_b)[1].float().mean()
+                                  + pair.G_BA.parts(real_a)[1].float().mean())
+            loss_g = (g_ab + g_ba + cyc_a + cyc_b + idt_a + idt_b + cfg.lambda_change * change
+                      + cfg.lambda_mask_identity * mask_idt)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -315,7 +325,8 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         opt_d.step()
         return {"D_A": d_a.item(), "D_B": d_b.item(), "G_AB": g_ab.item(), "G_BA": g_ba.item(),
                 "cycle_A": cyc_a.item(), "cycle_B": cyc_b.item(), "idt_A": idt_a.item(), "idt_B": idt_b.item(),
-                **({"change": change.item()} if residual else {})}
+                **({"change": change.item()} if residual else {}),
+                **({"mask_idt": mask_idt.item()} if cfg.lambda_mask_identity > 0 else {})}
 
     def checkpoint() -> None:
         piece = {"started_at_step": piece_start_step, "steps": step - piece_start_step,
@@ -389,7 +400,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
                if k not in ("data_root", "max_steps", "checkpoint_minutes", "max_minutes", "init_from",
                             "distill_steps")
                and (residual or k not in ("generator", "lambda_change"))
-               and (attention or k != "attention_d_from")},
+               and (attention or k not in ("attention_d_from", "lambda_mask_identity"))},
             **({"attention_d_since_step": guided["since_step"]} if guided["since_step"] is not None else {}),
             **({"init_from": Path(cfg.init_from).name} if cfg.init_from else {}),
             **({"distilled": distilled} if distilled else {}),
