@@ -97,7 +97,8 @@ def test_a_full_room_refuses_versus_without_leaving_half_a_race():
     base = live_threads()
     pool = TrainerPool(1)
     v = Versus(pool)
-    with pytest.raises(UserError, match="two free live trainers"):
+    with pytest.raises(UserError, match="Versus needs two live trainers at once. This needs 2 live trainers at "
+                                        "once, and this server runs at most 1"):
         v.open(*make_pair(SMALL, "loss", "ns", "hinge"), "loss")
     assert pool.active == 0 and live_threads() == base and not v.is_open
 

@@ -68,6 +68,9 @@ class LiveTrainer:
                  on_close: Callable[["LiveTrainer"], None] | None = None):
         self.device = device or default_device()
         self.owner: str | None = None
+        self.client: str | None = None  # the owner's address, for the pool's per-visitor cap
+        self.parked = False  # its slot was given back (TrainerPool); Start claims one again
+        self._idle_since: float | None = time.monotonic()  # when it last stopped training
         self.idle_timeout_s = idle_timeout_s
         self._on_close = on_close
         self._close_listeners: list[Callable[["LiveTrainer"], None]] = []
@@ -153,6 +156,17 @@ class LiveTrainer:
     def closed(self) -> bool:
         return self._closed.is_set()
 
+    def mark_busy(self) -> None:
+        """A command is on its way: until it has run, this is not a paused run (the pool must not
+        park it between its owner's claim and the Start that follows)."""
+        self._idle_since = None
+
+    @property
+    def idle_since(self) -> float | None:
+        """``time.monotonic()`` when it stopped training (paused, never started, diverged); None
+        while it trains."""
+        return self._idle_since
+
     # -- reading (any thread) ------------------------------------------------------------------
     def snapshot(self) -> Published:
         self._last_read = time.monotonic()
@@ -210,7 +224,9 @@ class LiveTrainer:
     def _handle(self, name: str, args: tuple) -> None:
         gan = self._gan
         if name == "start":
-            if gan.check_divergence() is None:
+            if self.parked:  # its slot went to someone else meanwhile: TrainerPool.claim first
+                self._message = "Its slot went to another visitor while it was paused; press Start again."
+            elif gan.check_divergence() is None:
                 self._running, self._phases, self._phase, self._message = True, None, {}, ""
         elif name == "pause":
             self._running = False
@@ -255,7 +271,14 @@ class LiveTrainer:
             self._publish()
             args[0].set()
             return
+        self._mark_idle()
         self._publish()
+
+    def _mark_idle(self) -> None:
+        if self._running:
+            self._idle_since = None
+        elif self._idle_since is None:
+            self._idle_since = time.monotonic()
 
     def _loop(self) -> None:
         torch.set_grad_enabled(True)
@@ -286,6 +309,7 @@ class LiveTrainer:
                     self._lockstep.report(self, self._gan.step_count, True)
                 if self._gan.check_divergence() is not None:
                     self._running = False
+                    self._mark_idle()
                     self._publish()
                     continue
                 if self._max_rate > 0:
@@ -341,45 +365,172 @@ class Lockstep:
 
 
 class TrainerPool:
-    """The app-wide cap on live trainers (default 4): one more gets a clear "room is full"."""
+    """The app-wide cap on live trainers, shared fairly.
 
-    def __init__(self, capacity: int = 4, idle_timeout_s: float = 900.0):
+    ``capacity`` trainers (default 4) hold a slot at once; one owner (a browser session) or one
+    client (an address) holds at most ``per_client`` of them (default 2: a run, or Versus' two). A
+    trainer paused for ``park_after_s`` (default 2 min) is *parked* when someone needs its slot: it
+    keeps its nets and step and takes a slot again when its owner presses Start. Visitors refused
+    for a full room queue in order (a place is kept ``queue_keep_s`` after each try) and are told
+    how many are ahead and when a slot frees.
+    """
+
+    def __init__(self, capacity: int = 4, idle_timeout_s: float = 900.0, per_client: int = 2,
+                 park_after_s: float = 120.0, queue_keep_s: float = 90.0):
         self.capacity = capacity
         self.idle_timeout_s = idle_timeout_s
+        self.per_client = per_client
+        self.park_after_s = park_after_s
+        self.queue_keep_s = queue_keep_s
         self._lock = threading.Lock()
-        self._active: set[LiveTrainer] = set()
+        self._active: set[LiveTrainer] = set()  # holding a slot
+        self._parked: set[LiveTrainer] = set()  # alive, slot given back
+        self._waiting: dict[str, float] = {}  # who was refused for a full room -> last try (in order)
 
-    def open(self, cfg: RunConfig, device: str | None = None, owner: str | None = None) -> LiveTrainer:
-        """A new trainer for ``owner`` (a browser session id), or "the room is full"."""
+    # -- opening and claiming ------------------------------------------------------------------
+    def open(self, cfg: RunConfig, device: str | None = None, owner: str | None = None,
+             client: str | None = None) -> LiveTrainer:
+        """A new trainer for ``owner`` (a browser session id) at ``client`` (its address), or a
+        sentence saying why not and when to try again."""
+        return self.open_many([cfg], device, owner, client)[0]
+
+    def open_many(self, cfgs: list[RunConfig], device: str | None = None, owner: str | None = None,
+                  client: str | None = None) -> list[LiveTrainer]:
+        """Trainers for every config or none (Versus: two slots or none)."""
         with self._lock:
-            self._active = {t for t in self._active if not t.closed}
-            if len(self._active) >= self.capacity:
-                raise UserError(f"The room is full: {self.capacity} live trainers are running on this "
-                                "server. Try again in a minute, or stop one you started.")
-            trainer = LiveTrainer(cfg, device, self.idle_timeout_s, on_close=self._release)
-            trainer.owner = owner
-            self._active.add(trainer)
-            return trainer
+            self._make_room(len(cfgs), owner, client)
+            trainers = []
+            try:
+                for cfg in cfgs:
+                    trainer = LiveTrainer(cfg, device, self.idle_timeout_s, on_close=self._release)
+                    trainer.owner, trainer.client = owner, client
+                    trainer.mark_busy()  # its first command (Start, Step) is on its way
+                    trainers.append(trainer)
+            except BaseException:
+                for t in trainers:
+                    t.close()
+                raise
+            self._active.update(trainers)
+            return trainers
+
+    def claim(self, *trainers: LiveTrainer) -> None:
+        """Give parked trainers their slots back (their owner pressed Start or Step), all or none."""
+        with self._lock:
+            for t in trainers:  # about to get a command: not a paused run to park meanwhile
+                t.mark_busy()
+            parked = [t for t in trainers if t in self._parked and not t.closed]
+            if not parked:
+                return
+            self._make_room(len(parked), parked[0].owner, parked[0].client, exclude=set(parked))
+            self._parked.difference_update(parked)
+            for t in parked:
+                t.parked = False
+            self._active.update(parked)
+
+    def _make_room(self, n: int, owner: str | None, client: str | None, exclude: set = frozenset()) -> None:
+        """Under the lock: free ``n`` slots for this owner, or raise the sentence that says why not."""
+        now = time.monotonic()
+        self._prune()
+        if n > min(self.capacity, self.per_client):
+            limit, who = ((self.capacity, "this server runs") if self.capacity < self.per_client
+                          else (self.per_client, "one visitor may run"))
+            raise UserError(f"This needs {n} live trainers at once, and {who} at most {limit}.")
+        mine = [t for t in self._active if (owner and t.owner == owner) or (client and t.client == client)]
+        # Asking for more is a sign the owner's own paused runs can wait: they give way first.
+        for t in sorted((t for t in mine if t.idle_since is not None), key=lambda t: t.idle_since):
+            if len(mine) + n <= self.per_client and len(self._active) + n <= self.capacity:
+                break
+            self._park(t)
+            mine.remove(t)
+        if len(mine) + n > self.per_client:
+            raise UserError(
+                f"You already run {len(mine)} live trainer{'s' * (len(mine) != 1)}, and one visitor may run "
+                f"{self.per_client} at once so that everyone gets a turn: pause or reset one of yours (in Train "
+                "live, Images or Versus) and press Start again.")
+        # Others' runs paused long enough give their slots back, the longest paused first.
+        stale = sorted((t for t in self._active if t.idle_since is not None and t not in exclude
+                        and now - t.idle_since >= self.park_after_s), key=lambda t: t.idle_since)
+        for t in stale:
+            if self.capacity - len(self._active) >= n + self._ahead(owner, now):
+                break
+            self._park(t)
+        ahead = self._ahead(owner, now)
+        if self.capacity - len(self._active) >= n + ahead:
+            if owner:
+                self._waiting.pop(owner, None)
+            return
+        if owner:
+            self._waiting.setdefault(owner, now)
+            self._waiting[owner] = now  # refreshes the place without moving it (dicts keep order)
+        raise UserError(self._full_message(n, ahead, now))
+
+    def _ahead(self, owner: str | None, now: float) -> int:
+        """How many refused visitors, still trying, came before ``owner``."""
+        for who, seen in list(self._waiting.items()):
+            if now - seen > self.queue_keep_s:
+                del self._waiting[who]
+        order = list(self._waiting)
+        return order.index(owner) if owner in order else len(order)
+
+    def _full_message(self, n: int, ahead: int, now: float) -> str:
+        k = len(self._active)
+        runs = f"{k} live trainer{'s are' if k != 1 else ' is'} running on this server"
+        queue = (f"; {ahead} visitor{'s are' if ahead != 1 else ' is'} waiting ahead of you" if ahead else "")
+        need = "two free slots (one per run)" if n == 2 else "a free slot"
+        paused = [self.park_after_s - (now - t.idle_since) for t in self._active if t.idle_since is not None]
+        if paused:
+            when = (f"The first paused run gives its slot back in about {_duration(max(0.0, min(paused)))}")
+        else:
+            when = (f"Every run is training now; a run gives its slot back {_duration(self.park_after_s)} after "
+                    "it is paused, or when its page closes")
+        return (f"The room is full: {runs}{queue}, and you need {need}. {when}: press Start again then "
+                f"(your place in the queue is kept for {_duration(self.queue_keep_s)} after each try).")
+
+    def _park(self, trainer: LiveTrainer) -> None:
+        self._active.discard(trainer)
+        self._parked.add(trainer)
+        trainer.parked = True
+
+    def _prune(self) -> None:
+        self._active = {t for t in self._active if not t.closed}
+        self._parked = {t for t in self._parked if not t.closed}
 
     def _release(self, trainer: LiveTrainer) -> None:
         with self._lock:
             self._active.discard(trainer)
+            self._parked.discard(trainer)
 
+    # -- stopping ------------------------------------------------------------------------------
     def close_owner(self, owner: str) -> int:
         """Stop every trainer of one browser session (it closed its tab); returns how many."""
         with self._lock:
-            mine = [t for t in self._active if t.owner == owner]
+            mine = [t for t in (*self._active, *self._parked) if t.owner == owner]
+            self._waiting.pop(owner, None)
         for t in mine:
             t.close()
         return len(mine)
 
     @property
     def active(self) -> int:
+        """Trainers holding a slot."""
         with self._lock:
             return sum(not t.closed for t in self._active)
 
+    @property
+    def parked(self) -> int:
+        with self._lock:
+            return sum(not t.closed for t in self._parked)
+
     def close_all(self) -> None:
         with self._lock:
-            trainers = list(self._active)
+            trainers = [*self._active, *self._parked]
         for t in trainers:
             t.close()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{max(seconds, 1)} s"
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min" + (f" {rest} s" if rest else "")

@@ -74,6 +74,7 @@ class Frame:
 class TrainSession:
     pool: TrainerPool
     owner: str | None = None  # the browser session, so the pool can stop its trainer on unload
+    client: str | None = None  # the visitor's address, for the pool's per-visitor cap
     trainer: LiveTrainer | None = None
     frames: list[bytes] = field(default_factory=list)  # the timelapse, as fast-compressed PNGs
     _frame_steps: list[int] = field(default_factory=list)
@@ -93,10 +94,15 @@ class TrainSession:
         if type(trainer.published.config) is not type(cfg):
             self.reset(cfg)
             trainer.wait_idle(timeout=60)
+        self.pool.claim(trainer)  # a run that gave its slot back while paused takes one again
         return trainer
 
     def _open(self, cfg: RunConfig) -> LiveTrainer:
-        trainer = self.pool.open(cfg, owner=self.owner)
+        return self.adopt(self.pool.open(cfg, owner=self.owner, client=self.client))
+
+    def adopt(self, trainer: LiveTrainer) -> LiveTrainer:
+        """Make ``trainer`` (opened from the pool) this session's."""
+        self.trainer = trainer
         # A visitor who leaves without a goodbye keeps this session in the server's state store
         # for a long while: once the trainer stops (idle timeout), let go of it and the timelapse.
         me = weakref.ref(self)

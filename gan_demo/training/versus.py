@@ -173,6 +173,7 @@ class Versus:
 
     pool: TrainerPool
     owner: str | None = None
+    client: str | None = None
     runs: dict[str, TrainSession] = field(default_factory=dict)
     difference: str = ""
     labels: dict[str, str] = field(default_factory=dict)  # "A" -> "A: loss ns"
@@ -189,15 +190,13 @@ class Versus:
     def open(self, cfg_a: RunConfig, cfg_b: RunConfig, difference: str) -> None:
         """Start from fresh nets for both (both count against the pool; all or nothing)."""
         self.close()
-        a = TrainSession(self.pool, owner=self.owner)
-        b = TrainSession(self.pool, owner=self.owner)
-        a.ensure(cfg_a)
         try:
-            b.ensure(cfg_b)
-        except UserError:
-            a.close()
-            raise UserError("Versus needs two free live trainers and the server has fewer: try again in a "
-                            "minute, or stop a run in another tab.") from None
+            trainers = self.pool.open_many([cfg_a, cfg_b], owner=self.owner, client=self.client)
+        except UserError as exc:
+            raise UserError(f"Versus needs two live trainers at once. {exc}") from None
+        a, b = (TrainSession(self.pool, owner=self.owner, client=self.client) for _ in range(2))
+        a.adopt(trainers[0])
+        b.adopt(trainers[1])
         self.runs = {"A": a, "B": b}
         lockstep = Lockstep()  # equal steps, not equal luck: the slower run sets the pace
         for run in self.runs.values():
@@ -224,6 +223,7 @@ class Versus:
             run.trainer.wait_idle(timeout=300)
 
     def start(self) -> None:
+        self._claim()
         self._each("start")
 
     def pause(self) -> None:
@@ -233,8 +233,17 @@ class Versus:
 
     def step(self, n: int) -> None:
         """Both runs to the same step: ``n`` past the one ahead."""
+        self._claim()
         self._each("pause")
         self._level(n)
+
+    def _claim(self) -> None:
+        """Runs that gave their slots back while paused take two again, or neither."""
+        if self.is_open:
+            try:
+                self.pool.claim(*(run.trainer for run in self.runs.values()))
+            except UserError as exc:
+                raise UserError(f"This race was paused and gave its two slots back. {exc}") from None
 
     def _level(self, n: int) -> None:
         target = max(run.trainer.published.step for run in self.runs.values()) + n

@@ -18,6 +18,9 @@ MAX_TRAINERS_ENV = "GAN_DEMO_MAX_TRAINERS"
 TRAINER_IDLE_ENV = "GAN_DEMO_TRAINER_IDLE_S"  # seconds unwatched before a live trainer stops (900)
 USER_ZOO_ENV = "GAN_DEMO_USER_ZOO"  # where "Save to zoo" writes (a temp folder unless set)
 SESSION_GRACE_ENV = "GAN_DEMO_SESSION_GRACE_S"  # seconds a closed tab's state is kept (300)
+RUNS_PER_ADDRESS_ENV = "GAN_DEMO_RUNS_PER_ADDRESS"  # live trainers one visitor (session or address) may hold (2)
+PARK_AFTER_ENV = "GAN_DEMO_PARK_AFTER_S"  # seconds paused before a run's slot may go to another visitor (120)
+BEHIND_PROXY_ENV = "GAN_DEMO_BEHIND_PROXY"  # 1: trust X-Forwarded-For (default: 1 on a Hugging Face Space)
 
 INTRO = """# GAN Playground
 See how generative adversarial networks work: drag the latent sliders of models this project
@@ -47,11 +50,22 @@ CSS = """
 """
 
 
+def behind_proxy(env=os.environ) -> bool:
+    """Whether the app sits behind a proxy that sets X-Forwarded-For (a Space does; SPACE_ID says so)."""
+    value = env.get(BEHIND_PROXY_ENV)
+    if value is None:
+        return bool(env.get("SPACE_ID"))
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
 def build_app(ctx: AppContext | None = None) -> gr.Blocks:
     if ctx is None:
         ctx = AppContext(models=zoo.ModelCache(),
                          pool=TrainerPool(int(os.environ.get(MAX_TRAINERS_ENV, "4")),
-                                          float(os.environ.get(TRAINER_IDLE_ENV, "900"))))
+                                          float(os.environ.get(TRAINER_IDLE_ENV, "900")),
+                                          per_client=int(os.environ.get(RUNS_PER_ADDRESS_ENV, "2")),
+                                          park_after_s=float(os.environ.get(PARK_AFTER_ENV, "120"))),
+                         behind_proxy=behind_proxy())
         if os.environ.get(USER_ZOO_ENV):
             ctx.user_zoo = Path(os.environ[USER_ZOO_ENV])
     gradio_patches.apply()

@@ -34,8 +34,25 @@ class AppContext:
     sessions: SessionRegistry = field(default_factory=SessionRegistry)
     scratch: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gan_playground_")))
     max_scratch_files: int = 300
+    # Behind a proxy (a Space) every request comes from the proxy's address: trust X-Forwarded-For.
+    behind_proxy: bool = False
     # Where "Save to zoo" writes live-trained generators (GAN_DEMO_USER_ZOO; a temp folder by default).
     user_zoo: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gan_user_zoo_")))
+
+    def client_of(self, request) -> str | None:
+        """The visitor's address for per-visitor limits: the socket's peer, or behind a proxy the
+        first address of X-Forwarded-For (a visitor can write that header, so only then)."""
+        if request is None:
+            return None
+        if self.behind_proxy:
+            headers = getattr(request, "headers", None) or {}
+            forwarded = headers.get("x-forwarded-for", "") if hasattr(headers, "get") else ""
+            first = forwarded.split(",")[0].strip()[:64]
+            if first:
+                return first
+        client = getattr(request, "client", None)
+        host = getattr(client, "host", None)
+        return str(host)[:64] if host else None
 
     def shipped_image_models(self) -> list[str]:
         from ..zoo import model_names

@@ -56,6 +56,8 @@ def status_text(session: TrainSession | None) -> str:
             line += f" · KL {h['kl'][-1]:.3f} · JS {h['js'][-1]:.3f}"
     if pub.message:
         line += f"  \n_{pub.message}_"
+    if t.parked:
+        line += "  \n_Paused long enough that its slot went to another visitor; **Start** takes one again._"
     return line
 
 
@@ -154,7 +156,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     def _session(state: TrainSession | None, request: gr.Request | None) -> TrainSession:
         if state is None:
             owner = getattr(request, "session_hash", None)
-            state = ctx.sessions.get(owner, "toy", lambda: TrainSession(ctx.pool, owner=owner))
+            state = ctx.sessions.get(owner, "toy", lambda: TrainSession(ctx.pool, owner=owner, client=ctx.client_of(request)))
         return state
 
     def _config(values) -> ToyTrainConfig:

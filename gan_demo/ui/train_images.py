@@ -52,6 +52,8 @@ def status_text(session: TrainSession | None) -> str:
             line += f" · Frechet distance {fid[-1]:.1f} ({cfg.fid_samples} samples)"
     if pub.message:
         line += f"  \n_{pub.message}_"
+    if t.parked:
+        line += "  \n_Paused long enough that its slot went to another visitor; **Start** takes one again._"
     return line
 
 
@@ -126,7 +128,7 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
 
     def _session(state, request) -> TrainSession:
         owner = getattr(request, "session_hash", None)
-        return state or ctx.sessions.get(owner, "images", lambda: TrainSession(ctx.pool, owner=owner))
+        return state or ctx.sessions.get(owner, "images", lambda: TrainSession(ctx.pool, owner=owner, client=ctx.client_of(request)))
 
     @user_errors
     def on_start(state, *values, request: gr.Request = None):

@@ -52,6 +52,8 @@ def status_text(v: Versus | None) -> str:
         if pub.message and pub.status == "diverged":
             line += f" · _{pub.message}_"
         lines.append(line)
+    if any(run.trainer.parked for run in v.runs.values()):
+        lines.append("_Paused long enough that its slots went to other visitors; **Start both** takes two again._")
     return "  \n".join(lines)
 
 
@@ -159,7 +161,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         base = base_config(mode_value, preset_key, dataset_value, model_value, seed_value)
         cfg_a, cfg_b = make_pair(base, diff, a, b)
         owner = getattr(request, "session_hash", None)
-        v = v or ctx.sessions.get(owner, "versus", lambda: Versus(ctx.pool, owner=owner))
+        v = v or ctx.sessions.get(owner, "versus", lambda: Versus(ctx.pool, owner=owner, client=ctx.client_of(request)))
         v.start_with(cfg_a, cfg_b, diff)
         return v, status_text(v)
 
