@@ -90,9 +90,9 @@ def test_interpolation_between_classes_starts_and_ends_at_each_class(digits):
     assert not np.array_equal(frames[2], frames[3])
 
 
-# The issue's goals: cgan-digits 95 % (measured 96.4 %), cgan-fashion 85 % (measured 85.0 % after
-# 12 epochs; it was 81.1 % after 6).
-@pytest.mark.parametrize("name, goal", [("cgan-digits", 0.95), ("cgan-fashion", 0.85)])
+# Issue 22's goals: cgan-fashion 88 % (measured 90.2 % after 30 epochs with G's weight average; it was
+# 85.0 % after 12), every class 75 %; cgan-digits 97 % is not met yet (96.4 %), so it keeps 95 %.
+@pytest.mark.parametrize("name, goal", [("cgan-digits", 0.95), ("cgan-fashion", 0.88)])
 def test_shipped_conditional_models_meet_their_class_accuracy_goal(name, goal):
     """Measured by the independent classifier (`python -m gan_demo evaluate NAME --update-card`);
     this re-measures on 1,000 fresh samples so a bad checkpoint cannot hide behind its card."""
@@ -108,3 +108,6 @@ def test_shipped_conditional_models_meet_their_class_accuracy_goal(name, goal):
     preds, _ = predict(clf, x)
     assert (preds == labels.numpy()).mean() >= goal - 0.02
     assert card["metrics"]["frechet_distance"] < 0.5 * card["metrics"]["frechet_untrained_generator"]
+    if name == "cgan-fashion":
+        assert card["metrics"]["frechet_distance"] <= 45
+        assert min(card["metrics"]["class_accuracy_per_class"].values()) >= 0.75
