@@ -285,6 +285,20 @@ TOY_DATASETS = {
 }
 
 
+def mode_count(name: str) -> int:
+    """How many Gaussians a toy data set mixes (0 for the spiral, the moons and drawings)."""
+    make = TOY_DATASETS.get(name)
+    modes = make().modes if make is not None else None
+    return 0 if modes is None else len(modes)
+
+
+def counts_modes(name: str) -> bool:
+    """Whether "modes covered" says something about this toy data set: a mixture of several
+    Gaussians (the ring, the grid); one Gaussian, the spiral, the moons and drawings are judged by
+    KL and JS instead."""
+    return mode_count(name) > 1
+
+
 def toy_dataset(name: str, points=None) -> ToyDistribution:
     """A toy distribution by name; ``custom`` turns a person's drawn points into the real data."""
     if name == "custom":

@@ -53,8 +53,8 @@ LESSONS: dict[str, Lesson] = {lesson.key: lesson for lesson in (
            steps=600),
     Lesson("collapse", "Mode collapse on the ring",
            "D learns ten times faster than G, so G keeps chasing whichever modes D currently rates as "
-           "real and gives up on the others: its points gather on a few of the eight Gaussians "
-           "and stay there. Watch the 'modes covered' curve stall far below 8.",
+           "real and gives up on the others: its points gather on one or a few of the eight Gaussians "
+           "(often a single one) and stay there. Watch the 'modes covered' curve stall far below 8.",
            dict(_COLLAPSE), steps=3000),
     Lesson("cure-mbd", "Minibatch discrimination: spotted, not cured",
            "The same run with minibatch discrimination: D sees how alike the samples of a batch are, "

@@ -170,6 +170,9 @@ def downsample(history: dict[str, np.ndarray], max_points: int = 400) -> dict[st
     return {k: v[idx] for k, v in history.items()}
 
 
+EMPTY_STEPS = (0, 100)  # the x range of a chart with nothing to draw yet
+
+
 def curves_frame(history: dict[str, np.ndarray], columns: Sequence[str], labels: dict[str, str] | None = None,
                  max_points: int = 400, smooth: int = 1):
     """Long-format data frame (step, value, series) for a line plot of ``columns``."""
@@ -193,8 +196,10 @@ def curves_frame(history: dict[str, np.ndarray], columns: Sequence[str], labels:
     # be drawn without a legend entry, in no colour of its own.
     missing = [labels.get(c, c) for c in columns if labels.get(c, c) not in set(frame["series"])]
     if missing:
-        step0 = int(h["step"][0]) if len(h["step"]) else 0
-        frame = pd.concat([frame, pd.DataFrame({"step": step0, "value": np.nan, "series": missing})],
+        # With no steps at all (a run just reset) the empty rows span steps 0-100: a chart whose
+        # x domain is one point labels its only tick "NaN".
+        steps = [int(h["step"][0])] if len(h["step"]) else list(EMPTY_STEPS)
+        frame = pd.concat([frame, *(pd.DataFrame({"step": s, "value": np.nan, "series": missing}) for s in steps)],
                           ignore_index=True)
     return frame
 
@@ -211,7 +216,7 @@ def at_evaluations(history: dict[str, np.ndarray], column: str) -> dict[str, np.
 
 
 QUALITY_TITLES = {"modes": "Modes covered", "hq_pct": "High-quality samples %", "kl": "KL(real || fake)",
-                  "js": "JS divergence (0 = same, ln 2 = apart)"}
+                  "js": "JS divergence (at most ln 2)"}
 
 
 # Short y-axis titles for the quality charts (the chart's own title says the rest).
@@ -219,11 +224,25 @@ QUALITY_AXES = {QUALITY_TITLES["modes"]: "modes", QUALITY_TITLES["hq_pct"]: "% o
                 QUALITY_TITLES["kl"]: "KL (nats)", QUALITY_TITLES["js"]: "JS (nats)"}
 
 
+def quality_axis(title: str, dataset: str) -> dict[str, Any]:
+    """A quality chart's y axis: its title and a fixed range where the metric has one (0 to the
+    number of modes, 0-100 %, JS 0 to ln 2), so whole modes get whole ticks and a flat curve
+    does not zoom into one stray tick."""
+    from .data import mode_count
+
+    limits = {QUALITY_TITLES["modes"]: [0, max(mode_count(dataset), 1)], QUALITY_TITLES["hq_pct"]: [0, 100],
+              QUALITY_TITLES["kl"]: [0, None], QUALITY_TITLES["js"]: [0, 0.7]}
+    return {"y_title": QUALITY_AXES.get(title, "Frechet distance"), "y_lim": limits.get(title)}
+
+
 def quality_curves(history: dict[str, np.ndarray], dataset: str) -> list[tuple[str, Any]]:
     """A toy run's two quality charts, each (title, long frame), one metric per chart so each has
     its own axis: modes covered and high-quality % on data with several modes; KL and JS on the
-    1D Gaussian, the spiral, the moons and drawings, whose "modes" say nothing."""
-    with_modes = np.isfinite(history["modes"]).any() and dataset != "gauss1d"
+    1D Gaussian, the spiral, the moons and drawings, whose "modes" say nothing. Chosen by the data
+    set, not by what was measured: a run just reset has measured nothing yet and keeps its charts."""
+    from .data import counts_modes
+
+    with_modes = counts_modes(dataset)
     return [(QUALITY_TITLES[c], curves_frame(at_evaluations(history, c), [c], QUALITY_TITLES))
             for c in (("modes", "hq_pct") if with_modes else ("kl", "js"))]
 
@@ -232,9 +251,9 @@ def with_level(frame, level: float, label: str):
     """Add a horizontal reference line (D's 0.5) spanning the frame's steps as one more series."""
     import pandas as pd
 
-    if frame.empty:
-        return pd.DataFrame({"step": [0], "value": [np.nan], "series": [label]})
     lo, hi = frame["step"].min(), frame["step"].max()
+    if not np.isfinite(frame["value"]).any():  # nothing measured yet: the line alone, over 0-100
+        lo, hi = EMPTY_STEPS
     return pd.concat([frame, pd.DataFrame({"step": [lo, hi], "value": [level, level], "series": label})],
                      ignore_index=True)
 

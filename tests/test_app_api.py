@@ -97,18 +97,18 @@ TRAIN_OK = ["ring8", "ns", False, False, 1, "adam", 1e-3, 1e-3, 64, 2, "gaussian
 
 
 @pytest.mark.parametrize("values, message", [
-    ('["ring8", "ns", false, false, 1, "adam", NaN, 0.001, 64, 2, "gaussian", 2, 32, 0, 1, "mean", 0]', "lr_d must be a finite"),
-    ('["ring8", "ns", false, false, 1, "adam", 1e9, 0.001, 64, 2, "gaussian", 2, 32, 0, 1, "mean", 0]', "lr_d must be between"),
-    ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 0, 2, "gaussian", 2, 32, 0, 1, "mean", 0]', "batch_size must be between"),
+    ('["ring8", "ns", false, false, 1, "adam", NaN, 0.001, 64, 2, "gaussian", 2, 32, 0, 1, "mean", 0]', "(lr_d) must be a finite"),
+    ('["ring8", "ns", false, false, 1, "adam", 1e9, 0.001, 64, 2, "gaussian", 2, 32, 0, 1, "mean", 0]', "(lr_d) must be between"),
+    ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 0, 2, "gaussian", 2, 32, 0, 1, "mean", 0]', "(batch_size) must be between"),
     ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 10000, 32, 0, 1, "mean", 0]', "hidden_layers"),
     ('["ring8", "ns", "yes", false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, 0, 1, "mean", 0]', "true or false"),
-    ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, NaN, 1, "mean", 0]', "seed must be a finite"),
+    ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, NaN, 1, "mean", 0]', "(seed) must be a finite"),
     ('["custom", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, 0, 1, "mean", 0]', "Draw"),
     ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, 0, 99, "mean", 0]',
-     "n_discriminators must be between"),
+     "(n_discriminators) must be between"),
     ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, 0, 2, "max", 0]', "gman"),
     ('["ring8", "ns", false, false, 1, "adam", 0.001, 0.001, 64, 2, "gaussian", 2, 32, 0, 1, "mean", -3]',
-     "noise_codes must be between"),
+     "(noise_codes) must be between"),
 ])
 def test_train_start_refuses_absurd_settings_with_one_sentence(app_url, values, message):
     stream = _raw_call(app_url, '{"data": ' + values + '}', "train_start")

@@ -109,8 +109,8 @@ def test_train_toy_1d_and_every_flag(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--dataset", "ring8", "--steps", 0], "--steps must be between"),
     (["--dataset", "ring8", "--lr", "nan"], "finite"),
-    (["--dataset", "ring8", "--d-steps", 1000], "d_steps must be between"),
-    (["--dataset", "ring8", "--batch-size", 0], "batch_size must be between"),
+    (["--dataset", "ring8", "--d-steps", 1000], "(d_steps) must be between"),
+    (["--dataset", "ring8", "--batch-size", 0], "(batch_size) must be between"),
 ])
 def test_train_toy_bad_input_exits_2(tmp_path, args, message):
     proc = run_cli("train-toy", *args, "--quiet", "--out", tmp_path / "x.npz", check=False)
@@ -141,4 +141,4 @@ def test_train_toy_noise_size_and_distribution(tmp_path):
     assert "2-d gaussian noise + a one-hot code of 25" in proc.stdout
     proc = run_cli("train-toy", "--dataset", "ring8", "--noise-dim", 0, "--quiet", "--out", tmp_path / "g.npz",
                    check=False)
-    assert proc.returncode == 2 and "noise_dim must be between" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "(noise_dim) must be between" in proc.stderr and "Traceback" not in proc.stderr

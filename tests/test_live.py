@@ -211,6 +211,24 @@ def test_quality_charts_count_modes_only_on_data_with_several_modes():
     assert plots.quality_curves(h, "spiral")[0][0].startswith("KL")
 
 
+def test_a_reset_run_keeps_its_data_sets_quality_charts_and_axes():
+    # A reset grid run has measured nothing yet: its charts stay "Modes covered" / "High-quality %"
+    # (they once turned into KL and JS, with the old run's line left on them).
+    import numpy as np
+
+    from gan_demo import plots
+
+    empty = {c: np.zeros(0) for c in ("step", "modes", "hq_pct", "kl", "js")}
+    grid = plots.quality_curves(empty, "grid25")
+    assert [t for t, _ in grid] == ["Modes covered", "High-quality samples %"]
+    assert plots.quality_axis(grid[0][0], "grid25")["y_lim"] == [0, 25]
+    assert plots.quality_axis(grid[0][0], "ring8")["y_lim"] == [0, 8]
+    assert plots.quality_axis(grid[1][0], "grid25")["y_lim"] == [0, 100]
+    assert plots.quality_axis("JS divergence (at most ln 2)", "moons")["y_lim"][1] >= np.log(2)
+    frame = grid[0][1]  # nothing to draw, over steps 0-100 (one step made an axis tick read "NaN")
+    assert frame["value"].isna().all() and sorted(set(frame["step"])) == [0, 100]
+
+
 def test_every_series_is_in_every_chart_frame_even_before_it_has_a_value():
     # Gradio's LinePlot takes its legend and colours from the first frame it is sent: a series
     # missing from that frame (a reset run) was drawn with no legend entry for the rest of the run.

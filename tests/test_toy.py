@@ -371,5 +371,5 @@ def test_a_coded_run_draws_one_manifold_sheet_per_code_and_needs_a_reset_to_chan
     assert gan1.manifold(21).shape == (4, 1, 10, 1)
     with pytest.raises(UserError, match="Reset"):
         gan.set_hyperparameters(noise_codes=4)
-    with pytest.raises(UserError, match="noise_codes must be between"):
+    with pytest.raises(UserError, match=r"\(noise_codes\) must be between"):
         ToyGAN(ToyTrainConfig(noise_codes=65, **SMALL))

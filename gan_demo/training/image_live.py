@@ -78,14 +78,14 @@ LIMITS = {"d_steps": (1, 10), "lr_d": (1e-6, 1e-1), "lr_g": (1e-6, 1e-1), "batch
 
 def check_image_config(cfg: ImageLiveConfig) -> ImageLiveConfig:
     """Validate what a person can set; returns the config or raises ``UserError``."""
-    from ..validate import as_bool, as_choice, as_float, as_int
+    from ..validate import as_bool, as_choice, as_float, as_int, setting_name
 
-    values = {name: (as_float(getattr(cfg, name), name, lo, hi) if isinstance(lo, float)
-                     else as_int(getattr(cfg, name), name, lo, hi)) for name, (lo, hi) in LIMITS.items()}
+    values = {name: (as_float(getattr(cfg, name), setting_name(name), lo, hi) if isinstance(lo, float)
+                     else as_int(getattr(cfg, name), setting_name(name), lo, hi)) for name, (lo, hi) in LIMITS.items()}
     values["dataset"] = as_choice(cfg.dataset, "data set", list(IMAGE_DATASETS))
     values["model"] = as_choice(cfg.model, "model", list(MODELS))
     values["loss"] = as_choice(cfg.loss, "loss", list(LOSSES))
-    values["train_weaker"] = as_bool(cfg.train_weaker, "train_weaker")
+    values["train_weaker"] = as_bool(cfg.train_weaker, setting_name("train_weaker"))
     return replace(cfg, **values)
 
 

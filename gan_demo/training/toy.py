@@ -151,20 +151,20 @@ CHOICES = {"loss": tuple(LOSSES), "optimizer": ("adam", "sgd"), "noise_dist": ("
 
 def check_config(cfg: ToyTrainConfig) -> ToyTrainConfig:
     """Validate every field a person can set; returns the config or raises ``UserError``."""
-    from ..validate import as_bool, as_choice, as_float, as_int
+    from ..validate import as_bool, as_choice, as_float, as_int, setting_name
 
     values = {}
     for name, (lo, hi) in LIMITS.items():
-        raw = getattr(cfg, name)
-        values[name] = (as_float(raw, name, lo, hi) if isinstance(lo, float) else as_int(raw, name, lo, hi))
+        raw, label = getattr(cfg, name), setting_name(name)
+        values[name] = (as_float(raw, label, lo, hi) if isinstance(lo, float) else as_int(raw, label, lo, hi))
     for name, options in CHOICES.items():
-        values[name] = as_choice(getattr(cfg, name), name, options)
+        values[name] = as_choice(getattr(cfg, name), setting_name(name), options)
     if values["batch_size"] % values["pack"]:
         raise UserError(f"batch_size ({values['batch_size']}) must be a multiple of pack ({values['pack']}).")
     if cfg.dataset != "custom":
         as_choice(cfg.dataset, "data set", ["gauss1d", "ring8", "grid25", "spiral", "moons"])
-    return replace(cfg, **values, minibatch_disc=as_bool(cfg.minibatch_disc, "minibatch_disc"),
-                   train_weaker=as_bool(cfg.train_weaker, "train_weaker"),
+    return replace(cfg, **values, minibatch_disc=as_bool(cfg.minibatch_disc, setting_name("minibatch_disc")),
+                   train_weaker=as_bool(cfg.train_weaker, setting_name("train_weaker")),
                    minibatch_std=as_bool(cfg.minibatch_std, "minibatch_std"),
                    hand_written=as_bool(cfg.hand_written, "hand_written"))
 

@@ -43,6 +43,11 @@ CSS = """
 }
 /* A gallery's tiles are at least 100 px wide, so 8 columns overflowed a 700 px box sideways (one
    column cut off, and a click scrolled it); let its columns shrink to fit the box instead. */
+/* A refused Start says why in a toast; the status tracker's red "Error" pill sat over the status
+   line itself (the run's state, which a refusal does not change). */
+[id$="-status"] > [data-testid="status-tracker"] {
+  display: none;
+}
 #arith-grid .grid-container, #sketch-examples .grid-container {
   grid-template-columns: repeat(var(--grid-cols), minmax(0, 1fr));
   grid-template-rows: none; grid-auto-rows: auto;

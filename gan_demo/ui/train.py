@@ -6,7 +6,7 @@ import gradio as gr
 import numpy as np
 
 from .. import plots
-from ..data import points_from_sketch
+from ..data import counts_modes, points_from_sketch
 from ..lessons import LESSONS, get_lesson
 from ..training.session import TrainSession
 from ..training.toy import LIMITS, ToyTrainConfig, check_config
@@ -20,6 +20,15 @@ DATASETS = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25")
 LOSSES = [("Non-saturating (ns)", "ns"), ("Minimax (saturating)", "minimax"), ("WGAN, weight clipping", "wgan"),
           ("WGAN-GP", "wgan-gp"), ("Hinge", "hinge"), ("Least squares (LSGAN)", "lsgan")]
 REFRESH_S = 0.2
+PICK_BRUSH_JS = """(data) => {
+  if (data !== "custom") return;
+  const pick = (tries) => {
+    const brush = document.querySelector('#train-sketch button[aria-label="Brush"]');
+    if (brush && brush.offsetParent !== null) brush.click();
+    else if (tries > 0) setTimeout(() => pick(tries - 1), 150);
+  };
+  pick(40);
+}"""
 
 # Order of the config widgets; the handlers receive their values in this order.
 FIELDS = ("dataset", "loss", "minibatch_disc", "train_weaker", "d_steps", "optimizer", "lr_d", "lr_g",
@@ -32,7 +41,8 @@ def config_from(values: dict, drawing) -> ToyTrainConfig:
     points = None
     if values.get("dataset") == "custom":
         if drawing is None:
-            raise UserError("Draw the data on the canvas first (pick 'Draw your own', then sketch).")
+            raise UserError("Draw the data on the canvas first: pick 'Draw your own', then draw on the canvas "
+                            "(the brush is the first button at its left).")
         points = points_from_sketch(drawing).tolist()
     # Evaluate more often than the CLI does: the modes curve is what the class watches.
     return check_config(ToyTrainConfig(**values, points=points, eval_every=100))
@@ -50,10 +60,12 @@ def status_text(session: TrainSession | None) -> str:
                  f"D(x) {h['d_real'][-1]:.3f} · D(G(z)) {h['d_fake'][-1]:.3f}")
         if pub.config.loss.startswith("wgan"):
             line += f" · Wasserstein estimate {h['wasserstein'][-1]:.3f}"
-        if h["modes"].size and h["modes"][-1] == h["modes"][-1]:  # not NaN
-            line += f"  \nmodes covered {int(h['modes'][-1])} · high quality {h['hq_pct'][-1]:.1f} %"
-        if h["kl"].size and h["kl"][-1] == h["kl"][-1]:
-            line += f" · KL {h['kl'][-1]:.3f} · JS {h['js'][-1]:.3f}"
+        # The same measures as the quality charts: modes on the ring and the grid, else KL and JS.
+        if counts_modes(pub.config.dataset):
+            if h["modes"].size and h["modes"][-1] == h["modes"][-1]:  # not NaN
+                line += f"  \nmodes covered {int(h['modes'][-1])} · high quality {h['hq_pct'][-1]:.1f} %"
+        elif h["kl"].size and h["kl"][-1] == h["kl"][-1]:
+            line += f"  \nKL {h['kl'][-1]:.3f} · JS {h['js'][-1]:.3f}"
     if pub.message:
         line += f"  \n_{pub.message}_"
     if t.parked:
@@ -80,7 +92,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                                       "idea, and says what to watch.", elem_id="lesson-text",
                                       padding=True)
             dataset = gr.Radio(DATASETS, value=first.dataset, label="Data")
-            sketch = gr.Sketchpad(label="Draw the real data (used with 'Draw your own')", type="numpy",
+            sketch = gr.Sketchpad(label="Draw the real data", type="numpy",
                                   image_mode="RGBA", canvas_size=(300, 300), visible=False,
                                   elem_id="train-sketch")
             use_drawing = gr.Button("Use this drawing as the data", visible=False, elem_id="use-drawing")
@@ -122,21 +134,21 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                 step_btn = gr.Button("Step", elem_id="train-step")
                 phase_btn = gr.Button("Slow motion: next phase", elem_id="train-phase")
         with gr.Column(scale=3, min_width=400):
-            losses_plot = gr.LinePlot(x="step", y="value", color="series", title="Losses", height=210,
+            losses_plot = gr.LinePlot(x="step", y="value", x_axis_format="~s", color="series", title="Losses", height=210,
                                       color_map=plots.LOSS_SERIES, y_title="loss", color_title="",
                                       elem_id="train-losses-plot")
-            d_plot = gr.LinePlot(x="step", y="value", color="series", title="D(x) and D(G(z)) (0.5 = can't tell)",
+            d_plot = gr.LinePlot(x="step", y="value", x_axis_format="~s", color="series", title="D(x) and D(G(z)) (0.5 = can't tell)",
                                  height=210, color_map=plots.SCORE_SERIES, y_title="D's mean score",
                                  color_title="", elem_id="train-d-plot")
             # Modes (0-8 or 0-25) and HQ % (0-100), or KL and JS, each on its own axis: on one, the
             # smaller line lies flat along the bottom. One series each, named by the title (a legend
             # would keep the names of the run before).
             with gr.Row():
-                coverage_plot = gr.LinePlot(x="step", y="value", title="Modes covered", height=200,
+                coverage_plot = gr.LinePlot(x="step", y="value", x_axis_format="~s", title="Modes covered", height=200,
                                             y_title="modes",
                                             label="Modes covered, or KL", show_label=False,
                                             elem_id="train-coverage-plot", min_width=180)
-                hq_plot = gr.LinePlot(x="step", y="value", title="High-quality samples %", height=200,
+                hq_plot = gr.LinePlot(x="step", y="value", x_axis_format="~s", title="High-quality samples %", height=200,
                                       y_title="% of samples",
                                       label="High-quality %, or JS", show_label=False,
                                       elem_id="train-hq-plot", min_width=180)
@@ -242,8 +254,9 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             return (gr.skip(),) * 6 + (keep_polling(None),)
         frame = state.frame(bool(manifold_on), bool(arrows_on))
         h = frame.published.history
-        quality = [gr.LinePlot(curve, title=title, y_title=plots.QUALITY_AXES[title])
-                   for title, curve in plots.quality_curves(h, frame.published.config.dataset)]
+        dataset = frame.published.config.dataset
+        quality = [gr.LinePlot(curve, title=title, **plots.quality_axis(title, dataset))
+                   for title, curve in plots.quality_curves(h, dataset)]
         return (frame.image, status_text(state),
                 plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
                 plots.with_level(plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"},
@@ -295,6 +308,9 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         widget.input(on_change, config_inputs, status, api_visibility="undocumented", **raw)
     dataset.change(lambda d: (gr.update(visible=d == "custom"),) * 2, dataset, [sketch, use_drawing],
                    api_visibility="private")
+    # The canvas opens with no tool picked ("select the draw tool to start"), and a first stroke
+    # drew nothing: pick its brush as it appears, so picking "Draw your own" means drawing.
+    dataset.change(None, dataset, None, js=PICK_BRUSH_JS, api_visibility="private")
     sketch.change(on_draw, sketch, drawing, api_visibility="private", show_progress="hidden")
     wake_after(use_drawing.click(on_draw, sketch, drawing, api_visibility="private").then(
         on_reset, config_inputs, [session, status, seed], api_visibility="private", preprocess=False), timer,
