@@ -24,6 +24,7 @@ Writes benchmarks/results/translate_quality.json.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -63,6 +64,7 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="cyclegan-horse2zebra")
+    ap.add_argument("--weights-dir", default=None, help="a folder of candidate models (default: weights/)")
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--work", type=int, default=None, help="working size (default: the model's own)")
     ap.add_argument("--repeats", type=int, default=20)
@@ -70,7 +72,7 @@ def main() -> None:
     ap.add_argument("--name", default="translate_quality", help="results/NAME.json")
     args = ap.parse_args()
 
-    model = zoo.load(args.model, "cpu")
+    model = zoo.load(args.model, "cpu", **({"weights_dir": Path(args.weights_dir)} if args.weights_dir else {}))
     folder = unpaired_folder("horse2zebra", args.data_root)
     clf, clf_card = load_photo_classifier("horse2zebra")
     result: dict = {"model": args.model, "work_size": args.work or translation.model_work_size(model),

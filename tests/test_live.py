@@ -268,3 +268,24 @@ def test_start_after_picking_other_data_trains_on_that_data_and_live_settings_ca
         assert pub.config.dataset == "spiral" and pub.generation > generation
     finally:
         session.close()
+
+
+def test_a_live_trainer_thread_runs_below_the_request_threads_priority():
+    import os
+    import sys
+
+    from gan_demo.training.live import TRAINER_NICENESS
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("per-thread niceness is Linux's")
+    pool = TrainerPool(capacity=1)
+    trainer = pool.open(SMALL)
+    try:
+        deadline = time.time() + 10
+        while trainer._thread.native_id is None and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # the thread lowers itself as its loop starts
+        assert os.getpriority(os.PRIO_PROCESS, trainer._thread.native_id) == TRAINER_NICENESS
+        assert os.getpriority(os.PRIO_PROCESS, 0) < TRAINER_NICENESS  # this (request) thread is not lowered
+    finally:
+        trainer.close()

@@ -102,10 +102,12 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
                                          allow_preview=False, elem_id="sketch-examples", elem_classes="label-above")
         with gr.Column(scale=2):
             with gr.Row():
-                read = gr.Image(label="What the model reads (28 x 28)", type="numpy", interactive=False,
-                                elem_id="sketch-lines", format="png", elem_classes="label-above")
+                # One toolbar button each: three covered the end of the label.
+                read = gr.Image(label="Lines it reads, 28 x 28", type="numpy", interactive=False,
+                                elem_id="sketch-lines", format="png", elem_classes="label-above",
+                                buttons=["download"])
                 garment = gr.Image(label="Garment", type="numpy", interactive=False, elem_id="sketch-garment",
-                                   format="png", elem_classes="label-above")
+                                   format="png", elem_classes="label-above", buttons=["download"])
             variations = gr.Gallery(label="Other noise seeds", columns=4, height=160, elem_id="sketch-variations",
                                     format="png", elem_classes="label-above")
             caption = gr.Markdown(elem_id="sketch-caption")

@@ -38,7 +38,9 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         the |input - reconstruction| map, a line of figures)."""
         m = model_of(model)
         if image is None:  # a note in the caption, not an Error badge on every output
-            return None, None, None, "Upload a photo or pick an example, then press Translate."
+            note = "Upload a photo or pick an example, then press Translate."
+            gr.Warning(note)  # the caption sits below the examples, out of sight of the button
+            return None, None, None, note
         t = translation.translate(m, upload_path(image), direction_of(direction))
         h, w = t.input.shape[:2]
         stats = (f"{w} x {h} input, translated at {t.work_size[0]} x {t.work_size[1]} and resized back. "
@@ -95,8 +97,10 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
                         gr.Examples(examples, inputs=image, label="Example photos (test set)",
                                     examples_per_page=6)
                 with gr.Column(scale=1):
+                    # As tall as the photo box beside it: a 256 px photo scaled to the column's
+                    # width ran past the bottom of a 900 px screen.
                     slider = gr.ImageSlider(label="Before / after", type="numpy", format="jpeg",
-                                            interactive=False, elem_id="translate-slider")
+                                            interactive=False, elem_id="translate-slider", height=420)
             stats = gr.Markdown(elem_id="translate-stats")
             with gr.Row():
                 reconstruction = gr.Image(label=RECONSTRUCTION_LABELS["AtoB"], type="numpy", format="jpeg",
