@@ -32,6 +32,14 @@ RUN_SERIES = {"A": "#1f77b4", "B": "#d62728"}  # Versus: one colour per run
 _RUN_SHADES = {"A": ["#08519c", "#6baed6", "#2171b5"], "B": ["#a50f15", "#fc9272", "#ef3b2c"]}
 
 
+def dashed_run_css(run: str = "B", charts: str = '[id^="versus-"][id$="-plot"]') -> str:
+    """CSS that dashes one Versus run's lines (every colour it is drawn in), so where A and B
+    coincide (both covering 8 modes) the dashes show A's line beneath B's."""
+    colours = sorted({RUN_SERIES[run], *_RUN_SHADES[run]})
+    selectors = ", ".join(f'{charts} path[stroke="{c}"]' for c in colours)
+    return f"{selectors} {{ stroke-dasharray: 7 4; }}"
+
+
 def versus_series(series: dict[str, str]) -> dict[str, str]:
     """Versus names each series by its run ("A D loss", "B D loss"). The run sets the hue (A blue,
     B red, as on the quality charts) and the series the shade (the first dark, the second light),

@@ -532,6 +532,11 @@ def test_versus_races_two_runs_side_by_side(page, artifacts):
     for chart, text in (("versus-losses-plot", "B G loss"), ("versus-d-plot", "B D(G(z))"),
                         ("versus-quality-plot", "Modes covered"), ("versus-quality2-plot", "High-quality")):
         _wait_for_points(page, chart, text=text, timeout=90_000)
+    # B's lines are dashed and A's solid, so where both cover the same modes A still shows.
+    dashes = page.evaluate("""() => [...document.querySelectorAll('#versus-quality-plot g.mark-line path')]
+        .map(p => [p.getAttribute('stroke'), getComputedStyle(p).strokeDasharray])""")
+    assert any(c == "#d62728" and d not in ("none", "") for c, d in dashes), dashes
+    assert any(c == "#1f77b4" and d in ("none", "") for c, d in dashes), dashes
     # The screenshot waits for Pause: with two runs on a 2-core CI machine, a full-page capture
     # of a page refreshing both views can take longer than Playwright's 30 s.
     page.locator("#versus-pause").click()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from .. import zoo
+from .. import plots, zoo
 from ..training.live import TrainerPool
 from . import (conditional, explore, gradio_patches, interpolate, latent_tools, sketch, train, train_images,
                translate, versus)
@@ -48,11 +48,12 @@ CSS = """
 [id$="-status"] > [data-testid="status-tracker"] {
   display: none;
 }
+/* Versus: run B's lines are dashed (gan_demo.plots.dashed_run_css, appended below). */
 #arith-grid .grid-container, #sketch-examples .grid-container {
   grid-template-columns: repeat(var(--grid-cols), minmax(0, 1fr));
   grid-template-rows: none; grid-auto-rows: auto;
 }
-"""
+""" + plots.dashed_run_css("B")
 
 
 def behind_proxy(env=os.environ) -> bool:
