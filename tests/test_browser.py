@@ -113,6 +113,17 @@ def test_stylegan_shows_a_style_mixing_table(page, artifacts):
     page.locator("#style-mixing input[type=range]").fill("5")
     _src_changes(page, "#style-mix-image", mix)
     page.screenshot(path=str(artifacts / "explore_style_mixing.png"), full_page=True, timeout=120_000)
+    # With StyleGAN's long card the controls still sit above the fold at 1400 x 900.
+    page.set_viewport_size({"width": 1400, "height": 900})
+    try:
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.wait_for_timeout(500)
+        assert "What it still does badly" in page.locator("#explore-card").inner_text()
+        for selector in ("#new-seed", "#explore-truncation", "#explore-image", "#z-0"):
+            box = page.locator(selector).bounding_box()
+            assert box is not None and 0 <= box["y"] and box["y"] + min(box["height"], 100) <= 900, (selector, box)
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 1000})
 
 
 def test_vaegan_encodes_an_uploaded_photo(page, artifacts, tmp_path):

@@ -143,13 +143,15 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             model = gr.Dropdown(names, value=names[0] if names else None, label="Model")
-            info = gr.Markdown(model_summary(cards[0]) if cards else "No models in weights/.", label="Model card")
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=validate.MAX_SEED)
                 new_seed_btn = gr.Button("New seed", elem_id="new-seed")
             truncation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Truncation ψ (1 = none)",
                                    elem_id="explore-truncation")
             grid_size = gr.Slider(1, MAX_GRID, value=16, step=1, label="Grid size")
+            # Below the controls: a long card (StyleGAN's) pushed Seed and Truncation off the screen.
+            info = gr.Markdown(model_summary(cards[0]) if cards else "No models in weights/.", label="Model card",
+                               elem_id="explore-card")
         with gr.Column(scale=2, min_width=440):
             image = gr.Image(label="Samples", type="numpy", format="png", elem_id="explore-image",
                              elem_classes="pixelated", interactive=False, height=640)
