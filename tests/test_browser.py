@@ -477,10 +477,13 @@ def test_a_drawn_outline_becomes_a_garment_when_the_stroke_ends(page, artifacts)
     # Clear leaves a canvas that takes strokes, with no progress timer left spinning over it.
     page.locator("#sketch-clear").click()
     page.wait_for_function("() => !document.querySelector('#sketch-garment img')", timeout=30_000)
-    page.wait_for_timeout(2000)
-    timers = page.evaluate("""() => Array.from(document.querySelectorAll('#sketch-pad *'))
-        .filter(e => !e.children.length && /^[0-9.]+s$/.test(e.textContent.trim())).length""")
-    assert timers == 0, "a progress timer is left over the cleared canvas"
+    # A timer left over the canvas stays; one of an event still finishing on a loaded machine goes.
+    count_timers = """() => Array.from(document.querySelectorAll('#sketch-pad *'))
+        .filter(e => !e.children.length && /^[0-9.]+s$/.test(e.textContent.trim())).length"""
+    try:
+        page.wait_for_function(f"() => ({count_timers})() === 0", timeout=15_000)
+    except Exception:
+        raise AssertionError("a progress timer is left over the cleared canvas") from None
     page.locator("#sketch-pad button[aria-label='Brush']").click()
     page.mouse.move(cx - 40, cy - 40)
     page.mouse.down()
