@@ -234,13 +234,13 @@ QUALITY_AXES = {QUALITY_TITLES["modes"]: "modes", QUALITY_TITLES["hq_pct"]: "% o
 
 def quality_axis(title: str, dataset: str) -> dict[str, Any]:
     """A quality chart's y axis: its title and a fixed range where the metric has one (0 to the
-    number of modes, 0-100 %, JS 0 to ln 2), so whole modes get whole ticks and a flat curve
-    does not zoom into one stray tick."""
+    number of modes, 0-100 %, JS 0 to ln 2; from 0 for KL and the Frechet distance), so whole
+    modes get whole ticks and a flat curve or a first point does not zoom into one stray tick."""
     from .data import mode_count
 
     limits = {QUALITY_TITLES["modes"]: [0, max(mode_count(dataset), 1)], QUALITY_TITLES["hq_pct"]: [0, 100],
               QUALITY_TITLES["kl"]: [0, None], QUALITY_TITLES["js"]: [0, 0.7]}
-    return {"y_title": QUALITY_AXES.get(title, "Frechet distance"), "y_lim": limits.get(title)}
+    return {"y_title": QUALITY_AXES.get(title, "Frechet distance"), "y_lim": limits.get(title, [0, None])}
 
 
 def quality_curves(history: dict[str, np.ndarray], dataset: str) -> list[tuple[str, Any]]:

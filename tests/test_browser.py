@@ -516,6 +516,13 @@ def test_images_train_live_then_save_to_the_zoo_and_explore_it(page, artifacts):
     # The Frechet chart draws from the first measurement (step 10), not only from step 200.
     for chart, text in (("img-losses-plot", "G loss"), ("img-d-plot", "D(G(z))"), ("img-fid-plot", "Frechet")):
         _wait_for_points(page, chart, text=text, timeout=60_000)
+    # Steps are whole and start at 0; the Frechet axis starts at 0 too (a first point alone drew
+    # one clipped tick, and a few steps drew ticks at 9.5, 10.5).
+    for chart in ("img-losses-plot", "img-fid-plot"):
+        x_ticks = page.locator(f"#{chart} g[aria-label^='X-axis'] .role-axis-label text").all_text_contents()
+        assert x_ticks and x_ticks[0] == "0" and not any("." in t for t in x_ticks), (chart, x_ticks)
+    y_ticks = page.locator("#img-fid-plot g[aria-label^='Y-axis'] .role-axis-label text").all_text_contents()
+    assert y_ticks and y_ticks[0].rstrip("k") == "0", y_ticks  # "~s" writes 0 as "0k" beside "1k"
     page.screenshot(path=str(artifacts / "train_images_running.png"), full_page=True, timeout=120_000)
     page.locator("#img-pause").click()
     page.wait_for_function("() => document.querySelector('#img-status')?.innerText.includes('paused')",

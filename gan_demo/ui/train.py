@@ -135,11 +135,12 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                 phase_btn = gr.Button("Slow motion: next phase", elem_id="train-phase")
         with gr.Column(scale=3, min_width=400):
             losses_plot = gr.LinePlot(x="step", y="value",
-                                      x_axis_format="~s", color="series", title="Losses", height=210,
+                                      x_axis_format="~s", x_lim=[0, None], color="series", title="Losses", height=210,
                                       color_map=plots.LOSS_SERIES, y_title="loss", color_title="",
                                       elem_id="train-losses-plot")
             d_plot = gr.LinePlot(x="step", y="value",
-                                 x_axis_format="~s", color="series", title="D(x) and D(G(z)) (0.5 = can't tell)",
+                                 x_axis_format="~s", x_lim=[0, None], color="series",
+                                 title="D(x) and D(G(z)) (0.5 = can't tell)",
                                  height=210, color_map=plots.SCORE_SERIES, y_title="D's mean score",
                                  color_title="", elem_id="train-d-plot")
             # Modes (0-8 or 0-25) and HQ % (0-100), or KL and JS, each on its own axis: on one, the
@@ -147,12 +148,12 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             # would keep the names of the run before).
             with gr.Row():
                 coverage_plot = gr.LinePlot(x="step", y="value",
-                                            x_axis_format="~s", title="Modes covered", height=200,
+                                            x_axis_format="~s", x_lim=[0, None], title="Modes covered", height=200,
                                             y_title="modes",
                                             label="Modes covered, or KL", show_label=False,
                                             elem_id="train-coverage-plot", min_width=180)
                 hq_plot = gr.LinePlot(x="step", y="value",
-                                      x_axis_format="~s", title="High-quality samples %", height=200,
+                                      x_axis_format="~s", x_lim=[0, None], title="High-quality samples %", height=200,
                                       y_title="% of samples",
                                       label="High-quality %, or JS", show_label=False,
                                       elem_id="train-hq-plot", min_width=180)

@@ -107,16 +107,18 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
             saved_note = gr.Markdown(elem_id="img-saved")
         with gr.Column(scale=3, min_width=400):
             losses_plot = gr.LinePlot(x="step", y="value",
-                                      x_axis_format="~s", color="series", title="Losses", height=200,
+                                      x_axis_format="~s", x_lim=[0, None], color="series", title="Losses", height=200,
                                       color_map=plots.LOSS_SERIES, y_title="loss", color_title="",
                                       elem_id="img-losses-plot")
             d_plot = gr.LinePlot(x="step", y="value",
-                                 x_axis_format="~s", color="series", title="D(x) and D(G(z))", height=200,
+                                 x_axis_format="~s", x_lim=[0, None], color="series", title="D(x) and D(G(z))",
+                                 height=200,
                                  color_map=plots.SCORE_SERIES, y_title="D's mean score", color_title="",
                                  elem_id="img-d-plot")
-            # "~s" writes 2,000 as "2k": Vega cuts wider tick labels (and the axis title) off the left
-            fid_plot = gr.LinePlot(x="step", y="value",
-                                   x_axis_format="~s", y_title="Frechet distance", y_axis_format="~s",
+            # "~s" writes 2,000 as "2k": Vega cuts wider tick labels (and the axis title) off the left.
+            # From 0 on both axes: the first point alone (a one-value domain) drew one clipped tick.
+            fid_plot = gr.LinePlot(x="step", y="value", x_axis_format="~s", x_lim=[0, None],
+                                   y_title="Frechet distance", y_axis_format="~s", y_lim=[0, None],
                                    title="Frechet distance of classifier features (lower is better)", height=200,
                                    elem_id="img-fid-plot")
             with gr.Row():
