@@ -181,7 +181,10 @@ def cmd_train_cyclegan(args) -> None:
                               init_from=args.init_from, generator=args.generator,
                               lambda_change=args.lambda_change, attention_d_from=args.attention_d_from,
                               lambda_mask_identity=args.lambda_mask_identity,
+                              g_average=args.g_average or 0.0,
                               lambda_identity=0.5 if args.lambda_identity is None else args.lambda_identity)
+    if not 0 <= cfg.g_average < 1:
+        raise UserError(f"--g-average must be at least 0 and below 1, got {cfg.g_average}.")
     for name, value in (("--lambda-change", cfg.lambda_change), ("--lambda-identity", cfg.lambda_identity),
                         ("--lambda-mask-identity", cfg.lambda_mask_identity)):
         if not value >= 0:
@@ -489,8 +492,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float, default=None,
                    help="stop after this much training time in this run and write the model (--resume goes on)")
     p.add_argument("--g-average", type=float, default=None,
-                   help="image GANs: ship an exponential moving average of G's weights with this beta "
-                        "(e.g. 0.999; default: the family's, 0 = off)")
+                   help="image GANs and cyclegan: ship an exponential moving average of G's weights with "
+                        "this beta (e.g. 0.999; default: the family's, 0 = off)")
     p.add_argument("--frechet-every", type=int, default=0,
                    help="image GANs: every this many steps, measure the Frechet distance on 2,000 samples "
                         "for the card's curve over training (0 = off)")

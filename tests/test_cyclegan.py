@@ -637,3 +637,30 @@ def test_the_mask_identity_loss_teaches_each_generator_to_leave_its_own_domain_u
     assert card["training"]["lambda_mask_identity"] == 20.0
     assert "mask_idt" in card["metrics"]["last_200_steps_mean"]
     assert masks[20.0] < 0.8 * masks[0.0], masks
+
+
+def test_a_weight_average_starts_where_a_state_without_one_resumes_and_is_what_ships(tmp_path):
+    from safetensors import safe_open
+
+    from gan_demo.training.checkpoint import checkpoint_paths, load_checkpoint_meta, state_stem
+
+    root = _photo_folder(tmp_path / "data")
+    cfg = CycleGANTrainConfig(size=32, epochs=3, small=True, generator="attention", data_root=str(root),
+                              device="cpu", max_steps=2)
+    out = tmp_path / "w" / "cg"
+    train_cyclegan(cfg, out, progress=False)  # a state without an average, as the committed one was
+    cfg.g_average, cfg.max_steps = 0.5, 5
+    card = train_cyclegan(cfg, out, resume=True, progress=False)
+    assert card["training"]["g_average_since_step"] == 2 and card["training"]["steps"] == 5
+    meta = load_checkpoint_meta(state_stem(out))
+    assert meta["g_average_since"] == 2
+    with safe_open(str(checkpoint_paths(state_stem(out))[0]), "pt") as f:
+        keys = set(f.keys())
+        live = {k[len("net.G."):]: f.get_tensor(k) for k in keys if k.startswith("net.G.")}
+        avg = {k[len("net.G_avg."):]: f.get_tensor(k) for k in keys if k.startswith("net.G_avg.")}
+    assert avg.keys() == live.keys()
+    shipped = zoo.load("cg", "cpu", out.parent).generator.state_dict()
+    assert all(torch.equal(shipped[k], avg[k]) for k in avg)  # the average ships, not the last step's G
+    assert any(not torch.equal(avg[k], live[k]) for k in avg)
+    cfg.max_steps = 6  # and it resumes with its average
+    assert train_cyclegan(cfg, out, resume=True, progress=False)["training"]["g_average_since_step"] == 2

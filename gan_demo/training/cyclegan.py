@@ -10,6 +10,7 @@ domain B (zebras, real or made by ``G_AB``), ``D_A`` judges domain A.
 
 from __future__ import annotations
 
+import copy
 import random
 import time
 from dataclasses import asdict, dataclass, replace
@@ -41,6 +42,7 @@ class CycleGANTrainConfig:
     lambda_change: float = 0.0  # residual: weight of the mean |change|; attention: of the mean mask
     attention_d_from: int | None = None  # attention: epoch from which D sees only what the masks hold
     lambda_mask_identity: float = 0.0  # attention: weight of G_AB's mean mask on zebras (G_BA's on horses)
+    g_average: float = 0.0  # exponential moving average of both generators' weights (0: off); shipped if on
     distill_steps: int = 300  # --init-from a pair with another decoder: steps of learning to paint as it did
     batch_size: int = 1
     lr: float = 2e-4
@@ -214,8 +216,15 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
     nets, opts = {"G": pair, "D_A": D_A, "D_B": D_B}, {"G": opt_g, "D": opt_d}
 
     step, wall, saved, teacher, sessions, distilled = 0, 0.0, None, None, [], None
+    # Yazici et al. 2019: an average of G's weights over the last steps draws better than G at any
+    # one step; here the masks swung between steps (a dark horse striped at one checkpoint, bare a
+    # thousand steps later). A state saved without an average starts one where it resumes.
+    pair_avg, avg_since = None, None
+    if cfg.g_average > 0:
+        pair_avg = copy.deepcopy(pair).eval().requires_grad_(False)
     if resume and has_checkpoint(state):
-        meta = load_checkpoint(state, nets, opts)
+        avg_since = load_checkpoint_meta(state).get("g_average_since") if pair_avg is not None else None
+        meta = load_checkpoint(state, {**nets, **({"G_avg": pair_avg} if avg_since is not None else {})}, opts)
         step, wall, saved = meta["step"], meta["wall_time_s"], meta
         distilled, sessions = meta.get("distilled"), meta.get("pieces", [])
     elif cfg.init_from:
@@ -223,6 +232,9 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         print(f"Continuing {cfg.init_from} from step {step} with fresh discriminators and optimisers.")
     elif resume:
         print(f"No training state at {checkpoint_paths(state)[0]}; starting from scratch.")
+    if pair_avg is not None and avg_since is None:  # a fresh run, or a state saved without one
+        pair_avg.load_state_dict(pair.state_dict())
+        avg_since = step
     schedule = cfg.epochs * n_batches
     total = schedule if cfg.max_steps is None else min(cfg.max_steps, schedule)
     rng = random.Random(cfg.seed + step)
@@ -314,6 +326,10 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        if pair_avg is not None:
+            with torch.no_grad():
+                for pa, p in zip(pair_avg.parameters(), pair.parameters()):
+                    pa.lerp_(p, 1 - cfg.g_average)
         for p in [*D_A.parameters(), *D_B.parameters()]:
             p.requires_grad_(True)
         # Discriminators, on pooled fakes.
@@ -332,9 +348,9 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         piece = {"started_at_step": piece_start_step, "steps": step - piece_start_step,
                  "wall_time_s": round(wall - piece_start_wall, 1), "device": _device_name(device),
                  "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
-        save_checkpoint(state, nets, opts, {
+        save_checkpoint(state, {**nets, **({"G_avg": pair_avg} if pair_avg is not None else {})}, opts, {
             "step": step, "wall_time_s": wall, "config": asdict(cfg), "pieces": [*sessions, piece],
-            "distilled": distilled, "attention_d_since": guided["since_step"],
+            "distilled": distilled, "attention_d_since": guided["since_step"], "g_average_since": avg_since,
             "rng": {"python": rng.getstate(), "crop": crop_gen.get_state().tolist(),
                     "torch": torch.get_rng_state().tolist()}},
             extra={"pool.A": pool_a.state(), "pool.B": pool_b.state()})
@@ -401,6 +417,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
                             "distill_steps")
                and (residual or k not in ("generator", "lambda_change"))
                and (attention or k not in ("attention_d_from", "lambda_mask_identity"))},
+            **({"g_average_since_step": avg_since} if pair_avg is not None else {}),
             **({"attention_d_since_step": guided["since_step"]} if guided["since_step"] is not None else {}),
             **({"init_from": Path(cfg.init_from).name} if cfg.init_from else {}),
             **({"distilled": distilled} if distilled else {}),
@@ -417,5 +434,5 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         },
         "metrics": {"last_200_steps_mean": log.means()},
     }
-    zoo.save(pair.cpu().eval(), card, out)
+    zoo.save((pair_avg if pair_avg is not None else pair).cpu().eval(), card, out)
     return card
