@@ -187,7 +187,6 @@ def race(url: str, deadline: float, record) -> None:
 
     from gradio_client import Client
 
-    sys.path.insert(0, str(ROOT))
     from gan_demo.training.image_live import ImageLiveConfig
     from gan_demo.ui.train_images import FIELDS
 

@@ -10,7 +10,6 @@ views rebuild their own copy of the nets from it, so drawing a frame never stops
 from __future__ import annotations
 
 import copy
-
 import os
 import queue
 import threading

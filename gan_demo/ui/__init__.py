@@ -41,19 +41,18 @@ CSS = """
 .label-above .image-frame, .pixelated .image-frame, .label-above .grid-wrap, .pixelated .grid-wrap {
   padding-top: 30px;
 }
-/* A gallery's tiles are at least 100 px wide, so 8 columns overflowed a 700 px box sideways (one
-   column cut off, and a click scrolled it); let its columns shrink to fit the box instead. */
 /* A refused Start says why in a toast; the status tracker's red "Error" pill sat over the status
    line itself (the run's state, which a refusal does not change). */
 [id$="-status"] > [data-testid="status-tracker"] {
   display: none;
 }
-/* Versus: run B's lines are dashed (gan_demo.plots.dashed_run_css, appended below). */
+/* A gallery's tiles are at least 100 px wide, so 8 columns overflowed a 700 px box sideways (one
+   column cut off, and a click scrolled it); let its columns shrink to fit the box instead. */
 #arith-grid .grid-container, #sketch-examples .grid-container {
   grid-template-columns: repeat(var(--grid-cols), minmax(0, 1fr));
   grid-template-rows: none; grid-auto-rows: auto;
 }
-""" + plots.dashed_run_css("B")
+""" + plots.dashed_run_css("B")  # Versus: run B's lines dashed
 
 
 def behind_proxy(env=os.environ) -> bool:

@@ -140,6 +140,11 @@ def with_param_names(fn, names):
     return fn
 
 
+# Every live chart's x axis: steps from 0 (a few steps alone drew ticks at 9.5, 10.5) written
+# short ("2k": wider tick labels ran together in the narrow charts).
+STEP_AXIS = dict(x="step", y="value", x_axis_format="~s", x_lim=[0, None])
+
+
 def run_controls(prefix: str, status: str) -> tuple[gr.Markdown, gr.Button, gr.Button, gr.Button]:
     """A live run's status line over its Start / Pause / Reset row (elem_ids PREFIX-status,
     PREFIX-start, ...), as the toy and image tabs both open their control column."""

@@ -11,7 +11,7 @@ from ..lessons import LESSONS, get_lesson
 from ..training.session import TrainSession
 from ..training.toy import LIMITS, ToyTrainConfig, check_config
 from ..errors import UserError
-from .common import (AppContext, keep_polling, live_timer, run_controls, user_errors, wake_after,
+from .common import (STEP_AXIS, AppContext, keep_polling, live_timer, run_controls, user_errors, wake_after,
                      with_param_names)
 
 DATASETS = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"),
@@ -134,12 +134,10 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                 step_btn = gr.Button("Step", elem_id="train-step")
                 phase_btn = gr.Button("Slow motion: next phase", elem_id="train-phase")
         with gr.Column(scale=3, min_width=400):
-            losses_plot = gr.LinePlot(x="step", y="value",
-                                      x_axis_format="~s", x_lim=[0, None], color="series", title="Losses", height=210,
+            losses_plot = gr.LinePlot(**STEP_AXIS, color="series", title="Losses", height=210,
                                       color_map=plots.LOSS_SERIES, y_title="loss", color_title="",
                                       elem_id="train-losses-plot")
-            d_plot = gr.LinePlot(x="step", y="value",
-                                 x_axis_format="~s", x_lim=[0, None], color="series",
+            d_plot = gr.LinePlot(**STEP_AXIS, color="series",
                                  title="D(x) and D(G(z)) (0.5 = can't tell)",
                                  height=210, color_map=plots.SCORE_SERIES, y_title="D's mean score",
                                  color_title="", elem_id="train-d-plot")
@@ -147,13 +145,11 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             # smaller line lies flat along the bottom. One series each, named by the title (a legend
             # would keep the names of the run before).
             with gr.Row():
-                coverage_plot = gr.LinePlot(x="step", y="value",
-                                            x_axis_format="~s", x_lim=[0, None], title="Modes covered", height=200,
+                coverage_plot = gr.LinePlot(**STEP_AXIS, title="Modes covered", height=200,
                                             y_title="modes",
                                             label="Modes covered, or KL", show_label=False,
                                             elem_id="train-coverage-plot", min_width=180)
-                hq_plot = gr.LinePlot(x="step", y="value",
-                                      x_axis_format="~s", x_lim=[0, None], title="High-quality samples %", height=200,
+                hq_plot = gr.LinePlot(**STEP_AXIS, title="High-quality samples %", height=200,
                                       y_title="% of samples",
                                       label="High-quality %, or JS", show_label=False,
                                       elem_id="train-hq-plot", min_width=180)

@@ -13,7 +13,7 @@ from ..losses import LOSSES
 from ..training.image_live import LIMITS, MODEL_TITLES, ImageLiveConfig, check_image_config
 from ..training.session import TrainSession
 from .train import LOSSES as LOSS_TITLES
-from .common import (AppContext, keep_polling, live_timer, run_controls, user_errors, wake_after,
+from .common import (STEP_AXIS, AppContext, keep_polling, live_timer, run_controls, user_errors, wake_after,
                      with_param_names)
 
 DATASETS = [("Fashion-MNIST", "fashion"), ("MNIST digits", "mnist")]
@@ -106,19 +106,16 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
                 save_btn = gr.Button("Save to zoo", elem_id="img-save")
             saved_note = gr.Markdown(elem_id="img-saved")
         with gr.Column(scale=3, min_width=400):
-            losses_plot = gr.LinePlot(x="step", y="value",
-                                      x_axis_format="~s", x_lim=[0, None], color="series", title="Losses", height=200,
+            losses_plot = gr.LinePlot(**STEP_AXIS, color="series", title="Losses", height=200,
                                       color_map=plots.LOSS_SERIES, y_title="loss", color_title="",
                                       elem_id="img-losses-plot")
-            d_plot = gr.LinePlot(x="step", y="value",
-                                 x_axis_format="~s", x_lim=[0, None], color="series", title="D(x) and D(G(z))",
+            d_plot = gr.LinePlot(**STEP_AXIS, color="series", title="D(x) and D(G(z))",
                                  height=200,
                                  color_map=plots.SCORE_SERIES, y_title="D's mean score", color_title="",
                                  elem_id="img-d-plot")
             # "~s" writes 2,000 as "2k": Vega cuts wider tick labels (and the axis title) off the left.
-            # From 0 on both axes: the first point alone (a one-value domain) drew one clipped tick.
-            fid_plot = gr.LinePlot(x="step", y="value", x_axis_format="~s", x_lim=[0, None],
-                                   y_title="Frechet distance", y_axis_format="~s", y_lim=[0, None],
+            # From 0 on the y axis too: the first point alone (a one-value domain) drew one clipped tick.
+            fid_plot = gr.LinePlot(**STEP_AXIS, y_title="Frechet distance", y_axis_format="~s", y_lim=[0, None],
                                    title="Frechet distance of classifier features (lower is better)", height=200,
                                    elem_id="img-fid-plot")
             with gr.Row():

@@ -13,7 +13,7 @@ from ..errors import UserError
 from ..training.image_live import MODEL_TITLES, ImageLiveConfig
 from ..training.versus import (DIFFERENCES, IMAGE_DATASETS, PRESETS, TOY_DATASETS, VALUE_CHOICES, Versus,
                                 base_config, get_preset, make_pair, value_text)
-from .common import AppContext, keep_polling, live_timer, user_errors, wake_after
+from .common import STEP_AXIS, AppContext, keep_polling, live_timer, user_errors, wake_after
 from .train import DATASETS as TOY_TITLES, LOSSES as LOSS_TITLES
 from .train_images import DATASETS as IMAGE_TITLES
 
@@ -116,21 +116,21 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                                   elem_id="versus-a", elem_classes=["pixelated"])
                 view_b = gr.Image(label="B", type="numpy", format="png", interactive=False, height=360,
                                   elem_id="versus-b", elem_classes=["pixelated"])
-            losses_plot = gr.LinePlot(x="step", y="value", x_axis_format="~s", x_lim=[0, None], color="series",
+            losses_plot = gr.LinePlot(**STEP_AXIS, color="series",
                                       title="Losses (A and B)", height=220,
                                       color_map=plots.versus_series(plots.LOSS_SERIES), y_title="loss",
                                       color_title="", elem_id="versus-losses-plot")
-            d_plot = gr.LinePlot(x="step", y="value", x_axis_format="~s", x_lim=[0, None], color="series",
+            d_plot = gr.LinePlot(**STEP_AXIS, color="series",
                                  title="D(x) and D(G(z)) (A and B)",
                                  height=220, color_map=plots.versus_series(plots.SCORE_SERIES),
                                  y_title="D's mean score", color_title="", elem_id="versus-d-plot")
             with gr.Row():  # one metric per chart, A and B on the same axis
-                quality_plot = gr.LinePlot(x="step", y="value", x_axis_format="~s", x_lim=[0, None], color="series",
+                quality_plot = gr.LinePlot(**STEP_AXIS, color="series",
                                            title="Modes covered",
                                            height=220, color_map=plots.RUN_SERIES, color_title="run",
                                            label="Modes covered, KL or Frechet distance", show_label=False,
                                            elem_id="versus-quality-plot")
-                quality2_plot = gr.LinePlot(x="step", y="value", x_axis_format="~s", x_lim=[0, None], color="series",
+                quality2_plot = gr.LinePlot(**STEP_AXIS, color="series",
                                             title="High-quality samples %",
                                             height=220, color_map=plots.RUN_SERIES, color_title="run",
                                             label="High-quality % or JS", show_label=False,
