@@ -325,24 +325,15 @@ def _report_training(out: str, card: dict) -> None:
 def cmd_train_toy(args) -> None:
     import torch
 
+    from . import settings
     from .training.toy import HISTORY_COLUMNS, ToyGAN, ToyTrainConfig, recommended, recommended_steps
 
-    best = recommended(args.dataset)  # what an option left out means on this data set
-
-    def given(value, name):
-        return best.get(name, getattr(ToyTrainConfig, name)) if value is None else value
-
     steps = validate_steps(recommended_steps(args.dataset) if args.steps is None else args.steps)
-    cfg = ToyTrainConfig(dataset=args.dataset, loss=args.loss, minibatch_disc=args.minibatch_disc,
-                         train_weaker=args.train_weaker, d_steps=args.d_steps, seed=args.seed,
-                         lr_d=args.lr, lr_g=args.lr, batch_size=given(args.batch_size, "batch_size"),
-                         pack=args.pack, noise_dist=given(args.noise_dist, "noise_dist"),
-                         noise_dim=given(args.noise_dim, "noise_dim"),
-                         noise_codes=given(args.noise_codes, "noise_codes"),
-                         minibatch_std=given(args.minibatch_std, "minibatch_std"),
-                         g_average=given(args.g_average, "g_average"),
-                         total_steps=0 if args.constant_lr else steps,
-                         n_discriminators=args.discriminators, gman=args.gman, gman_lambda=args.gman_lambda)
+    # Every setting's flag (settings.add_flags); one left out means the recipe for this data set.
+    given = {k: v for k, v in settings.flag_values(ToyTrainConfig, args).items() if v is not None}
+    lr = {} if args.lr is None else {"lr_d": args.lr, "lr_g": args.lr}
+    cfg = ToyTrainConfig(**{**recommended(args.dataset), **lr, **given, "dataset": args.dataset,
+                            "total_steps": 0 if args.constant_lr else steps})
     out = Path(args.out)
     if out.suffix.lower() != ".npz":
         raise UserError(f"--out must end in .npz, got {out.name!r}.")
@@ -356,7 +347,7 @@ def cmd_train_toy(args) -> None:
                                     (f"G weight average {cfg.g_average:g}", cfg.g_average > 0)) if on]
     noise = f"{cfg.noise_dim}-d {cfg.noise_dist} noise" + (
         f" + a one-hot code of {cfg.noise_codes}" if cfg.noise_codes else "")
-    print(f"{args.dataset} {args.loss}: batch {cfg.batch_size}, lr {cfg.lr_d:g}, {steps:,} steps, {noise}, "
+    print(f"{args.dataset} {cfg.loss}: batch {cfg.batch_size}, lr {cfg.lr_d:g}, {steps:,} steps, {noise}, "
           f"{cfg.d_steps} D step(s) per G step" + "".join(f", {t}" for t in tricks), flush=True)
     bar = None
     if not args.quiet:
@@ -374,7 +365,7 @@ def cmd_train_toy(args) -> None:
     if bar is not None:
         bar.close()
     final = gan.evaluate()
-    samples = gan.samples(2500, seed=args.seed + 12345)
+    samples = gan.samples(2500, seed=cfg.seed + 12345)
     history = gan.history()
     out.parent.mkdir(parents=True, exist_ok=True)
     cols = [c for c in HISTORY_COLUMNS if c in history]
@@ -388,9 +379,9 @@ def cmd_train_toy(args) -> None:
         from .metrics import mode_coverage
 
         report = mode_coverage(samples, gan.data.modes, gan.data.sigma)
-        print(f"{args.dataset} {args.loss}: {report} after {gan.step_count} steps")
+        print(f"{args.dataset} {cfg.loss}: {report} after {gan.step_count} steps")
     else:
-        print(f"{args.dataset} {args.loss}: KL {final['kl']:.3f}, JS {final['js']:.3f} after {gan.step_count} steps")
+        print(f"{args.dataset} {cfg.loss}: KL {final['kl']:.3f}, JS {final['js']:.3f} after {gan.step_count} steps")
 
 
 def validate_steps(steps: int) -> int:
@@ -551,44 +542,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_translate)
 
-    from dataclasses import asdict
+    from . import settings
+    from .training.toy import (RECOMMENDED_BY_DATASET, RECOMMENDED_STEPS, RECOMMENDED_STEPS_BY_DATASET,
+                              ToyTrainConfig, recommended)
 
-    from .training.toy import (RECOMMENDED, RECOMMENDED_STEPS, RECOMMENDED_STEPS_BY_DATASET, ToyTrainConfig,
-                              recommended)
-
-    toy = {**asdict(ToyTrainConfig()), **RECOMMENDED}
     p = sub.add_parser("train-toy", help="train a GAN on a 1D/2D toy distribution, write samples + history")
     p.add_argument("--dataset", choices=["ring8", "grid25", "gauss1d", "spiral", "moons"], default="ring8")
-    p.add_argument("--loss", choices=list(LOSSES), default=toy["loss"])
-    p.add_argument("--minibatch-disc", action="store_true", help="minibatch discrimination in D")
-    p.add_argument("--train-weaker", action="store_true", help="update only the network that is losing")
-    p.add_argument("--d-steps", type=int, default=toy["d_steps"])
     p.add_argument("--steps", type=int, default=None,
                    help=f"default {RECOMMENDED_STEPS:,} ({', '.join(f'{d} {n:,}' for d, n in RECOMMENDED_STEPS_BY_DATASET.items())})")
-    p.add_argument("--lr", type=float, default=toy["lr_d"], help="learning rate of D and G")
+    p.add_argument("--lr", type=float, default=None,
+                   help=f"learning rate of D and G (default {recommended('ring8')['lr_d']:g})")
     p.add_argument("--constant-lr", action="store_true", help="no decay over the second half")
-    p.add_argument("--batch-size", type=int, default=None, help=f"default {toy['batch_size']} (grid25 {recommended('grid25')['batch_size']})")
-    p.add_argument("--pack", type=int, default=1, help="PacGAN: D judges this many samples at once")
-    p.add_argument("--noise-dist", choices=["gaussian", "uniform", "mixture"], default=None,
-                   help="noise: Gaussian, uniform, or a grid of tight Gaussians with gaps (mixture); "
-                        f"default {toy['noise_dist']}")
-    p.add_argument("--noise-dim", type=int, default=None,
-                   help=f"size of G's noise vector z; default {toy['noise_dim']}")
-    p.add_argument("--noise-codes", type=int, default=None, metavar="K",
-                   help="append a one-hot code of K categories to z, so G can jump between separate modes "
-                        "without a bridge of samples; default 0 (none)")
-    p.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction, default=None,
-                   help="minibatch standard deviation feature in D (Karras et al. 2018); "
-                        "default: on for grid25, off otherwise")
-    p.add_argument("--g-average", type=float, default=None, metavar="DECAY",
-                   help="sample from a moving average of G's weights (Yazici et al. 2019) with this decay "
-                        f"per step, 0 = off; default: {recommended('grid25')['g_average']:g} on grid25, off otherwise")
-    p.add_argument("--discriminators", type=int, default=1,
-                   help="GMAN (Durugkar et al. 2017): K discriminators, G answers to all of them")
-    p.add_argument("--gman", choices=["mean", "softmax"], default="mean",
-                   help="how G weighs its K losses: their mean, or softmax(lambda * loss) weights")
-    p.add_argument("--gman-lambda", type=float, default=1.0, help="lambda of --gman softmax (0 = mean)")
-    p.add_argument("--seed", type=int, default=0)
+    # The rest is ToyTrainConfig's settings, one flag each; left out, the data set's recipe
+    # (training/toy.py RECOMMENDED) or the config's default applies.
+    def toy_default(name: str) -> str:
+        def text(v):
+            return "on" if v is True else "off" if v is False else f"{v:g}" if isinstance(v, float) else str(v)
+
+        base = recommended("ring8")[name] if name in recommended("ring8") else settings.spec(ToyTrainConfig, name).default
+        others = [f"{d} {text(r[name])}" for d, r in RECOMMENDED_BY_DATASET.items() if r.get(name, base) != base]
+        return f"default {text(base)}" + (f" ({', '.join(others)})" if others else "")
+
+    settings.add_flags(p, ToyTrainConfig, defaults={n: None for n in settings.specs(ToyTrainConfig)},
+                       none_help=toy_default)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--out", required=True, help="FILE.npz")

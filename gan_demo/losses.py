@@ -125,6 +125,9 @@ OUTPUT_GRADS: dict[str, OutputGrads] = {
 
 # Losses whose D output is a logit, so sigmoid(output) is the probability "real" that GAN Lab plots.
 PROBABILITY_LOSSES = {"minimax", "ns"}
+# How the Train tabs name each loss.
+LOSS_TITLES = {"ns": "Non-saturating (ns)", "minimax": "Minimax (saturating)", "wgan": "WGAN, weight clipping",
+               "wgan-gp": "WGAN-GP", "hinge": "Hinge", "lsgan": "Least squares (LSGAN)"}
 
 
 def get_loss(name: str):

@@ -13,25 +13,6 @@ from .errors import UserError
 
 MAX_SEED = 2**32 - 1
 
-# The words the Train tabs put on a run setting's widget. A refused value is named by them, with
-# the field's name beside it for API callers: "D learning rate (lr_d) must be between ...".
-SETTING_LABELS = {
-    "dataset": "Data", "loss": "Loss", "model": "Model", "d_steps": "D steps per G step",
-    "lr_d": "D learning rate", "lr_g": "G learning rate", "batch_size": "Batch size",
-    "noise_dim": "Noise size", "latent_dim": "Noise size", "noise_codes": "Noise codes",
-    "noise_dist": "Noise", "hidden_layers": "Hidden layers", "width": "Width", "seed": "Seed",
-    "n_discriminators": "Discriminators", "gman": "G answers to", "optimizer": "Optimiser",
-    "minibatch_disc": "Minibatch discrimination", "train_weaker": "Train only the weaker network",
-    "eval_every": "Frechet distance every K steps",
-}
-
-
-def setting_name(field: str) -> str:
-    """How a message names a run setting: its widget's label and, for API callers, its field."""
-    label = SETTING_LABELS.get(field)
-    return f"{label} ({field})" if label else field
-
-
 def as_float(value, name: str, lo: float | None = None, hi: float | None = None) -> float:
     if isinstance(value, bool) or value is None:
         raise UserError(f"{name} must be a number, got {value!r}.")

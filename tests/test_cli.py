@@ -126,7 +126,7 @@ def test_train_toy_says_its_recipe_and_takes_the_weight_average(tmp_path):
     assert "batch 64" in proc.stdout and "weight average" not in proc.stdout
     proc = run_cli("train-toy", "--dataset", "ring8", "--g-average", 1, "--quiet", "--out", tmp_path / "g.npz",
                    check=False)
-    assert proc.returncode == 2 and "g_average must be between" in proc.stderr
+    assert proc.returncode == 2 and "(g_average) must be between" in proc.stderr
 
 
 def test_train_toy_noise_size_and_distribution(tmp_path):

@@ -232,7 +232,9 @@ def test_hundreds_of_bad_requests_get_clear_answers_and_the_app_keeps_serving(fu
 @pytest.mark.parametrize("endpoint, body, says", [
     ("translate", '{"data": ["cyclegan-horse2zebra", "AtoB", {"path": "file:/etc/passwd", '
                   '"meta": {"_type": "gradio.FileData"}}]}', "not uploaded"),
-    ("explore", '{"data": ["dcgan-fashion"]}', "This endpoint takes 20 input values and got 1"),
+    # A missing value with no default (the photo) is named; missing values with defaults are filled
+    # (test_a_short_call_takes_the_missing_parameters_defaults).
+    ("translate", '{"data": ["cyclegan-horse2zebra"]}', "input values and got 1"),
     ("download_official", '{"data": []}', "cache"),
 ])
 def test_refusals_name_no_server_path_component_or_address(fuzz_app, endpoint, body, says, monkeypatch, tmp_path):
@@ -240,6 +242,12 @@ def test_refusals_name_no_server_path_component_or_address(fuzz_app, endpoint, b
     outcome, message = _call(fuzz_app, endpoint, body)
     assert outcome in ("error", "refused") and says in message
     assert not _internals(message), message
+
+
+def test_a_short_call_takes_the_missing_parameters_defaults(fuzz_app):
+    # Explore's model alone: seed, truncation, grid size and the 16 sliders take their defaults.
+    outcome, message = _call(fuzz_app, "explore", '{"data": ["dcgan-fashion"]}')
+    assert outcome == "complete", message
 
 
 @pytest.mark.parametrize("path, body, says", [

@@ -62,7 +62,8 @@ def test_conditional_and_wgan_gp_models_train(data_root):
 @pytest.mark.parametrize("changes, message", [
     (dict(lr_d=float("nan")), "(lr_d) must be a finite"), (dict(lr_g=1e9), "(lr_g) must be between"),
     (dict(batch_size=0), "(batch_size) must be between"), (dict(width=10_000), "(width) must be between"),
-    (dict(model="biggan"), "model"), (dict(dataset="cifar"), "data set"), (dict(loss="wat"), "loss"),
+    (dict(model="biggan"), "Model (model) must be one of: dcgan, cgan, wgan-gp; got 'biggan'"),
+    (dict(dataset="cifar"), "Data (dataset) must be one of: fashion, mnist"), (dict(loss="wat"), "Loss (loss)"),
 ])
 def test_absurd_image_settings_get_one_sentence(changes, message):
     from dataclasses import replace
@@ -183,7 +184,7 @@ def test_image_training_through_the_api_with_separate_sessions_and_save_to_explo
     ('["fashion", "dcgan", "ns", false, 1, NaN, 0.0002, 16, 8, 64, 0, 50]', "(lr_d) must be a finite"),
     ('["fashion", "dcgan", "ns", false, 1, 0.0002, 0.0002, 0, 8, 64, 0, 50]', "(batch_size) must be between"),
     ('["fashion", "dcgan", "ns", false, 1, 0.0002, 0.0002, 16, 10000, 64, 0, 50]', "(width) must be between"),
-    ('["cifar", "dcgan", "ns", false, 1, 0.0002, 0.0002, 16, 8, 64, 0, 50]', "data set"),
+    ('["cifar", "dcgan", "ns", false, 1, 0.0002, 0.0002, 16, 8, 64, 0, 50]', "Data (dataset) must be one of"),
 ])
 def test_image_start_refuses_absurd_settings(app_url, values, message):
     from tests.test_app_api import _raw_call

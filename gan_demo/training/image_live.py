@@ -10,17 +10,18 @@ No Gradio, no threads.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from .. import zoo
+from .. import settings, zoo
 from ..classifier import load_classifier
 from ..data import IMAGE_DATASETS, load_images
 from ..errors import UserError
-from ..losses import LOSSES
+from ..losses import LOSS_TITLES
+from ..settings import setting
 from ..metrics import frechet_distance
 from ..models import FAMILIES, config_from_dict
 from .preview import FixedGrid
@@ -43,23 +44,28 @@ HISTORY_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "wasserstein"
 
 @dataclass
 class ImageLiveConfig:
-    """Defaults sized for a 2-core CPU: recognisable garments within 3 minutes (benchmarks/live_images.py)."""
+    """Defaults sized for a 2-core CPU: recognisable garments within 3 minutes (benchmarks/live_images.py).
 
-    dataset: str = "fashion"
-    model: str = "dcgan"
-    loss: str = "ns"
-    d_steps: int = 1
-    train_weaker: bool = False
+    The fields with ``widget=True`` are the Images tab's controls, in the order its endpoints take
+    them positionally: append a new one at the end of that group."""
+
+    dataset: str = setting("fashion", "Data", choices=(("Fashion-MNIST", "fashion"), ("MNIST digits", "mnist")),
+                           widget=True)
+    model: str = setting("dcgan", "Model", choices=tuple((t, k) for k, t in MODEL_TITLES.items()), widget=True)
+    loss: str = setting("ns", "Loss", choices=tuple((t, k) for k, t in LOSS_TITLES.items()), live=True, widget=True)
+    train_weaker: bool = setting(False, "Train only the weaker network", live=True, widget=True)
+    d_steps: int = setting(1, "D steps per G step", lo=1, hi=10, live=True, widget=True)
     # Twice Radford et al.'s 2e-4: on a 3-minute CPU run it reached a Frechet distance of 325 vs 360
     # (2,500 steps of batch 32, width 16), and batch 64 only 432 in the same time (fewer steps).
-    lr_d: float = 4e-4
-    lr_g: float = 4e-4
-    batch_size: int = 32
-    width: int = 16
-    latent_dim: int = 64
-    seed: int = 0
-    eval_every: int = 200  # steps between Frechet measurements
-    fid_samples: int = 500
+    lr_d: float = setting(4e-4, "D learning rate", lo=1e-6, hi=1e-1, live=True, widget=True)
+    lr_g: float = setting(4e-4, "G learning rate", lo=1e-6, hi=1e-1, live=True, widget=True)
+    batch_size: int = setting(32, "Batch size", lo=4, hi=256, live=True, widget=True, slider=(8, 128, 8))
+    width: int = setting(16, "Width (channels; slower when wider)", lo=4, hi=64, widget=True, slider=(8, 64, 8))
+    latent_dim: int = setting(64, "Noise size", lo=2, hi=256, widget=True, slider=(8, 128, 8))
+    seed: int = setting(0, "Seed", lo=0, hi=2**32 - 1, widget=True)
+    eval_every: int = setting(200, "Frechet distance every K steps", lo=20, hi=100_000, live=True, widget=True,
+                              slider=(50, 2000, 50))
+    fid_samples: int = setting(500, "Samples per Frechet distance", lo=50, hi=5000, live=True)
     data_root: str | None = None  # the server's setting, not the user's (see data.data_root)
 
     @property
@@ -71,28 +77,21 @@ class ImageLiveConfig:
 # seconds of Start instead of after 200 steps (20-60 s on a busy CPU), when the drop is steepest.
 EARLY_EVALUATIONS = (10, 40, 100)
 
-LIMITS = {"d_steps": (1, 10), "lr_d": (1e-6, 1e-1), "lr_g": (1e-6, 1e-1), "batch_size": (4, 256),
-          "width": (4, 64), "latent_dim": (2, 256), "seed": (0, 2**32 - 1), "eval_every": (20, 100_000),
-          "fid_samples": (50, 5000)}
+LIMITS = settings.limits(ImageLiveConfig)
 
 
 def check_image_config(cfg: ImageLiveConfig) -> ImageLiveConfig:
     """Validate what a person can set; returns the config or raises ``UserError``."""
-    from ..validate import as_bool, as_choice, as_float, as_int, setting_name
-
-    values = {name: (as_float(getattr(cfg, name), setting_name(name), lo, hi) if isinstance(lo, float)
-                     else as_int(getattr(cfg, name), setting_name(name), lo, hi)) for name, (lo, hi) in LIMITS.items()}
-    values["dataset"] = as_choice(cfg.dataset, "data set", list(IMAGE_DATASETS))
-    values["model"] = as_choice(cfg.model, "model", list(MODELS))
-    values["loss"] = as_choice(cfg.loss, "loss", list(LOSSES))
-    values["train_weaker"] = as_bool(cfg.train_weaker, setting_name("train_weaker"))
-    return replace(cfg, **values)
+    return settings.check(cfg)
 
 
 class ImageGAN:
     """One image GAN run; ``view_only`` builds just G (the live views' private copy)."""
 
     publishes_d = False  # the views only draw G's images, so D's weights are never copied out
+    saves_to_zoo = True
+    G_avg = None  # no weight average on the live image runs
+    check = staticmethod(check_image_config)
 
     def __init__(self, cfg: ImageLiveConfig, device: str | torch.device = "cpu", view_only: bool = False):
         self.cfg = check_image_config(cfg)
@@ -137,14 +136,10 @@ class ImageGAN:
                           mode_seeking=1.0 if self.conditional else 0.0)
 
     def set_hyperparameters(self, **changes: Any) -> None:
-        new = check_image_config(replace(self.cfg, **changes))
-        rebuild = {"dataset", "model", "width", "latent_dim", "seed"}
-        if any(getattr(new, k) != getattr(self.cfg, k) for k in rebuild):
-            raise UserError("That setting changes the networks or the data: press Reset to apply it.")
-        for group in self.opt_d.param_groups:
-            group["lr"] = new.lr_d
-        for group in self.opt_g.param_groups:
-            group["lr"] = new.lr_g
+        new = settings.live_change(self.cfg, changes, check_image_config)
+        for opt, lr in ((self.opt_d, new.lr_d), (self.opt_g, new.lr_g)):
+            for group in opt.param_groups:
+                group["lr"] = lr
         self.cfg = new
 
     # -- training ------------------------------------------------------------------------------
@@ -260,6 +255,12 @@ class ImageGAN:
 
     def step_phases(self):
         raise UserError("Slow motion walks through the 2D toy data; image runs step with Step instead.")
+
+    def render(self, phase=None, show_manifold: bool = True, show_arrows: bool = False) -> np.ndarray:
+        """The fixed-z grid, doubled in size for the screen."""
+        from .. import plots
+
+        return plots.enlarge(self.fixed_grid(), 2)
 
     def config_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self.cfg).items() if k != "data_root"}

@@ -1,4 +1,4 @@
-"""The live trainer: a ``ToyGAN`` trained by a background thread that views can watch at any rate.
+"""The live trainer: a ``LiveRun`` (toy or image GAN) trained by a background thread that views can watch at any rate.
 
 One worker thread owns the GAN; every command (start, pause, step, reset, a changed learning rate,
 the next slow-motion phase) is queued to it, so training code never needs a lock. About ten times
@@ -21,25 +21,11 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from .image_live import ImageGAN, ImageLiveConfig, check_image_config
-from .toy import ToyGAN, ToyTrainConfig, check_config
-
-RunConfig = ToyTrainConfig | ImageLiveConfig
+from .live_run import LiveRun, RunConfig, build_run, check_run_config
 
 
 def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def check_run_config(cfg: RunConfig) -> RunConfig:
-    return check_image_config(cfg) if isinstance(cfg, ImageLiveConfig) else check_config(cfg)
-
-
-def build_run(cfg: RunConfig, device: str, view_only: bool = False) -> ToyGAN | ImageGAN:
-    """The GAN a config describes: 2D/1D toy data or images. ``view_only``: a copy to draw from."""
-    if isinstance(cfg, ImageLiveConfig):
-        return ImageGAN(cfg, device, view_only=view_only)
-    return ToyGAN(cfg, device)
 
 
 @dataclass(frozen=True)
@@ -89,7 +75,7 @@ class LiveTrainer:
         self._generation = 0
         self.published = self._make_published()
         self._reader_lock = threading.Lock()
-        self._reader_nets: tuple[ToyGAN, int, int] | None = None  # (nets, generation, version)
+        self._reader_nets: tuple[LiveRun, int, int] | None = None  # (nets, generation, version)
         self._lockstep: Lockstep | None = None
         self._thread = threading.Thread(target=self._loop, name="live-trainer", daemon=True)
         self._thread.start()
@@ -172,7 +158,7 @@ class LiveTrainer:
         self._last_read = time.monotonic()
         return self.published
 
-    def reader(self) -> tuple[ToyGAN | ImageGAN, Published]:
+    def reader(self) -> tuple[LiveRun, Published]:
         """A private copy of the nets at the latest publication, for drawing views.
 
         Reused between frames (one per trainer, guarded by a lock) and never touched by the worker.
@@ -190,7 +176,7 @@ class LiveTrainer:
                     if gan.G_avg is None:
                         gan.G_avg = copy.deepcopy(gan.G)
                     gan.G_avg.load_state_dict(pub.g_avg_state)
-                elif hasattr(gan, "G_avg"):
+                else:
                     gan.G_avg = None
                 gan.cfg = pub.config
                 self._reader_nets = (gan, generation, pub.version)
@@ -211,10 +197,10 @@ class LiveTrainer:
             steps_per_sec=self._steps_per_sec, elapsed_s=self._elapsed, config=gan.cfg,
             g_state={k: v.detach().to("cpu", copy=True) for k, v in gan.G.state_dict().items()},
             d_state=({k: v.detach().to("cpu", copy=True) for k, v in gan.D.state_dict().items()}
-                     if getattr(gan, "publishes_d", True) else {}),
+                     if gan.publishes_d else {}),
             history=gan.history(), message=message, phase=self._phase,
             g_avg_state=({k: v.detach().to("cpu", copy=True) for k, v in gan.G_avg.state_dict().items()}
-                         if getattr(gan, "G_avg", None) is not None else {}))
+                         if gan.G_avg is not None else {}))
 
     def _publish(self) -> None:
         self.published = self._make_published()

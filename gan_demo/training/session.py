@@ -10,24 +10,17 @@ import io
 import tempfile
 import threading
 import weakref
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .. import plots
 from ..errors import UserError
-from .image_live import ImageGAN, ImageLiveConfig
-from .live import LiveTrainer, Published, RunConfig, TrainerPool
-from .toy import ToyTrainConfig
+from .live import LiveTrainer, Published, TrainerPool
+from .live_run import RunConfig, build_run, live_changes, run_kind
 
 MAX_FRAMES = 240
-
-# What a running trainer changes at its next step (the Train tabs' hyperparameter handlers).
-LIVE_SETTINGS = {
-    ToyTrainConfig: ("loss", "train_weaker", "d_steps", "lr_d", "lr_g", "batch_size", "gman"),
-    ImageLiveConfig: ("loss", "train_weaker", "d_steps", "lr_d", "lr_g", "batch_size", "eval_every"),
-}
 
 
 class SessionRegistry:
@@ -115,20 +108,25 @@ class TrainSession:
                 self.trainer, self.frames, self._frame_steps, self._last = None, [], [], None
 
     def start(self, cfg: RunConfig) -> None:
-        """Start (or resume) training with ``cfg``. Settings a running trainer takes as they are
-        (the loss, D steps, learning rates, batch size...) apply at the next step; any other change
-        (the data, the networks, the seed) means new networks from ``cfg``, from step 0: a user who
-        picks the spiral and presses Start expects the spiral, not the ring going on."""
+        """Start (or resume) training with ``cfg`` (see ``apply``)."""
+        trainer = self.apply(cfg)
+        trainer.start()
+        trainer.wait_idle()
+
+    def apply(self, cfg: RunConfig) -> LiveTrainer:
+        """The session's trainer, set to ``cfg``. Settings a running trainer takes as they are (the
+        loss, D steps, learning rates, batch size...) apply at the next step; any other change (the
+        data, the networks, the seed) means new networks from ``cfg``, from step 0: a user who picks
+        the spiral and presses Start (or Step) expects the spiral, not the ring going on."""
         trainer = self.ensure(cfg)
         current = trainer.published.config
         if type(current) is type(cfg) and current != cfg:
-            live = {f: getattr(cfg, f) for f in LIVE_SETTINGS[type(cfg)]}
-            if replace(current, **live) == cfg:
+            live = live_changes(current, cfg)
+            if live is not None:
                 trainer.set_hyperparameters(**live)
             else:
                 self.reset(cfg)
-        trainer.start()
-        trainer.wait_idle()
+        return trainer
 
     def pause(self) -> None:
         if self.trainer is not None:
@@ -136,8 +134,8 @@ class TrainSession:
             self.trainer.wait_idle()
 
     def step(self, cfg: RunConfig, n: int, update: str, timeout: float = 120.0) -> None:
-        """Run ``n`` steps now ("both", "d" or "g"), and wait for them."""
-        trainer = self.ensure(cfg)
+        """Run ``n`` steps now ("both", "d" or "g") with ``cfg`` (see ``apply``), and wait for them."""
+        trainer = self.apply(cfg)
         trainer.step(n, update)
         trainer.wait_idle(timeout=timeout)
 
@@ -168,10 +166,7 @@ class TrainSession:
         if self._last is not None and self._last[0] == key:
             return self._last[1]  # nothing new was published: don't redraw (saves the trainer's CPU)
         gan, pub = trainer.reader()
-        if isinstance(gan, ImageGAN):
-            image = plots.enlarge(gan.fixed_grid(), 2)
-        else:
-            image = plots.toy_view(gan, pub.phase, show_manifold, show_arrows)
+        image = gan.render(pub.phase, show_manifold, show_arrows)
         with self._lock:
             if not self._frame_steps or pub.step > self._frame_steps[-1]:
                 self.frames.append(_png(image))
@@ -217,12 +212,12 @@ class TrainSession:
     def save_to_zoo(self, folder: Path, name: str) -> tuple[Path, dict]:
         """The image run's current G as a zoo entry ``FOLDER/NAME.safetensors`` + ``.json``."""
         pub = self._need().snapshot()
-        if not isinstance(pub.config, ImageLiveConfig):
+        if not run_kind(pub.config).saves_to_zoo:
             raise UserError("Only image runs can be saved to the zoo; toy runs export a CSV, PNG or GIF.")
         if pub.step == 0:
             raise UserError("Train for a few steps before saving: an untrained G draws noise.")
         # A private copy from the publication: saving never waits for, or races with, the views.
-        gan = ImageGAN(pub.config, "cpu", view_only=True)
+        gan = build_run(pub.config, "cpu", view_only=True)
         gan.G.load_state_dict(pub.g_state)
         fid = pub.history["frechet"]
         last = float(fid[np.isfinite(fid)][-1]) if np.isfinite(fid).any() else None

@@ -20,16 +20,18 @@ from __future__ import annotations
 
 import copy
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from .. import settings
 from ..data import ToyDistribution, toy_dataset
 from ..errors import UserError
-from ..losses import LOSSES, PROBABILITY_LOSSES, get_loss, gradient_penalty
+from ..settings import setting
+from ..losses import LOSS_TITLES, PROBABILITY_LOSSES, get_loss, gradient_penalty
 from ..metrics import kl_js, mode_coverage
 from ..models.toy import ACTIVATIONS, DiscriminatorEnsemble, ToyConfig, ToyDiscriminator, ToyGenerator
 from .fast_mlp import apply_grads, hand_mlps, output_grads
@@ -45,53 +47,76 @@ HISTORY_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "wasserstein"
                    "kl", "js", "updated")
 
 
+TOY_DATASETS = (("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"),
+                ("1D Gaussian N(4, 0.5)", "gauss1d"), ("Spiral", "spiral"), ("Two moons", "moons"),
+                ("Draw your own", "custom"))
+
+
 @dataclass
 class ToyTrainConfig:
-    dataset: str = "ring8"
-    loss: str = "ns"
-    minibatch_disc: bool = False
-    pack: int = 1
-    minibatch_std: bool = False
-    train_weaker: bool = False
-    d_steps: int = 1
-    optimizer: str = "adam"
-    lr_d: float = 1e-3
-    lr_g: float = 1e-3
-    batch_size: int = 256
-    noise_dim: int = 2
-    noise_dist: str = "gaussian"
+    """One toy run's settings. The fields with ``widget=True`` are the Train tab's controls, in the
+    order its endpoints take them positionally: append a new one at the end of that group."""
+
+    dataset: str = setting("ring8", "Data", choices=TOY_DATASETS, widget=True, cli="")
+    loss: str = setting("ns", "Loss", choices=tuple((t, k) for k, t in LOSS_TITLES.items()), live=True, widget=True)
+    minibatch_disc: bool = setting(False, "Minibatch discrimination", widget=True,
+                                   help="minibatch discrimination in D (Salimans et al. 2016)")
+    train_weaker: bool = setting(False, "Train only the weaker network", live=True, widget=True,
+                                 help="update only the network that is losing")
+    d_steps: int = setting(1, "D steps per G step", lo=1, hi=20, live=True, widget=True)
+    optimizer: str = setting("adam", "Optimiser", choices=("adam", "sgd"), widget=True)
+    lr_d: float = setting(1e-3, "D learning rate", lo=1e-6, hi=1.0, live=True, widget=True, cli="")
+    lr_g: float = setting(1e-3, "G learning rate", lo=1e-6, hi=1.0, live=True, widget=True, cli="")
+    batch_size: int = setting(256, "Batch size", lo=2, hi=4096, live=True, widget=True, slider=(8, 1024, 8))
+    noise_dim: int = setting(2, "Noise size", lo=1, hi=64, widget=True, slider=(1, 16, 1),
+                             help="size of G's noise vector z")
+    noise_dist: str = setting("gaussian", "Noise", choices=("gaussian", "uniform", "mixture"), widget=True,
+                              help="Gaussian, uniform, or a grid of tight Gaussians with gaps (mixture)")
+    hidden_layers: int = setting(3, "Hidden layers", lo=1, hi=8, widget=True, slider=(1, 6, 1))
+    width: int = setting(128, "Width", lo=4, hi=512, widget=True, slider=(8, 256, 8))
+    seed: int = setting(0, "Seed", lo=0, hi=2**32 - 1, widget=True)
+    # GMAN (Durugkar et al. 2017): K discriminators; G minimises the mean of its losses against them
+    # ("mean") or a softmax-weighted mean that leans on the harshest ones ("softmax", weights
+    # softmax(lambda * loss_k); lambda 0 is the mean, a large lambda the maximum).
+    n_discriminators: int = setting(1, "Discriminators", lo=1, hi=8, widget=True, cli="--discriminators",
+                                    help="GMAN (Durugkar et al. 2017): K discriminators, G answers to all of "
+                                         "them; applies on Reset")
+    gman: str = setting("mean", "G answers to", live=True, widget=True,
+                        choices=(("mean of their losses", "mean"), ("softmax-weighted (harshest first)", "softmax")),
+                        help="how G weighs its K losses: their mean, or softmax(lambda * loss) weights")
     # A one-hot code of K categories appended to z (InfoGAN's categorical code, without its
     # information term); 0 = none. A continuous G maps connected noise to a connected set, so between
     # separate modes it must paint a bridge of samples (Khayatkhoei et al. 2018); with a code the
     # noise comes in K separate pieces and G can jump from mode to mode between them.
-    noise_codes: int = 0
-    hidden_layers: int = 3
-    width: int = 128
-    activation: str = "relu"
-    # WGAN-GP's penalty weight. The image critics use the paper's 10; on these toy nets 1 covered the
-    # ring best (7-8 of 8 modes over five seeds of the WGAN-GP lesson, against 5-6.5 with 0.1).
-    gp_weight: float = 1.0
-    clip: float = 0.01
-    seed: int = 0
-    eval_every: int = 250
-    # Learning-rate schedule for runs of known length (the CLI): constant for the first half, then
-    # linearly down to 0, which lets the fake points settle into the modes instead of orbiting them.
-    # 0 = constant (live training, whose length nobody knows in advance).
-    total_steps: int = 0
-    eval_samples: int = 2500
-    points: list | None = field(default=None, repr=False)  # the drawing, for dataset "custom"
-    # GMAN (Durugkar et al. 2017): K discriminators; G minimises the mean of its losses against them
-    # ("mean") or a softmax-weighted mean that leans on the harshest ones ("softmax", weights
-    # softmax(lambda * loss_k); lambda 0 is the mean, a large lambda the maximum).
-    n_discriminators: int = 1
-    gman: str = "mean"
-    gman_lambda: float = 1.0
-    # The hand-written step of fast_mlp.py where it applies (same maths as autograd's, faster).
-    hand_written: bool = True
+    noise_codes: int = setting(0, "Noise codes", lo=0, hi=64, widget=True,
+                               help="one-hot categories appended to z, so G can jump between separate modes "
+                                    "without a bridge of samples (0 = none)")
     # A moving average of G's weights (Yazici et al. 2019), decay per step; 0 = off. G's weights
     # keep circling the equilibrium, the average sits nearer it: samples, metrics and the views
     # come from the average, training goes on with G itself.
-    g_average: float = 0.0
+    g_average: float = setting(0.0, "G weight average", lo=0.0, hi=0.9999, live=True, widget=True,
+                               help="samples from a moving average of G's weights with this decay per step "
+                                    "(Yazici et al. 2019); 0.999 averages ~1,000 steps; 0 = off")
+    pack: int = setting(1, "Pack (PacGAN)", lo=1, hi=8, widget=True,
+                        help="PacGAN: D judges this many samples at once; the batch must divide by it")
+    minibatch_std: bool = setting(False, "Minibatch std feature", widget=True,
+                                  help="minibatch standard deviation feature in D (Karras et al. 2018)")
+    activation: str = setting("relu", "Activation", choices=tuple(ACTIVATIONS))
+    # WGAN-GP's penalty weight. The image critics use the paper's 10; on these toy nets 1 covered the
+    # ring best (7-8 of 8 modes over five seeds of the WGAN-GP lesson, against 5-6.5 with 0.1).
+    gp_weight: float = setting(1.0, "Gradient penalty weight", lo=0.0, hi=100.0, live=True)
+    clip: float = setting(0.01, "WGAN weight clip", lo=1e-4, hi=1.0, live=True)
+    gman_lambda: float = setting(1.0, "GMAN softmax lambda", lo=0.0, hi=50.0, live=True,
+                                 help="lambda of --gman softmax (0 = mean)")
+    eval_every: int = setting(250, "Evaluate every K steps", lo=10, hi=100_000, live=True)
+    # Learning-rate schedule for runs of known length (the CLI): constant for the first half, then
+    # linearly down to 0, which lets the fake points settle into the modes instead of orbiting them.
+    # 0 = constant (live training, whose length nobody knows in advance).
+    total_steps: int = setting(0, "Steps of the schedule", lo=0, hi=10_000_000, live=True, cli="")
+    eval_samples: int = setting(2500, "Samples per evaluation", lo=100, hi=20_000, live=True)
+    # The hand-written step of fast_mlp.py where it applies (same maths as autograd's, faster).
+    hand_written: bool = setting(True, "Hand-written step", help="the hand-written MLP step where it applies")
+    points: list | None = field(default=None, repr=False)  # the drawing, for dataset "custom"
 
     def net_config(self, dim: int, data_scale: float = 1.0) -> ToyConfig:
         return ToyConfig(data_dim=dim, noise_dim=self.noise_dim + self.noise_codes, hidden_layers=self.hidden_layers,
@@ -137,44 +162,30 @@ def recommended_steps(dataset: str) -> int:
 # noise dimensions, each a Gaussian of MIXTURE_SIGMA (the gaps are 8 sigma wide).
 MIXTURE_SIDE, MIXTURE_SPACING, MIXTURE_SIGMA = 10, 0.4, 0.05
 
-# Limits a person can set through the UI or API; beyond them a run is absurd or cannot fit memory.
-LIMITS = {
-    "d_steps": (1, 20), "lr_d": (1e-6, 1.0), "lr_g": (1e-6, 1.0), "batch_size": (2, 4096),
-    "noise_dim": (1, 64), "noise_codes": (0, 64), "hidden_layers": (1, 8), "width": (4, 512), "gp_weight": (0.0, 100.0),
-    "clip": (1e-4, 1.0), "seed": (0, 2**32 - 1), "eval_every": (10, 100_000),
-    "eval_samples": (100, 20_000), "total_steps": (0, 10_000_000), "pack": (1, 8),
-    "n_discriminators": (1, 8), "gman_lambda": (0.0, 50.0), "g_average": (0.0, 0.9999),
-}
-CHOICES = {"loss": tuple(LOSSES), "optimizer": ("adam", "sgd"), "noise_dist": ("gaussian", "uniform", "mixture"),
-           "activation": tuple(ACTIVATIONS), "gman": ("mean", "softmax")}
+# Limits a person can set through the UI or API (beyond them a run is absurd or cannot fit memory),
+# as the config declares them.
+LIMITS = settings.limits(ToyTrainConfig)
 
 
 def check_config(cfg: ToyTrainConfig) -> ToyTrainConfig:
     """Validate every field a person can set; returns the config or raises ``UserError``."""
-    from ..validate import as_bool, as_choice, as_float, as_int, setting_name
-
-    values = {}
-    for name, (lo, hi) in LIMITS.items():
-        raw, label = getattr(cfg, name), setting_name(name)
-        values[name] = (as_float(raw, label, lo, hi) if isinstance(lo, float) else as_int(raw, label, lo, hi))
-    for name, options in CHOICES.items():
-        values[name] = as_choice(getattr(cfg, name), setting_name(name), options)
-    if values["batch_size"] % values["pack"]:
-        raise UserError(f"batch_size ({values['batch_size']}) must be a multiple of pack ({values['pack']}).")
-    if cfg.dataset != "custom":
-        as_choice(cfg.dataset, "data set", ["gauss1d", "ring8", "grid25", "spiral", "moons"])
-    return replace(cfg, **values, minibatch_disc=as_bool(cfg.minibatch_disc, setting_name("minibatch_disc")),
-                   train_weaker=as_bool(cfg.train_weaker, setting_name("train_weaker")),
-                   minibatch_std=as_bool(cfg.minibatch_std, "minibatch_std"),
-                   hand_written=as_bool(cfg.hand_written, "hand_written"))
+    cfg = settings.check(cfg)
+    if cfg.batch_size % cfg.pack:
+        raise UserError(f"batch_size ({cfg.batch_size}) must be a multiple of pack ({cfg.pack}).")
+    return cfg
 
 
 class ToyGAN:
-    """One toy GAN run. ``step()`` trains; ``evaluate()``, ``views()`` read without training."""
+    """One toy GAN run (a ``live_run.LiveRun``). ``step()`` trains; ``evaluate()``, ``views()`` read
+    without training."""
 
     POOL = 1 << 16  # real samples drawn at once; refilled when used up
+    publishes_d = True  # the view draws D's landscape
+    saves_to_zoo = False
+    check = staticmethod(check_config)
 
-    def __init__(self, cfg: ToyTrainConfig, device: str | torch.device = "cpu"):
+    def __init__(self, cfg: ToyTrainConfig, device: str | torch.device = "cpu", view_only: bool = False):
+        # A view-only copy is the same small nets: nothing to leave out.
         self.cfg = check_config(cfg)
         self.device = torch.device(device)
         self.data: ToyDistribution = toy_dataset(cfg.dataset, cfg.points)
@@ -213,15 +224,10 @@ class ToyGAN:
 
     def set_hyperparameters(self, **changes: Any) -> None:
         """Apply at the next step what can change mid-run (learning rates, loss, tricks, batch)."""
-        new = check_config(replace(self.cfg, **changes))
-        rebuild = {"noise_dim", "noise_codes", "hidden_layers", "width", "activation", "minibatch_disc", "dataset",
-                   "points", "optimizer", "noise_dist", "seed", "pack", "minibatch_std", "n_discriminators"}
-        if any(getattr(new, k) != getattr(self.cfg, k) for k in rebuild):
-            raise UserError("That setting changes the networks or the data: press Reset to apply it.")
-        for group in self.opt_d.param_groups:
-            group["lr"] = new.lr_d
-        for group in self.opt_g.param_groups:
-            group["lr"] = new.lr_g
+        new = settings.live_change(self.cfg, changes, check_config)
+        for opt, lr in ((self.opt_d, new.lr_d), (self.opt_g, new.lr_g)):
+            for group in opt.param_groups:
+                group["lr"] = lr
         if not new.g_average:
             self.G_avg = None
         elif self.G_avg is None:  # switched on mid-run: the average starts from G as it is
@@ -538,6 +544,12 @@ class ToyGAN:
         loss = get_loss(self.cfg.loss)(None, self.d_pointwise(x), "g") * len(x)
         (grad,) = torch.autograd.grad(loss, x)
         return (-grad).cpu().numpy()
+
+    def render(self, phase: dict | None = None, show_manifold: bool = True, show_arrows: bool = False) -> np.ndarray:
+        """Real and fake points over D's landscape, with G's manifold and gradient arrows if asked."""
+        from .. import plots
+
+        return plots.toy_view(self, phase or {}, show_manifold, show_arrows)
 
     def step_phases(self):
         """One training step in slow motion: yields (sentence, what to highlight) between phases."""

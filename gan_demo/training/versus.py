@@ -15,7 +15,8 @@ from typing import Any
 from ..errors import UserError
 from ..lessons import LESSONS
 from .image_live import MODEL_TITLES, ImageLiveConfig
-from .live import Lockstep, RunConfig, TrainerPool, check_run_config
+from .live import Lockstep, TrainerPool
+from .live_run import RunConfig, check_run_config
 from .session import TrainSession
 from .toy import ToyTrainConfig
 

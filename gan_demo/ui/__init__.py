@@ -102,7 +102,19 @@ def build_app(ctx: AppContext | None = None) -> gr.Blocks:
     # A class of 30 shares two CPU cores: keep bursts in a bounded queue rather than in threads.
     demo.queue(max_size=256, default_concurrency_limit=2)
     name_unlabelled(demo)
+    name_tools(demo)
     return demo
+
+
+def name_tools(demo: gr.Blocks) -> None:
+    """Name each public endpoint's handler after its API name: MCP clients list the tools by the
+    handler's name (``on_tick_2`` told nobody it draws the Versus view); the docstring describes it."""
+    for block_fn in demo.fns.values():
+        if block_fn.fn is not None and block_fn.api_name and block_fn.api_visibility == "public":
+            try:
+                block_fn.fn.__name__ = block_fn.api_name
+            except (AttributeError, TypeError):  # a callable object: its class names it
+                pass
 
 
 def name_unlabelled(demo: gr.Blocks) -> None:
@@ -140,8 +152,14 @@ def start_housekeeping(demo: gr.Blocks) -> SessionSweeper:
     return SessionSweeper(demo, closed_grace_s=float(os.environ.get(SESSION_GRACE_ENV, CLOSED_GRACE_S))).start()
 
 
+def mcp_enabled() -> bool:
+    """GAN_DEMO_MCP=1 serves the app's endpoints as MCP tools too (at /gradio_api/mcp), described by
+    their handlers' docstrings; off by default, as it needs the ``mcp`` package."""
+    return os.environ.get("GAN_DEMO_MCP", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def launch_kwargs() -> dict:
     """Launch settings; a Space sets GRADIO_SERVER_NAME/PORT, which Gradio reads itself."""
     return {"max_file_size": MAX_UPLOAD, "show_error": True, "css": CSS,
             "server_name": os.environ.get("GRADIO_SERVER_NAME"),
-            "footer_links": ["api", "gradio", "settings"]}
+            "footer_links": ["api", "gradio", "settings"], "mcp_server": mcp_enabled()}

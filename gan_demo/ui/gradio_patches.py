@@ -74,7 +74,18 @@ def save_bytes_to_cache(data: bytes, file_name: str, cache_dir: str) -> str:
 
 
 def validate_inputs(self, block_fn, inputs: list) -> None:
+    """Too few values: a caller of an older, shorter signature gets its missing trailing parameters'
+    defaults (as gradio_client fills them), so appending a parameter with a default breaks no one;
+    where a missing parameter has no default, one sentence that lists what the endpoint takes."""
     wanted = len(block_fn.inputs)
+    if len(inputs) >= wanted:
+        return
+    api = [b for b in block_fn.inputs if not b.skip_api]  # what a caller sends: no gr.State values
+    missing = api[len(inputs):]
+    if len(inputs) <= len(api) and all(getattr(b, "value", None) is not None for b in missing):
+        given = iter([*inputs, *(b.value for b in missing)])
+        inputs[:] = [None if b.skip_api else next(given) for b in block_fn.inputs]
+        return
     if len(inputs) < wanted:
         labels = [getattr(b, "label", None) or type(b).__name__ for b in block_fn.inputs]
         raise ValueError(f"This endpoint takes {wanted} input value{'s' * (wanted != 1)} and got "

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import gradio as gr
-import numpy as np
 
 from .. import plots
 from ..data import counts_modes, points_from_sketch
 from ..lessons import LESSONS, get_lesson
 from ..training.session import TrainSession
-from ..training.toy import LIMITS, ToyTrainConfig, check_config
+from .. import settings
+from ..training.toy import ToyTrainConfig, check_config
 from ..errors import UserError
 from .common import (STEP_AXIS, AppContext, keep_polling, live_timer, run_controls, user_errors, wake_after,
                      with_param_names)
+from .live_panel import LiveRunHandlers, endpoint
+from .settings_widgets import rest, setting_widget
 
-DATASETS = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"),
-            ("1D Gaussian N(4, 0.5)", "gauss1d"), ("Spiral", "spiral"), ("Two moons", "moons"),
-            ("Draw your own", "custom")]
-LOSSES = [("Non-saturating (ns)", "ns"), ("Minimax (saturating)", "minimax"), ("WGAN, weight clipping", "wgan"),
-          ("WGAN-GP", "wgan-gp"), ("Hinge", "hinge"), ("Least squares (LSGAN)", "lsgan")]
 REFRESH_S = 0.2
 PICK_BRUSH_JS = """(data) => {
   if (data !== "custom") return;
@@ -30,13 +27,12 @@ PICK_BRUSH_JS = """(data) => {
   pick(40);
 }"""
 
-# Order of the config widgets; the handlers receive their values in this order.
-FIELDS = ("dataset", "loss", "minibatch_disc", "train_weaker", "d_steps", "optimizer", "lr_d", "lr_g",
-          "batch_size", "noise_dim", "noise_dist", "hidden_layers", "width", "seed", "n_discriminators", "gman",
-          "noise_codes")
+# The config widgets, in the order the handlers (and the API, positionally) receive their values:
+# the config's widget settings (settings.widget_settings), then the drawing.
+FIELDS = settings.widget_settings(ToyTrainConfig)
 
 
-def config_from(values: dict, drawing) -> ToyTrainConfig:
+def config_from(values: dict, drawing=None) -> ToyTrainConfig:
     """Widget values -> a validated config; the drawing (an RGBA array) becomes points for "custom"."""
     points = None
     if values.get("dataset") == "custom":
@@ -73,12 +69,34 @@ def status_text(session: TrainSession | None) -> str:
     return line
 
 
+def handlers(ctx: AppContext) -> LiveRunHandlers:
+    """The toy run's Start / Pause / Reset / Step / change handlers (testable without a page)."""
+    return LiveRunHandlers(ctx, "toy", ToyTrainConfig, config_from, status_text, max_steps=10_000,
+                           step_timeout_s=120.0, extras=("drawing",))
+
+
+def on_lesson(key):
+    """Load a lesson preset: returns its text and the settings it uses."""
+    lesson = get_lesson(key)
+    cfg = lesson.config()
+    return (lesson.text, *[getattr(cfg, f) for f in FIELDS])
+
+
+def on_draw(value):
+    """The canvas's picture (an RGBA array) from its editor value."""
+    return (value or {}).get("composite") if isinstance(value, dict) else None
+
+
 def build(demo: gr.Blocks, ctx: AppContext) -> None:
     session = gr.State(None, delete_callback=lambda s: s.close() if s is not None else None)
-    first = ToyTrainConfig()
+    run = handlers(ctx)
+
+    def widget(name, **kwargs):
+        return setting_widget(ToyTrainConfig, name, **kwargs)
 
     # GAN Lab's one screen: controls on the left, the live view in the middle, the curves on the
     # right; at 1400 x 900 the buttons, the view and the loss and D(x) charts show without scrolling.
+    w: dict[str, gr.Component] = {}
     with gr.Row():
         with gr.Column(scale=2, min_width=300):
             status, start, pause, reset = run_controls("train", status_text(None))
@@ -91,35 +109,36 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             lesson_text = gr.Markdown("Pick a lesson: it sets the data, the loss and the settings for one "
                                       "idea, and says what to watch.", elem_id="lesson-text",
                                       padding=True)
-            dataset = gr.Radio(DATASETS, value=first.dataset, label="Data")
+            w["dataset"] = widget("dataset", control=gr.Radio)
             sketch = gr.Sketchpad(label="Draw the real data", type="numpy",
                                   image_mode="RGBA", canvas_size=(300, 300), visible=False,
                                   elem_id="train-sketch")
             use_drawing = gr.Button("Use this drawing as the data", visible=False, elem_id="use-drawing")
-            loss = gr.Dropdown(LOSSES, value=first.loss, label="Loss")
+            w["loss"] = widget("loss")
             with gr.Row():
-                mbd = gr.Checkbox(first.minibatch_disc, label="Minibatch discrimination")
-                weaker = gr.Checkbox(first.train_weaker, label="Train only the weaker network")
+                w["minibatch_disc"] = widget("minibatch_disc")
+                w["train_weaker"] = widget("train_weaker")
             with gr.Accordion("Hyperparameters", open=False):
-                d_steps = gr.Slider(*LIMITS["d_steps"], value=first.d_steps, step=1, label="D steps per G step")
-                optimizer = gr.Radio(["adam", "sgd"], value=first.optimizer, label="Optimiser")
+                w["d_steps"] = widget("d_steps")
+                w["optimizer"] = widget("optimizer")
                 with gr.Row():
-                    lr_d = gr.Number(first.lr_d, label="D learning rate")
-                    lr_g = gr.Number(first.lr_g, label="G learning rate")
-                batch = gr.Slider(8, 1024, value=first.batch_size, step=8, label="Batch size")
-                noise_dim = gr.Slider(1, 16, value=first.noise_dim, step=1, label="Noise size")
-                noise_dist = gr.Radio(["gaussian", "uniform", "mixture"], value=first.noise_dist, label="Noise")
-                noise_codes = gr.Slider(*LIMITS["noise_codes"], value=first.noise_codes, step=1,
-                                        label="Noise codes: one-hot categories appended to z (0 = none)")
-                layers = gr.Slider(1, 6, value=first.hidden_layers, step=1, label="Hidden layers")
-                width = gr.Slider(8, 256, value=first.width, step=8, label="Width")
-                seed = gr.Number(first.seed, label="Seed", precision=0)
+                    w["lr_d"] = widget("lr_d")
+                    w["lr_g"] = widget("lr_g")
+                for name in ("batch_size", "noise_dim", "noise_dist"):
+                    w[name] = widget(name)
+                w["noise_codes"] = widget("noise_codes", info=True)
+                for name in ("hidden_layers", "width", "seed"):
+                    w[name] = widget(name)
                 with gr.Row():
-                    n_disc = gr.Slider(*LIMITS["n_discriminators"], value=first.n_discriminators, step=1,
-                                       label="Discriminators (GMAN; applies on Reset)")
-                    gman = gr.Radio([("mean of their losses", "mean"), ("softmax-weighted (harshest first)", "softmax")],
-                                    value=first.gman, label="G answers to")
+                    w["n_discriminators"] = widget("n_discriminators", info=True)
+                    w["gman"] = widget("gman")
+                # Every other setting with a widget (the weight average, PacGAN, minibatch std...).
+                for name in rest(ToyTrainConfig, w):
+                    w[name] = widget(name, info=True)
             speed = gr.Slider(0, 500, value=0, step=5, label="Speed limit (steps/s, 0 = as fast as it goes)")
+            # The whole config as one JSON object, for API callers (no widget on the page).
+            config_json = gr.JSON({}, visible=False, label="config")
+            start_json = gr.Button(visible=False)
         with gr.Column(scale=3, min_width=400):
             view = gr.Image(label="Real (green), fake (purple), D's landscape and G's manifold",
                             type="numpy", format="png", interactive=False, elem_id="train-view", height=470)
@@ -161,84 +180,9 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             export = gr.File(label="Download", interactive=False, visible=False, height=90,
                              elem_id="train-export")
 
-    config_widgets = [dataset, loss, mbd, weaker, d_steps, optimizer, lr_d, lr_g, batch, noise_dim,
-                      noise_dist, layers, width, seed, n_disc, gman, noise_codes]
+    config_widgets = [w[f] for f in FIELDS]
     drawing = gr.State(None)  # the canvas as an RGBA array, decoded once per stroke
     config_inputs = [session, *config_widgets, drawing]
-
-    def _session(state: TrainSession | None, request: gr.Request | None) -> TrainSession:
-        if state is None:
-            owner = getattr(request, "session_hash", None)
-            state = ctx.sessions.get(owner, "toy", lambda: TrainSession(ctx.pool, owner=owner, client=ctx.client_of(request)))
-        return state
-
-    def _config(values) -> ToyTrainConfig:
-        # Handlers get raw payloads (preprocess=False) so our validators, not Gradio's converters,
-        # answer NaN or a string. The drawing comes last, already decoded, through the `drawing` state.
-        *fields, drawing_value = values
-        return config_from(dict(zip(FIELDS, fields)), drawing_value)
-
-    def on_draw(value):
-        return (value or {}).get("composite") if isinstance(value, dict) else None
-
-    @user_errors
-    def on_start(state, *values, request: gr.Request = None):
-        """Start (or resume) live training with these settings. Returns the session and status."""
-        state = _session(state, request)
-        state.start(_config(values))
-        return state, status_text(state)
-
-    @user_errors
-    def on_pause(state):
-        """Pause training (Step and slow motion work while paused)."""
-        if state is not None:
-            state.pause()
-        return status_text(state)
-
-    @user_errors
-    def on_reset(state, *values, request: gr.Request = None):
-        """New networks from the current settings and the next seed. Returns (session, status, seed)."""
-        state = _session(state, request)
-        from ..validate import as_seed
-
-        values = list(values)
-        values[FIELDS.index("seed")] = (as_seed(values[FIELDS.index("seed")]) + 1) % (2**32)
-        cfg = _config(values)
-        state.reset(cfg)
-        state.trainer.wait_idle()
-        return state, status_text(state), cfg.seed
-
-    @user_errors
-    def on_step(state, n, which, *values, request: gr.Request = None):
-        """Run N steps now, updating D and G, D only, or G only."""
-        from ..validate import as_choice, as_int
-
-        n = as_int(n, "Steps", 1, 10_000)
-        which = as_choice(which, "update", ["both", "d", "g"])
-        state = _session(state, request)
-        state.step(_config(values), n, which)
-        return state, status_text(state)
-
-    @user_errors
-    def on_phase(state, *values, request: gr.Request = None):
-        """Slow motion: walk through one training step a phase at a time, with a sentence each."""
-        state = _session(state, request)
-        trainer = state.ensure(_config(values))
-        trainer.slow_motion_next()
-        trainer.wait_idle()
-        return state, status_text(state)
-
-    @user_errors
-    def on_change(state, *values):
-        """Apply a changed hyperparameter to the running trainer at its next step."""
-        if state is None or state.trainer is None:
-            return status_text(state)
-        new = dict(zip(FIELDS, values))
-        _config(values)  # validates every value (the drawing too) before anything is applied
-        live = {k: new[k] for k in ("loss", "train_weaker", "d_steps", "lr_d", "lr_g", "batch_size", "gman")}
-        state.trainer.set_hyperparameters(**live)
-        state.trainer.wait_idle()
-        return status_text(state)
 
     @user_errors
     def on_speed(state, steps_per_sec):
@@ -248,6 +192,15 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         rate = as_float(steps_per_sec, "Speed", 0, 100_000)
         if state is not None and state.trainer is not None:
             state.trainer.set_speed(rate)
+
+    @user_errors
+    def on_phase(state, *values, request: gr.Request = None):
+        """Slow motion: walk through one training step a phase at a time, with a sentence each."""
+        state = run.session(state, request)
+        trainer = state.ensure(run.config(values))
+        trainer.slow_motion_next()
+        trainer.wait_idle()
+        return state, status_text(state)
 
     def on_tick(state, manifold_on, arrows_on):
         """The current view, status and curves of this session's trainer (what the page polls)."""
@@ -266,13 +219,6 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                 keep_polling(frame.published.status))
 
     @user_errors
-    def on_lesson(key):
-        """Load a lesson preset: returns its text and the settings it uses."""
-        lesson = get_lesson(key)
-        cfg = lesson.config()
-        return (lesson.text, *[getattr(cfg, f) for f in FIELDS])
-
-    @user_errors
     def on_export(state, kind, manifold_on=True, arrows_on=False):
         if state is None:
             raise UserError("Nothing to export yet: press Start or Step first.")
@@ -284,10 +230,10 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             path = state.export_gif()
         return str(path)
 
-    named = ["session", *FIELDS, "drawing"]
-    for fn in (on_start, on_reset, on_phase, on_change):
-        with_param_names(fn, named)
-    with_param_names(on_step, ["session", "n", "update", *FIELDS, "drawing"])
+    named = ["session", *run.names]
+    with_param_names(on_phase, named)
+    start_fn, reset_fn = endpoint(run.start, named, request=True), endpoint(run.reset, named, request=True)
+    change_fn = endpoint(run.change, named)
 
     timer = live_timer(REFRESH_S)
     timer.tick(on_tick, [session, show_manifold, show_arrows],
@@ -296,17 +242,21 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
 
     raw = dict(preprocess=False)
     for event in (
-        start.click(on_start, config_inputs, [session, status], api_name="train_start", **raw),
-        pause.click(on_pause, session, status, api_name="train_pause"),
-        reset.click(on_reset, config_inputs, [session, status, seed], api_name="train_reset", **raw),
-        step_btn.click(on_step, [session, n_steps, update, *config_widgets, drawing], [session, status],
+        start.click(start_fn, config_inputs, [session, status], api_name="train_start", **raw),
+        pause.click(endpoint(run.pause, ["session"]), session, status, api_name="train_pause"),
+        reset.click(reset_fn, config_inputs, [session, status, w["seed"]], api_name="train_reset", **raw),
+        step_btn.click(endpoint(run.step, ["session", "n", "update", *run.names], request=True),
+                       [session, n_steps, update, *config_widgets, drawing], [session, status],
                        api_name="train_step", **raw),
+        start_json.click(endpoint(run.start_config, ["session", "config"], request=True), [session, config_json],
+                         [session, status], api_name="train_start_config", **raw),
         phase_btn.click(on_phase, config_inputs, [session, status], api_name="train_slow_motion", **raw),
     ):
         wake_after(event, timer, REFRESH_S)
     speed.release(on_speed, [session, speed], None, api_name="train_speed", **raw)
-    for widget in (loss, weaker, d_steps, lr_d, lr_g, batch, gman):
-        widget.input(on_change, config_inputs, status, api_visibility="undocumented", **raw)
+    for live in run.live_widgets(w):
+        live.input(change_fn, config_inputs, status, api_visibility="undocumented", **raw)
+    dataset = w["dataset"]
     dataset.change(lambda d: (gr.update(visible=d == "custom"),) * 2, dataset, [sketch, use_drawing],
                    api_visibility="private")
     # The canvas opens with no tool picked ("select the draw tool to start"), and a first stroke
@@ -314,18 +264,31 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     dataset.change(None, dataset, None, js=PICK_BRUSH_JS, api_visibility="private")
     sketch.change(on_draw, sketch, drawing, api_visibility="private", show_progress="hidden")
     wake_after(use_drawing.click(on_draw, sketch, drawing, api_visibility="private").then(
-        on_reset, config_inputs, [session, status, seed], api_visibility="private", preprocess=False), timer,
+        reset_fn, config_inputs, [session, status, w["seed"]], api_visibility="private", preprocess=False), timer,
         REFRESH_S)
-    lesson.input(on_lesson, lesson, [lesson_text, *config_widgets], api_visibility="private")
-    load_lesson.click(on_lesson, lesson, [lesson_text, *config_widgets], api_name="train_lesson")
+    lesson_fn = user_errors(on_lesson)
+    lesson.input(lesson_fn, lesson, [lesson_text, *config_widgets], api_visibility="private")
+    load_lesson.click(lesson_fn, lesson, [lesson_text, *config_widgets], api_name="train_lesson")
     # The download box appears once it holds a file (an API caller gets the file itself).
     reveal = dict(fn=lambda: gr.File(visible=True), inputs=None, outputs=export, api_visibility="private",
                   queue=False, show_progress="hidden")
-    csv_btn.click(lambda s: on_export(s, "csv"), session, export, api_name="train_export_csv").success(**reveal)
-    png_btn.click(lambda session, manifold, arrows: on_export(session, "png", manifold, arrows),
-                  [session, show_manifold, show_arrows], export,
+    def export_csv(session):
+        """The run's history (losses, D's scores, modes or KL/JS per step) as a CSV file."""
+        return on_export(session, "csv")
+
+    def export_png(session, manifold, arrows):
+        """The current view as a PNG, with G's manifold and gradient arrows as chosen."""
+        return on_export(session, "png", manifold, arrows)
+
+    def export_gif(session):
+        """The run so far as an animated GIF (the timelapse of its views)."""
+        return on_export(session, "gif")
+
+    csv_btn.click(export_csv, session, export, api_name="train_export_csv").success(**reveal)
+    png_btn.click(export_png, [session, show_manifold, show_arrows], export,
                   api_name="train_export_png").success(**reveal)
-    gif_btn.click(lambda s: on_export(s, "gif"), session, export, api_name="train_export_gif").success(**reveal)
+    gif_btn.click(export_gif, session, export, api_name="train_export_gif").success(**reveal)
+
     def on_unload(request: gr.Request):
         if request is not None and request.session_hash:
             ctx.pool.close_owner(request.session_hash)

@@ -7,28 +7,25 @@ import secrets
 import gradio as gr
 import numpy as np
 
-from .. import plots
+from .. import plots, settings
 from ..errors import UserError
-from ..losses import LOSSES
-from ..training.image_live import LIMITS, MODEL_TITLES, ImageLiveConfig, check_image_config
+from ..training.image_live import ImageLiveConfig, check_image_config
 from ..training.session import TrainSession
-from .train import LOSSES as LOSS_TITLES
-from .common import (STEP_AXIS, AppContext, keep_polling, live_timer, run_controls, user_errors, wake_after,
-                     with_param_names)
+from .common import STEP_AXIS, AppContext, keep_polling, live_timer, run_controls, user_errors, wake_after
+from .live_panel import LiveRunHandlers, endpoint
+from .settings_widgets import rest, setting_widget
 
-DATASETS = [("Fashion-MNIST", "fashion"), ("MNIST digits", "mnist")]
-MODELS = [(title, key) for key, title in MODEL_TITLES.items()]
 # The loss each model is usually trained with; picking a model selects it (it can be changed after).
 MODEL_LOSS = {"dcgan": "ns", "cgan": "hinge", "wgan-gp": "wgan-gp"}
 REFRESH_S = 0.2
 MAX_SAVED_PER_SESSION = 5
 
-FIELDS = ("dataset", "model", "loss", "train_weaker", "d_steps", "lr_d", "lr_g", "batch_size", "width",
-          "latent_dim", "seed", "eval_every")
+# The config widgets, in the order the handlers (and the API, positionally) receive their values.
+FIELDS = settings.widget_settings(ImageLiveConfig)
 
 
-def config_from(values) -> ImageLiveConfig:
-    return check_image_config(ImageLiveConfig(**dict(zip(FIELDS, values))))
+def config_from(values: dict) -> ImageLiveConfig:
+    return check_image_config(ImageLiveConfig(**values))
 
 
 def status_text(session: TrainSession | None) -> str:
@@ -65,31 +62,42 @@ def curves(h: dict[str, np.ndarray]):
             plots.curves_frame(plots.at_evaluations(h, "frechet"), ["frechet"], {"frechet": "Frechet distance"}))
 
 
+def handlers(ctx: AppContext) -> LiveRunHandlers:
+    """The image run's Start / Pause / Reset / Step / change handlers (testable without a page)."""
+    return LiveRunHandlers(ctx, "images", ImageLiveConfig, config_from, status_text, max_steps=1000,
+                           step_timeout_s=300.0)
+
+
 def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
     session = gr.State(None, delete_callback=lambda s: s.close() if s is not None else None)
     saved = gr.State([])  # names this browser saved to the zoo (Explore lists them for it alone)
-    first = ImageLiveConfig()
+    run = handlers(ctx)
+
+    def widget(name, **kwargs):
+        return setting_widget(ImageLiveConfig, name, **kwargs)
+
+    w: dict[str, gr.Component] = {}
 
     # As the toy tab: controls left, the grid in the middle, the curves right, on one screen.
     with gr.Row():
         with gr.Column(scale=2, min_width=300):
             status, start, pause, reset = run_controls("img", status_text(None))
-            dataset = gr.Radio(DATASETS, value=first.dataset, label="Data")
-            model = gr.Radio(MODELS, value=first.model, label="Model")
-            loss = gr.Dropdown([(title, key) for title, key in LOSS_TITLES if key in LOSSES], value=first.loss,
-                               label="Loss")
-            weaker = gr.Checkbox(first.train_weaker, label="Train only the weaker network")
+            for name in ("dataset", "model"):
+                w[name] = widget(name, control=gr.Radio)
+            w["loss"] = widget("loss", control=gr.Dropdown)
+            w["train_weaker"] = widget("train_weaker")
             with gr.Accordion("Hyperparameters", open=False):
-                d_steps = gr.Slider(*LIMITS["d_steps"], value=first.d_steps, step=1, label="D steps per G step")
+                w["d_steps"] = widget("d_steps")
                 with gr.Row():
-                    lr_d = gr.Number(first.lr_d, label="D learning rate")
-                    lr_g = gr.Number(first.lr_g, label="G learning rate")
-                batch = gr.Slider(8, 128, value=first.batch_size, step=8, label="Batch size")
-                width = gr.Slider(8, 64, value=first.width, step=8, label="Width (channels; slower when wider)")
-                latent = gr.Slider(8, 128, value=first.latent_dim, step=8, label="Noise size")
-                seed = gr.Number(first.seed, label="Seed", precision=0)
-                eval_every = gr.Slider(50, 2000, value=first.eval_every, step=50,
-                                       label="Frechet distance every K steps")
+                    w["lr_d"] = widget("lr_d")
+                    w["lr_g"] = widget("lr_g")
+                for name in ("batch_size", "width", "latent_dim", "seed", "eval_every"):
+                    w[name] = widget(name)
+                for name in rest(ImageLiveConfig, w):  # a new setting with a widget lands here
+                    w[name] = widget(name, info=True)
+            # The whole config as one JSON object, for API callers (no widget on the page).
+            config_json = gr.JSON({}, visible=False, label="config")
+            start_json = gr.Button(visible=False)
             gr.Markdown("The defaults are sized for a 2-core CPU: garments you can recognise appear within "
                         "about three minutes; a GPU is used when the server has one.")
         with gr.Column(scale=3, min_width=400):
@@ -125,62 +133,8 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
             export = gr.File(label="Download", interactive=False, file_count="multiple", visible=False,
                              height=90, elem_id="img-export")
 
-    widgets = [dataset, model, loss, weaker, d_steps, lr_d, lr_g, batch, width, latent, seed, eval_every]
+    widgets = [w[f] for f in FIELDS]
     inputs = [session, *widgets]
-
-    def _session(state, request) -> TrainSession:
-        owner = getattr(request, "session_hash", None)
-        return state or ctx.sessions.get(owner, "images", lambda: TrainSession(ctx.pool, owner=owner, client=ctx.client_of(request)))
-
-    @user_errors
-    def on_start(state, *values, request: gr.Request = None):
-        """Start (or resume) training on images with these settings. Returns the session and status."""
-        state = _session(state, request)
-        state.start(config_from(values))
-        return state, status_text(state)
-
-    @user_errors
-    def on_pause(state):
-        """Pause the image run."""
-        if state is not None:
-            state.pause()
-        return status_text(state)
-
-    @user_errors
-    def on_reset(state, *values, request: gr.Request = None):
-        """New networks from these settings and the next seed. Returns (session, status, seed)."""
-        from ..validate import as_seed
-
-        state = _session(state, request)
-        values = list(values)
-        values[FIELDS.index("seed")] = (as_seed(values[FIELDS.index("seed")]) + 1) % (2**32)
-        cfg = config_from(values)
-        state.reset(cfg)
-        state.trainer.wait_idle(timeout=60)
-        return state, status_text(state), cfg.seed
-
-    @user_errors
-    def on_step(state, n, which, *values, request: gr.Request = None):
-        """Run N steps now (at most 1,000), updating D and G, D only, or G only."""
-        from ..validate import as_choice, as_int
-
-        n = as_int(n, "Steps", 1, 1000)
-        which = as_choice(which, "update", ["both", "d", "g"])
-        state = _session(state, request)
-        state.step(config_from(values), n, which, timeout=300)
-        return state, status_text(state)
-
-    @user_errors
-    def on_change(state, *values):
-        """Apply a changed loss, D steps, learning rate, batch size or weaker-network switch now."""
-        if state is None or state.trainer is None or not isinstance(state.trainer.published.config, ImageLiveConfig):
-            return status_text(state)
-        cfg = config_from(values)
-        state.trainer.set_hyperparameters(**{k: getattr(cfg, k) for k in
-                                             ("loss", "train_weaker", "d_steps", "lr_d", "lr_g", "batch_size",
-                                              "eval_every")})
-        state.trainer.wait_idle()
-        return status_text(state)
 
     def on_tick(state):
         """The fixed-z grid, status and curves of this session's image run (what the page polls)."""
@@ -218,30 +172,45 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
                 f"Saved as **{full}**: pick it in Explore's model list (in this browser), or download "
                 "its two files to keep it.")
 
-    for fn in (on_start, on_reset, on_change):
-        with_param_names(fn, ["session", *FIELDS])
-    with_param_names(on_step, ["session", "n", "update", *FIELDS])
+    named = ["session", *run.names]
+    change_fn = endpoint(run.change, named)
 
     timer = live_timer(REFRESH_S)
     timer.tick(on_tick, session, [view, status, losses_plot, d_plot, fid_plot, timer], show_progress="hidden",
                api_name="train_images_view", concurrency_limit=None, trigger_mode="always_last")
     raw = dict(preprocess=False)
     for event in (
-        start.click(on_start, inputs, [session, status], api_name="train_images_start", **raw),
-        pause.click(on_pause, session, status, api_name="train_images_pause"),
-        reset.click(on_reset, inputs, [session, status, seed], api_name="train_images_reset", **raw),
-        step_btn.click(on_step, [session, n_steps, update, *widgets], [session, status],
-                       api_name="train_images_step", **raw),
+        start.click(endpoint(run.start, named, request=True), inputs, [session, status],
+                    api_name="train_images_start", **raw),
+        pause.click(endpoint(run.pause, ["session"]), session, status, api_name="train_images_pause"),
+        reset.click(endpoint(run.reset, named, request=True), inputs, [session, status, w["seed"]],
+                    api_name="train_images_reset", **raw),
+        step_btn.click(endpoint(run.step, ["session", "n", "update", *run.names], request=True),
+                       [session, n_steps, update, *widgets], [session, status], api_name="train_images_step", **raw),
+        start_json.click(endpoint(run.start_config, ["session", "config"], request=True), [session, config_json],
+                         [session, status], api_name="train_images_start_config", **raw),
     ):
         wake_after(event, timer, REFRESH_S)
-    model.input(lambda m: MODEL_LOSS.get(m, "ns"), model, loss, api_visibility="private").then(
-        on_change, inputs, status, api_visibility="private", **raw)
-    for widget in (loss, weaker, d_steps, lr_d, lr_g, batch, eval_every):
-        widget.input(on_change, inputs, status, api_visibility="undocumented", **raw)
+    w["model"].input(lambda m: MODEL_LOSS.get(m, "ns"), w["model"], w["loss"], api_visibility="private").then(
+        change_fn, inputs, status, api_visibility="private", **raw)
+    for live in run.live_widgets(w):
+        live.input(change_fn, inputs, status, api_visibility="undocumented", **raw)
     reveal = dict(fn=lambda: gr.File(visible=True), inputs=None, outputs=export, api_visibility="private",
                   queue=False, show_progress="hidden")
-    csv_btn.click(lambda s: on_export(s, "csv"), session, export, api_name="train_images_export_csv").success(**reveal)
-    png_btn.click(lambda s: on_export(s, "png"), session, export, api_name="train_images_export_png").success(**reveal)
-    gif_btn.click(lambda s: on_export(s, "gif"), session, export, api_name="train_images_export_gif").success(**reveal)
+    def export_csv(session):
+        """The image run's history (losses, D's scores, Frechet distances) as a CSV file."""
+        return on_export(session, "csv")
+
+    def export_png(session):
+        """The current grid of G's images as a PNG."""
+        return on_export(session, "png")
+
+    def export_gif(session):
+        """The image run so far as an animated GIF of its grids."""
+        return on_export(session, "gif")
+
+    csv_btn.click(export_csv, session, export, api_name="train_images_export_csv").success(**reveal)
+    png_btn.click(export_png, session, export, api_name="train_images_export_png").success(**reveal)
+    gif_btn.click(export_gif, session, export, api_name="train_images_export_gif").success(**reveal)
     save_btn.click(on_save, [session, zoo_name, saved], [export, saved, explore_model, saved_note],
                    api_name="train_images_save").success(**reveal)

@@ -8,14 +8,18 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from .. import plots
+from .. import plots, settings
 from ..errors import UserError
+from ..losses import LOSS_TITLES
 from ..training.image_live import MODEL_TITLES, ImageLiveConfig
+from ..training.toy import ToyTrainConfig
 from ..training.versus import (DIFFERENCES, IMAGE_DATASETS, PRESETS, TOY_DATASETS, VALUE_CHOICES, Versus,
                                 base_config, get_preset, make_pair, value_text)
 from .common import STEP_AXIS, AppContext, keep_polling, live_timer, user_errors, wake_after
-from .train import DATASETS as TOY_TITLES, LOSSES as LOSS_TITLES
-from .train_images import DATASETS as IMAGE_TITLES
+
+# Data sets titled as in the Train tabs (the configs' choice labels).
+TOY_TITLES = settings.spec(ToyTrainConfig, "dataset").choice_labels
+IMAGE_TITLES = settings.spec(ImageLiveConfig, "dataset").choice_labels
 
 REFRESH_S = 0.5  # two views to draw per tick: half the toy tab's rate leaves the CPU to the runs
 
@@ -28,7 +32,7 @@ def dataset_choices(mode: str) -> list[tuple[str, str]]:
 
 def value_choices(difference: str) -> list[tuple[str, str]]:
     """A difference's values as (title, value) pairs: losses by name, numbers and switches as they are."""
-    titles = dict((key, title) for title, key in LOSS_TITLES) if difference == "loss" else {}
+    titles = LOSS_TITLES if difference == "loss" else {}
     return [(titles.get(v, v), v) for v in VALUE_CHOICES[difference]]
 
 
