@@ -22,7 +22,7 @@ import torch
 
 from common import write
 
-from gan_demo.lessons import get_lesson
+from gan_demo.training.lessons import get_lesson
 from gan_demo.training.toy import ToyGAN
 
 KEYS = ("collapse", "cure-mbd", "cure-wgan-gp", "cure-weaker")

@@ -24,7 +24,7 @@ import torch
 
 from common import RESULTS, write
 
-from gan_demo.classifier import load_classifier
+from gan_demo.metrics.classifier import load_classifier
 from gan_demo.data import load_images
 from gan_demo.training.image_live import ImageLiveConfig
 from gan_demo.training.live import TrainerPool

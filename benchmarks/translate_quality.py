@@ -60,7 +60,7 @@ def sheet(model, path) -> None:
 def main() -> None:
     from gan_demo import metrics, translation, zoo
     from gan_demo.data import photo_files, unpaired_folder
-    from gan_demo.photo_classifier import load_photo_classifier, predict_b
+    from gan_demo.metrics.photo_classifier import load_photo_classifier, predict_b
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="cyclegan-horse2zebra")

@@ -124,10 +124,10 @@ def cmd_pull(args) -> None:
 
 
 def cmd_train_classifier(args) -> None:
-    from .classifier import ClassifierTrainConfig, train_classifier
+    from .metrics.classifier import ClassifierTrainConfig, train_classifier
 
     if args.dataset == "horse2zebra":
-        from .photo_classifier import PhotoClassifierTrainConfig, train_photo_classifier
+        from .metrics.photo_classifier import PhotoClassifierTrainConfig, train_photo_classifier
 
         card = train_photo_classifier(PhotoClassifierTrainConfig(epochs=args.epochs or 12, seed=args.seed,
                                                                  data_root=args.data_root),
@@ -147,17 +147,17 @@ def cmd_evaluate(args) -> None:
     import json
 
     from . import validate, zoo
-    from .evaluation import evaluate_generator
+    from .metrics.evaluation import evaluate_generator
 
     n = validate.as_int(args.n, "--n", 100, 100_000)
     model = zoo.load(args.name)
     kind = zoo.get_family(model.card["family"]).kind
     if kind == "translation":
-        from .evaluation import evaluate_translation
+        from .metrics.evaluation import evaluate_translation
 
         report = evaluate_translation(model, data_root=args.data_root)
     elif kind == "sketch":
-        from .evaluation import evaluate_sketch
+        from .metrics.evaluation import evaluate_sketch
 
         report = evaluate_sketch(model, data_root=args.data_root, n=n, seed=args.seed)
     else:
@@ -325,15 +325,16 @@ def _report_training(out: str, card: dict) -> None:
 def cmd_train_toy(args) -> None:
     import torch
 
+    from dataclasses import replace
+
     from . import settings
-    from .training.toy import HISTORY_COLUMNS, ToyGAN, ToyTrainConfig, recommended, recommended_steps
+    from .training.toy import HISTORY_COLUMNS, ToyGAN, ToyTrainConfig, recipe, recommended_steps
 
     steps = validate_steps(recommended_steps(args.dataset) if args.steps is None else args.steps)
     # Every setting's flag (settings.add_flags); one left out means the recipe for this data set.
     given = {k: v for k, v in settings.flag_values(ToyTrainConfig, args).items() if v is not None}
     lr = {} if args.lr is None else {"lr_d": args.lr, "lr_g": args.lr}
-    cfg = ToyTrainConfig(**{**recommended(args.dataset), **lr, **given, "dataset": args.dataset,
-                            "total_steps": 0 if args.constant_lr else steps})
+    cfg = replace(recipe(args.dataset, 0 if args.constant_lr else steps), **lr, **given)
     out = Path(args.out)
     if out.suffix.lower() != ".npz":
         raise UserError(f"--out must end in .npz, got {out.name!r}.")

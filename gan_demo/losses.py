@@ -1,8 +1,13 @@
-"""GAN losses, one function each, all with the signature ``loss(d_real, d_fake, net) -> Tensor``.
+"""GAN losses and the terms and layers that fight their failures, in one place.
 
-``d_real`` and ``d_fake`` are D's raw outputs (logits or critic scores) on a real and a fake batch;
-``net`` is ``"d"`` for the discriminator's loss or ``"g"`` for the generator's (``d_real`` may then
-be None). The sigmoid lives inside, written with softplus so that large logits stay finite.
+* The adversarial losses, one function each, all with the signature ``loss(d_real, d_fake, net)``:
+  ``d_real`` and ``d_fake`` are D's raw outputs (logits or critic scores) on a real and a fake batch;
+  ``net`` is ``"d"`` for the discriminator's loss or ``"g"`` for the generator's (``d_real`` may then
+  be None). The sigmoid lives inside, written with softplus so that large logits stay finite.
+* Penalties and regularisers: WGAN-GP's gradient penalty, R1, MSGAN's mode-seeking term and
+  CycleGAN's cycle-consistency loss.
+* What D may see of a whole batch against mode collapse: minibatch discrimination (a layer) and the
+  minibatch standard deviation feature.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from .errors import UserError
 
@@ -149,3 +154,51 @@ def gradient_penalty(D, real: Tensor, fake: Tensor, labels: Tensor | None = None
     out = D(x_hat, labels) if labels is not None else D(x_hat)
     (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
     return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
+
+
+def r1_penalty(d_real: Tensor, real: Tensor) -> Tensor:
+    """R1 (Mescheder et al. 2018): the squared norm of D's gradient on real images, whose weight is
+    gamma / 2; ``real`` must have required grad before D saw it."""
+    (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)
+    return grad.pow(2).flatten(1).sum(1).mean()
+
+
+def mode_seeking_ratio(fake: Tensor, z: Tensor) -> Tensor:
+    """MSGAN (Mao et al. 2019): how far apart two halves of a batch of images are per unit of
+    distance between their noise vectors; G adds ``lambda / (ratio + 1e-5)`` to its loss, so two
+    noise vectors that map to the same image cost it."""
+    half = len(z) // 2
+    return ((fake[:half] - fake[half:2 * half]).abs().mean()
+            / (z[:half] - z[half:2 * half]).abs().mean()).float()
+
+
+def cycle_loss(reconstructed: Tensor, real: Tensor) -> Tensor:
+    """CycleGAN's cycle consistency (Zhu et al. 2017): a photo taken to the other domain and back
+    should come back as it was; the mean L1 distance (the trainer weighs it by lambda, 10)."""
+    return F.l1_loss(reconstructed.float(), real)
+
+
+class MinibatchDiscrimination(nn.Module):
+    """Salimans et al. 2016: each sample's features gain how close it lies to the rest of the batch
+    under ``num_kernels`` learnt projections, so D can tell a batch of near-copies (a collapse)."""
+
+    def __init__(self, in_features: int, num_kernels: int, kernel_dim: int):
+        super().__init__()
+        self.num_kernels, self.kernel_dim = num_kernels, kernel_dim
+        self.T = nn.Parameter(torch.randn(in_features, num_kernels * kernel_dim) * 0.1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        m = (x @ self.T).view(-1, self.num_kernels, self.kernel_dim).transpose(0, 1)  # [B, N, C]
+        # cdist's L1 kernel avoids materialising the [N, N, B, C] difference tensor
+        l1 = torch.cdist(m.contiguous(), m.contiguous(), p=1)  # [B, N, N]
+        # The paper sums over the batch; we average (divide by N - 1, leaving out the sample's own
+        # exp(0) term) so the features stay in [0, 1] whatever the batch size.
+        o = (torch.exp(-l1).sum(2) - 1.0) / max(1, x.shape[0] - 1)
+        return torch.cat([x, o.t()], dim=1)
+
+
+def minibatch_std(h: Tensor) -> Tensor:
+    """Karras et al. 2018: ``h`` with one more feature per sample (per pixel for feature maps), the
+    batch's mean standard deviation of its features, which is small for a collapsed batch."""
+    spread = h.std(0, unbiased=False).mean() if len(h) > 1 else h.new_zeros(())
+    return torch.cat([h, spread.expand(h.shape[0], 1, *h.shape[2:])], 1)

@@ -23,6 +23,7 @@ import torch
 
 from . import images
 from .errors import UserError
+from .metrics import psnr
 from .models.cyclegan import CycleGANPair, load_reference_state_dict
 from .zoo import LoadedModel
 
@@ -91,11 +92,6 @@ def error_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     # black -> red -> yellow -> white: small errors stay dark, the eye goes to large ones
     rgb = np.stack([np.clip(3 * t, 0, 1), np.clip(3 * t - 1, 0, 1), np.clip(3 * t - 2, 0, 1)], -1)
     return (rgb * 255).round().astype(np.uint8)
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
 
 
 def _check_direction(direction: str) -> str:

@@ -331,6 +331,30 @@ def test_a_refused_start_leaves_the_status_line_readable(page, artifacts):
             close.click()
 
 
+def test_the_weight_average_is_a_train_tab_setting_that_applies_while_it_runs(page, artifacts):
+    page.get_by_role("tab", name="Train live").click()
+    page.get_by_label("Ring of 8 Gaussians").first.check()
+    page.get_by_text("Hyperparameters").click()
+    avg = page.get_by_label("G weight average")
+    assert page.get_by_label("Pack (PacGAN)").first.is_visible()
+    assert page.get_by_label("Minibatch std feature").first.is_visible()
+    try:
+        page.locator("#train-start").click()
+        page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('running')",
+                               timeout=30_000)
+        avg.fill("0.99")
+        avg.press("Tab")  # a live setting: the running trainer takes it at its next step
+        page.wait_for_function("() => document.querySelector('#train-status')?.innerText"
+                               ".includes(\"G's weight average (decay 0.99)\")", timeout=30_000)
+        assert "running" in page.locator("#train-status").inner_text()  # no reset: the run went on
+        page.screenshot(path=str(artifacts / "train_weight_average.png"), timeout=120_000)
+    finally:
+        page.locator("#train-pause").click()
+        avg.fill("0")
+        avg.press("Tab")
+        page.get_by_text("Hyperparameters").click()
+
+
 def test_a_lesson_loads_its_settings_and_slow_motion_explains_a_step(page, artifacts):
     page.get_by_role("tab", name="Train live").click()
     page.get_by_label("Ring of 8 Gaussians").first.check()

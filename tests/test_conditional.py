@@ -96,7 +96,7 @@ def test_interpolation_between_classes_starts_and_ends_at_each_class(digits):
 def test_shipped_conditional_models_meet_their_class_accuracy_goal(name, goal):
     """Measured by the independent classifier (`python -m gan_demo evaluate NAME --update-card`);
     this re-measures on 1,000 fresh samples so a bad checkpoint cannot hide behind its card."""
-    from gan_demo.classifier import load_classifier, predict
+    from gan_demo.metrics.classifier import load_classifier, predict
 
     model = zoo.load(name)
     card = json.loads((zoo.WEIGHTS_DIR / f"{name}.json").read_text())

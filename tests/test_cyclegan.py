@@ -340,7 +340,7 @@ def test_a_time_boxed_run_stops_and_writes_the_model(tmp_path):
 
 
 def test_photo_classifier_training_writes_a_judge_with_its_test_accuracy(tmp_path):
-    from gan_demo.photo_classifier import (PhotoClassifierTrainConfig, load_photo_classifier, predict_b,
+    from gan_demo.metrics.photo_classifier import (PhotoClassifierTrainConfig, load_photo_classifier, predict_b,
                                            train_photo_classifier)
 
     root = _photo_folder(tmp_path / "data", n_a=8, n_b=8, size=72)

@@ -135,7 +135,7 @@ def test_conditional_arithmetic_carries_the_class(models):
     Three per concept, as in the paper: with one each (1 - 11 + 7) the odd z read as a 3."""
     m = models["cgan-digits"]
     out = arithmetic.combine(m, 40, 0, "1, 11, 21", "11, 21, 31", "7, 17, 27")
-    from gan_demo.classifier import load_classifier, predict
+    from gan_demo.metrics.classifier import load_classifier, predict
 
     clf, _ = load_classifier("mnist")
     x = torch.as_tensor(out.result).permute(0, 3, 1, 2).float() / 127.5 - 1

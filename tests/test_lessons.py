@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from gan_demo.lessons import LESSONS, get_lesson
+from gan_demo.training.lessons import LESSONS, get_lesson
 from gan_demo.training.toy import ToyGAN, ToyTrainConfig
 
 

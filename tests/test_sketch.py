@@ -168,7 +168,7 @@ def test_shipped_model_draws_deterministically_and_takes_hints():
 
 def test_shipped_model_draws_garments_the_classifier_recognises():
     """The issue's goal on a fixed slice of the test set: >= 80 % read as the true class."""
-    from gan_demo.evaluation import evaluate_sketch
+    from gan_demo.metrics.evaluation import evaluate_sketch
 
     report = evaluate_sketch(zoo.load(MODEL), n=1000)
     assert report["no_hint"]["class_accuracy"] >= 0.8

@@ -122,7 +122,7 @@ def test_the_shipped_stylegan_card_is_honest_and_shows_in_explore():
 
 
 def test_w_spread_counts_the_directions_w_uses():
-    from gan_demo.evaluation import w_spread
+    from gan_demo.metrics.evaluation import w_spread
 
     class Flat(torch.nn.Module):  # w on one line: one component holds everything
         def w(self, z):

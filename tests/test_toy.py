@@ -9,7 +9,7 @@ from gan_demo.data import points_from_sketch, toy_dataset
 from gan_demo.errors import UserError
 from gan_demo.losses import LOSSES
 from gan_demo.metrics import kl_js, mode_coverage
-from gan_demo.models.toy import MinibatchDiscrimination
+from gan_demo.losses import MinibatchDiscrimination
 from gan_demo.training.toy import ToyGAN, ToyTrainConfig
 
 SMALL = dict(width=32, hidden_layers=2, batch_size=64, eval_every=50, eval_samples=500)

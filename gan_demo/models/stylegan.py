@@ -24,6 +24,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..losses import minibatch_std
+
 
 @dataclass
 class StyleGANConfig:
@@ -221,6 +223,4 @@ class StyleGANDiscriminator(nn.Module):
                                    nn.Linear(2 * w * 49, 1))
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.features(x)
-        spread = h.std(0, unbiased=False).mean().expand(h.shape[0], 1, *h.shape[2:])
-        return self.final(torch.cat([h, spread], 1)).view(-1)
+        return self.final(minibatch_std(self.features(x))).view(-1)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from ..losses import MinibatchDiscrimination, minibatch_std
+
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh, "elu": nn.ELU}
 
 
@@ -61,22 +63,6 @@ class ToyGenerator(nn.Module):
         return self.net(z) * self.config.data_scale
 
 
-class MinibatchDiscrimination(nn.Module):
-    def __init__(self, in_features: int, num_kernels: int, kernel_dim: int):
-        super().__init__()
-        self.num_kernels, self.kernel_dim = num_kernels, kernel_dim
-        self.T = nn.Parameter(torch.randn(in_features, num_kernels * kernel_dim) * 0.1)
-
-    def forward(self, x: Tensor) -> Tensor:
-        m = (x @ self.T).view(-1, self.num_kernels, self.kernel_dim).transpose(0, 1)  # [B, N, C]
-        # cdist's L1 kernel avoids materialising the [N, N, B, C] difference tensor
-        l1 = torch.cdist(m.contiguous(), m.contiguous(), p=1)  # [B, N, N]
-        # The paper sums over the batch; we average (divide by N - 1, leaving out the sample's own
-        # exp(0) term) so the features stay in [0, 1] whatever the batch size.
-        o = (torch.exp(-l1).sum(2) - 1.0) / max(1, x.shape[0] - 1)
-        return torch.cat([x, o.t()], dim=1)
-
-
 class ToyDiscriminator(nn.Module):
     """Returns one raw output per sample (a logit or a critic score, depending on the loss)."""
 
@@ -98,8 +84,7 @@ class ToyDiscriminator(nn.Module):
         if self.mbd is not None:
             h = self.mbd(h)
         if self.config.minibatch_std:
-            spread = h.std(0, unbiased=False).mean() if len(h) > 1 else h.new_zeros(())
-            h = torch.cat([h, spread.expand(len(h), 1)], 1)
+            h = minibatch_std(h)
         return self.head(h).view(-1)
 
 

@@ -23,6 +23,7 @@ from torch.nn import functional as F
 from .. import zoo
 from ..data import load_unpaired
 from ..errors import UserError
+from ..losses import cycle_loss
 from ..translation import load_size
 from ..models.cyclegan import REFERENCE, SMALL, CycleGANConfig, CycleGANPair, PatchDiscriminator
 from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint,
@@ -307,8 +308,8 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
             else:
                 judged_b, judged_a, shown_b, shown_a = fake_b, fake_a, real_b, real_a
             g_ab, g_ba = mse_to(D_B(judged_b), 1.0), mse_to(D_A(judged_a), 1.0)
-            cyc_a = F.l1_loss(rec_a.float(), real_a) * lam
-            cyc_b = F.l1_loss(rec_b.float(), real_b) * lam
+            cyc_a = cycle_loss(rec_a, real_a) * lam
+            cyc_b = cycle_loss(rec_b, real_b) * lam
             idt_a = idt_b = torch.zeros((), device=device)
             if lam_id > 0:  # G_AB should leave a zebra a zebra, and G_BA a horse a horse
                 idt_b = F.l1_loss(pair.G_AB(real_b).float(), real_b) * lam_id

@@ -170,7 +170,7 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
         preview.write(shipped, cfg.live_preview, step)
     probe = None
     if cfg.frechet_every and ddp.main:
-        from ..evaluation import FrechetProbe
+        from ..metrics.evaluation import FrechetProbe
         probe = FrechetProbe(cfg.dataset, model_cfg.latent_dim, len(data.classes), family.conditional,
                              n=cfg.frechet_samples, seed=cfg.seed, data_root=cfg.data_root)
 

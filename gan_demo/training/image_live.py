@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .. import settings, zoo
-from ..classifier import load_classifier
+from ..metrics.classifier import load_classifier
 from ..data import IMAGE_DATASETS, load_images
 from ..errors import UserError
 from ..losses import LOSS_TITLES
@@ -201,7 +201,7 @@ class ImageGAN:
     def evaluate(self) -> dict[str, float]:
         """Frechet distance of the project's classifier features: ``fid_samples`` fakes against as
         many real test images. Small samples bias it upward, so compare runs, not with the cards."""
-        from ..classifier import predict
+        from ..metrics.classifier import predict
 
         if self._judge is None:
             clf, _ = load_classifier(self.cfg.dataset)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from ..losses import d_output_to_score, get_loss, gradient_penalty
+from ..losses import d_output_to_score, get_loss, gradient_penalty, mode_seeking_ratio, r1_penalty
 
 
 @dataclass
@@ -69,8 +69,7 @@ def discriminator_step(G: nn.Module, D: nn.Module, opt: torch.optim.Optimizer, r
         d_fake = _call(D, fake, fake_labels).float()
         loss = loss_fn(d_real, d_fake, "d")
     if cfg.r1 > 0:
-        (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)
-        loss = loss + cfg.r1 / 2 * grad.pow(2).flatten(1).sum(1).mean()
+        loss = loss + cfg.r1 / 2 * r1_penalty(d_real, real)
     if cfg.loss == "wgan-gp":
         loss = loss + cfg.gp_weight * gradient_penalty(D, real, fake.to(real.dtype), labels)
     opt.zero_grad(set_to_none=True)
@@ -103,8 +102,7 @@ def generator_step(G: nn.Module, D: nn.Module, opt: torch.optim.Optimizer, z: Te
             loss = loss_fn(None, d_fake, "g")
             total = loss
             if seeking:
-                ratio = ((fake[:half] - fake[half:2 * half]).abs().mean()
-                         / (z[:half] - z[half:2 * half]).abs().mean()).float()
+                ratio = mode_seeking_ratio(fake, z)
                 total = loss + cfg.mode_seeking / (ratio + 1e-5)
         _update(opt, total)
     out = {"g_loss": loss.item()}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -157,6 +157,13 @@ def recommended(dataset: str) -> dict[str, Any]:
 
 def recommended_steps(dataset: str) -> int:
     return RECOMMENDED_STEPS_BY_DATASET.get(dataset, RECOMMENDED_STEPS)
+
+
+def recipe(dataset: str, total_steps: int | None = None) -> ToyTrainConfig:
+    """The named recipe for ``dataset`` (what ``train-toy`` runs) as a config: the live tab's
+    defaults changed where the recipe says, over ``total_steps`` (default: its recommended length)."""
+    steps = recommended_steps(dataset) if total_steps is None else total_steps
+    return check_config(replace(ToyTrainConfig(dataset=dataset), **recommended(dataset), total_steps=steps))
 
 # noise_dist "mixture": cluster centres on a MIXTURE_SIDE x MIXTURE_SIDE grid over the first two
 # noise dimensions, each a Gaussian of MIXTURE_SIGMA (the gaps are 8 sigma wide).

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import UserError
-from ..lessons import LESSONS
+from .lessons import LESSONS
 from .image_live import MODEL_TITLES, ImageLiveConfig
 from .live import Lockstep, TrainerPool
 from .live_run import RunConfig, check_run_config

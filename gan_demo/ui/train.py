@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import plots
 from ..data import counts_modes, points_from_sketch
-from ..lessons import LESSONS, get_lesson
+from ..training.lessons import LESSONS, get_lesson
 from ..training.session import TrainSession
 from .. import settings
 from ..training.toy import ToyTrainConfig, check_config
@@ -62,6 +62,8 @@ def status_text(session: TrainSession | None) -> str:
                 line += f"  \nmodes covered {int(h['modes'][-1])} · high quality {h['hq_pct'][-1]:.1f} %"
         elif h["kl"].size and h["kl"][-1] == h["kl"][-1]:
             line += f"  \nKL {h['kl'][-1]:.3f} · JS {h['js'][-1]:.3f}"
+    if pub.config.g_average:  # the view, samples and measures come from the average, not G itself
+        line += f"  \n_Drawn from G's weight average (decay {pub.config.g_average:g})._"
     if pub.message:
         line += f"  \n_{pub.message}_"
     if t.parked:

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..data import load_images
+from ..sampling import latents, truncates_in_w
+from ..zoo import LoadedModel, build_generator
+from . import frechet_distance
 from .classifier import load_classifier, predict
-from .data import load_images
-from .metrics import frechet_distance
-from .sampling import latents, truncates_in_w
-from .zoo import LoadedModel, build_generator
 
 
 @torch.inference_mode()
@@ -115,8 +115,8 @@ def w_spread(G: torch.nn.Module, z: torch.Tensor) -> dict:
 def evaluate_translation(model: LoadedModel, data_root=None, work: int | None = None) -> dict:
     """A CycleGAN pair on the real test photos: how often the independent horse/zebra classifier
     reads a translation as the target domain, and how well the cycle brings the photo back."""
-    from . import translation
-    from .data import photo_files, unpaired_folder
+    from .. import translation
+    from ..data import photo_files, unpaired_folder
     from .photo_classifier import load_photo_classifier, predict_b
 
     dataset = model.card.get("dataset", "horse2zebra")
@@ -145,7 +145,7 @@ def evaluate_translation(model: LoadedModel, data_root=None, work: int | None = 
     return report
 
 
-EXAMPLE_SKETCHES = Path(__file__).resolve().parent.parent / "examples" / "sketches"
+EXAMPLE_SKETCHES = Path(__file__).resolve().parents[2] / "examples" / "sketches"
 
 
 def _slug(name: str) -> str:
@@ -158,8 +158,8 @@ def evaluate_sketch(model: LoadedModel, data_root=None, n: int = 10_000, seed: i
     independent classifier reads the output as the true class, without and with the class hint.
     Then the same reading of the example sketches drawn by hand (``examples/sketches``), and the
     stroke figures of both kinds of drawing, which say whether the model sees them alike."""
-    from . import sketch
-    from .metrics import ssim
+    from .. import sketch
+    from . import ssim
 
     dataset = model.card.get("dataset", "fashion")
     clf, clf_card = load_classifier(dataset)
@@ -191,7 +191,7 @@ def evaluate_sketch(model: LoadedModel, data_root=None, n: int = 10_000, seed: i
 
 @torch.inference_mode()
 def _sketch_outputs(model: LoadedModel, lines, hints, seed: int, batch: int = 1000) -> np.ndarray:
-    from .sketch import to_model_input
+    from ..sketch import to_model_input
 
     G = model.generator.cpu().eval()
     x = to_model_input(torch.as_tensor(np.asarray(lines, dtype=bool)))

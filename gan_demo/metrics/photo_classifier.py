@@ -19,8 +19,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from .classifier import CLASSIFIER_DIR, fit, save_judge
-from .data import UNPAIRED_DATASETS, load_unpaired
-from .errors import UserError
+from ..data import UNPAIRED_DATASETS, load_unpaired
+from ..errors import UserError
 
 SIZE = 64
 LOAD = 72  # random 64x64 crops of 72x72 photos while training; the centre crop when judging

@@ -19,10 +19,10 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.nn import functional as F
 
-from .data import IMAGE_DATASETS, load_images
-from .errors import UserError
+from ..data import IMAGE_DATASETS, load_images
+from ..errors import UserError
 
-CLASSIFIER_DIR = Path(__file__).resolve().parent.parent / "weights" / "classifiers"
+CLASSIFIER_DIR = Path(__file__).resolve().parents[2] / "weights" / "classifiers"
 
 
 @dataclass

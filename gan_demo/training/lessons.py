@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .errors import UserError
-from .training.toy import ToyTrainConfig
+from ..errors import UserError
+from .toy import ToyTrainConfig
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""Numbers that say how well a generator matches its data.
+"""Numbers that say how well a generator matches its data: every measure the project reports.
+
+This module holds the measures themselves (mode coverage, KL/JS, the Frechet distance, SSIM, PSNR
+and the photo measures of the translation benchmark); beside it, ``classifier.py`` and
+``photo_classifier.py`` are the independent judges whose features and votes they use, and
+``evaluation.py`` puts a zoo model through them (``python -m gan_demo evaluate``).
 
 Toy metrics follow the mode-coverage protocol of VEEGAN/PacGAN with our stricter rule: a sample is
 high quality when it lies within 3 sigma of its nearest mode, and a mode is covered when it holds
@@ -8,6 +13,7 @@ estimated on a histogram grid over the view, as GAN Lab does with its density es
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,3 +166,9 @@ def grid_share(photo: np.ndarray, sizes: tuple[int, ...] = GRID_SIZES) -> float:
         nyq = p[h, :].sum() + p[:, h].sum() - p[h, h]
         best = max(best, float(nyq / total))
     return best
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak signal-to-noise ratio of two uint8 images, in dB (inf when they are equal)."""
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
