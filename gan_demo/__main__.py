@@ -168,30 +168,28 @@ def cmd_evaluate(args) -> None:
         print(f"metrics written to {path}")
 
 
+def _given(value, default):
+    """A flag's value, or ``default`` when it was left out (0 is a value, and a wrong one, not "unset")."""
+    return default if value is None else value
+
+
 def cmd_train_cyclegan(args) -> None:
+    from . import settings
     from .training.cyclegan import CycleGANTrainConfig, train_cyclegan
 
-    size = args.size or 256
+    size = _given(args.size, 256)
     if size not in (128, 256) and not args.any_size:
         raise UserError(f"--size must be 128 or 256, got {size} (--any-size allows other multiples of 4).")
     cfg = CycleGANTrainConfig(dataset=args.dataset or "horse2zebra", size=size, epochs=args.epochs,
-                              decay_from=args.decay_from, small=args.small, batch_size=args.batch_size or 1,
-                              lr=args.lr or 2e-4, seed=args.seed, data_root=args.data_root,
+                              decay_from=args.decay_from, small=args.small, batch_size=_given(args.batch_size, 1),
+                              lr=_given(args.lr, 2e-4), seed=args.seed, data_root=args.data_root,
                               device=args.device, max_steps=args.max_steps, max_minutes=args.max_minutes,
                               init_from=args.init_from, generator=args.generator,
                               lambda_change=args.lambda_change, attention_d_from=args.attention_d_from,
                               lambda_mask_identity=args.lambda_mask_identity,
-                              g_average=args.g_average or 0.0,
+                              g_average=_given(args.g_average, 0.0),
                               lambda_identity=0.5 if args.lambda_identity is None else args.lambda_identity)
-    if not 0 <= cfg.g_average < 1:
-        raise UserError(f"--g-average must be at least 0 and below 1, got {cfg.g_average}.")
-    for name, value in (("--lambda-change", cfg.lambda_change), ("--lambda-identity", cfg.lambda_identity),
-                        ("--lambda-mask-identity", cfg.lambda_mask_identity)):
-        if not value >= 0:
-            raise UserError(f"{name} must be at least 0, got {value}.")
-    for name, value in (("--epochs", cfg.epochs), ("--batch-size", cfg.batch_size)):
-        if value < 1:
-            raise UserError(f"{name} must be at least 1, got {value}.")
+    cfg = settings.check(cfg, by_flag=True)  # the limits the config declares, named by flag
     if cfg.decay_from is not None and not 0 <= cfg.decay_from <= cfg.epochs:
         raise UserError(f"--decay-from must be between 0 and --epochs, got {cfg.decay_from}.")
     if cfg.attention_d_from is not None and (cfg.generator != "attention"
@@ -204,20 +202,17 @@ def cmd_train_cyclegan(args) -> None:
 
 
 def cmd_train_pix2pix(args) -> None:
+    from . import settings
     from .training.pix2pix import Pix2PixTrainConfig, train_pix2pix
 
     if args.dataset not in (None, "fashion", "mnist"):
         raise UserError(f"pix2pix trains on fashion or mnist, not {args.dataset}.")
     cfg = Pix2PixTrainConfig(dataset=args.dataset or "fashion", epochs=args.epochs,
-                             batch_size=args.batch_size or 64, lr=args.lr or 2e-4,
+                             batch_size=_given(args.batch_size, 64), lr=_given(args.lr, 2e-4),
                              beta1=0.5 if args.beta1 is None else args.beta1, loss=args.loss or "ns",
-                             ngf=args.width or 16, seed=args.seed, data_root=args.data_root,
+                             ngf=_given(args.width, 16), seed=args.seed, data_root=args.data_root,
                              device=args.device, max_steps=args.max_steps)
-    for name, value in (("--epochs", cfg.epochs), ("--batch-size", cfg.batch_size), ("--width", cfg.ngf)):
-        if value < 1:
-            raise UserError(f"{name} must be at least 1, got {value}.")
-    if not (0 < cfg.lr < 1):
-        raise UserError(f"--lr must be between 0 and 1, got {cfg.lr}.")
+    cfg = settings.check(cfg, by_flag=True)
     _report_training(args.out, train_pix2pix(cfg, args.out, resume=args.resume, progress=not args.quiet))
 
 
@@ -273,7 +268,7 @@ def cmd_translate(args) -> None:
 
 def cmd_train(args) -> None:
     from .models import get_family
-    from .training.image import ImageTrainConfig, train_image_gan
+    from .training.image import ImageTrainConfig, check_train_config, train_image_gan
 
     if args.family == "cyclegan":
         return cmd_train_cyclegan(args)
@@ -282,7 +277,7 @@ def cmd_train(args) -> None:
     if args.dataset not in (None, "fashion", "mnist"):
         raise UserError(f"{args.family} trains on fashion or mnist, not {args.dataset}.")
     args.dataset = args.dataset or "fashion"
-    args.batch_size = args.batch_size or 64
+    args.batch_size = _given(args.batch_size, 64)
 
     # A flag left out takes the family's default (models/__init__.py), then the trainer's.
     given = {k: v for k, v in vars(args).items() if v is not None}
@@ -291,28 +286,11 @@ def cmd_train(args) -> None:
     loss = opts.get("loss", "ns")
     cfg = ImageTrainConfig(
         family=args.family, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
-        d_steps=args.d_steps, width=args.width or 32, d_norm=args.d_norm or ("layer" if loss == "wgan-gp" else "batch"),
+        d_steps=args.d_steps, width=_given(args.width, 32), d_norm=args.d_norm or ("layer" if loss == "wgan-gp" else "batch"),
         latent_dim=args.latent_dim, seed=args.seed, data_root=args.data_root, device=args.device,
         max_steps=args.max_steps, max_minutes=args.max_minutes, live_preview=args.live_preview,
         preview_every=args.preview_every, frechet_every=args.frechet_every, decay_from=args.decay_from, **opts)
-    for name, value, lo in (("--epochs", cfg.epochs, 1), ("--batch-size", cfg.batch_size, 1),
-                            ("--width", cfg.width, 1), ("--latent-dim", cfg.latent_dim, 1),
-                            ("--d-steps", cfg.d_steps, 1), ("--preview-every", cfg.preview_every, 1),
-                            ("--frechet-every", cfg.frechet_every, 0)):
-        if value < lo:
-            raise UserError(f"{name} must be at least {lo}, got {value}.")
-    if not (0 < cfg.lr < 1):
-        raise UserError(f"--lr must be between 0 and 1, got {cfg.lr}.")
-    for name, value in (("--mode-seeking", cfg.mode_seeking), ("--r1", cfg.r1)):
-        if not (0 <= value <= 100):
-            raise UserError(f"{name} must be between 0 and 100, got {value}.")
-    if cfg.max_minutes is not None and cfg.max_minutes <= 0:
-        raise UserError(f"--max-minutes must be above 0, got {cfg.max_minutes}.")
-    for name, beta in (("--beta1", cfg.beta1), ("--beta2", cfg.beta2), ("--g-average", cfg.g_average)):
-        if not (0 <= beta < 1):
-            raise UserError(f"{name} must be in [0, 1), got {beta}.")
-    if cfg.decay_from is not None and not 0 <= cfg.decay_from <= cfg.epochs:
-        raise UserError(f"--decay-from must be between 0 and --epochs, got {cfg.decay_from}.")
+    cfg = check_train_config(cfg)  # the limits ImageTrainConfig declares, named by flag
     _report_training(args.out, train_image_gan(cfg, args.out, resume=args.resume, progress=not args.quiet))
 
 
@@ -391,16 +369,13 @@ def validate_steps(steps: int) -> int:
     return validate.as_int(steps, "--steps", 1, 10_000_000)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .losses import LOSSES
-    from .models import image_families
-
-    parser = argparse.ArgumentParser(prog="python -m gan_demo", description="GAN Playground tools.")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+# One function per command, each adding its subparser and flags; build_parser lists them.
+def _parser_models(sub) -> None:
     p = sub.add_parser("models", help="list the model zoo")
     p.set_defaults(func=cmd_models)
 
+
+def _parser_sample(sub) -> None:
     p = sub.add_parser("sample", help="sample a zoo model to .npz (images, z) or a .png grid")
     p.add_argument("name", help="zoo name (see `models`) or a Hugging Face repo id owner/name")
     p.add_argument("--n", type=int, default=64)
@@ -414,6 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "or FILE.png")
     p.set_defaults(func=cmd_sample)
 
+
+def _parser_interpolate(sub) -> None:
     p = sub.add_parser("interpolate", help="walk from one latent (and class) to another: GIF, PNG strip or .npz")
     p.add_argument("name")
     p.add_argument("--seed-a", type=int, default=0)
@@ -429,18 +406,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="FILE.gif, FILE.png or FILE.npz (images)")
     p.set_defaults(func=cmd_interpolate)
 
+
+def _parser_push(sub) -> None:
     p = sub.add_parser("push", help="upload a zoo model to a Hugging Face repo (needs a token)")
     p.add_argument("name")
     p.add_argument("repo_id", help="owner/name")
     p.add_argument("--private", action="store_true")
     p.set_defaults(func=cmd_push)
 
+
+def _parser_pull(sub) -> None:
     p = sub.add_parser("pull", help="download a zoo model from a Hugging Face repo into weights/, "
                                     "or the official CycleGAN generators")
     p.add_argument("repo_id", help="owner/name, or official-horse2zebra (the released CycleGAN files)")
     p.add_argument("--name", default=None, help="local zoo name (default: the repo's name)")
     p.set_defaults(func=cmd_pull)
 
+
+def _parser_train_classifier(sub) -> None:
     p = sub.add_parser("train-classifier", help="train the independent classifier used by the metrics")
     p.add_argument("--dataset", choices=["fashion", "mnist", "horse2zebra"], default="fashion")
     p.add_argument("--epochs", type=int, default=None, help="default 4; 12 for horse2zebra")
@@ -449,6 +432,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_train_classifier)
 
+
+def _parser_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="Frechet distance (and class accuracy) of a zoo model")
     p.add_argument("name")
     p.add_argument("--n", type=int, default=10_000)
@@ -457,39 +442,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--update-card", action="store_true", help="write the figures into the model card")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("train", help="train an image GAN (or a CycleGAN) and write weights + card")
-    p.add_argument("family", choices=[*image_families(), "cyclegan", "pix2pix"])
+
+def _parser_train(sub) -> None:
+    from .losses import LOSSES
+    from .models import image_families
+
+    # One command for three trainers; --help shows each one's flags under its own heading.
+    top = sub.add_parser("train", help="train an image GAN (or a CycleGAN) and write weights + card")
+    p = top.add_argument_group("every trainer")
+    image = top.add_argument_group("image GANs (dcgan, cgan, vaegan, stylegan)")
+    cycle = top.add_argument_group("cyclegan")
+    top.add_argument("family", choices=[*image_families(), "cyclegan", "pix2pix"])
     p.add_argument("--dataset", choices=["fashion", "mnist", "horse2zebra"], default=None,
                    help="default: fashion; horse2zebra for cyclegan")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=None, help="default 64; 1 for cyclegan")
-    p.add_argument("--size", type=int, default=None, help="cyclegan: crop size, 128 or 256 (default 256)")
-    p.add_argument("--any-size", action="store_true", help="cyclegan: allow other crop sizes (multiples of 4)")
-    p.add_argument("--small", action="store_true",
+    cycle.add_argument("--size", type=int, default=None, help="cyclegan: crop size, 128 or 256 (default 256)")
+    cycle.add_argument("--any-size", action="store_true", help="cyclegan: allow other crop sizes (multiples of 4)")
+    cycle.add_argument("--small", action="store_true",
                    help="cyclegan: the small generator (ngf 16, 6 blocks) instead of resnet_9blocks")
-    p.add_argument("--generator", choices=["resnet", "residual", "attention"], default="resnet",
+    cycle.add_argument("--generator", choices=["resnet", "residual", "attention"], default="resnet",
                    help="cyclegan: resnet (the reference's), residual (a change laid onto the photo at its "
                         "own size, resize-convolutions: no checkerboard, the photo kept where G changes nothing) "
                         "or attention (paint laid onto the photo through a mask G predicts)")
-    p.add_argument("--lambda-change", type=float, default=0.0,
+    cycle.add_argument("--lambda-change", type=float, default=0.0,
                    help="cyclegan residual / attention: weight of the mean |change| / mean mask (default 0)")
-    p.add_argument("--attention-d-from", type=int, default=None, metavar="EPOCH",
+    cycle.add_argument("--attention-d-from", type=int, default=None, metavar="EPOCH",
                    help="cyclegan attention: from this epoch on, D judges only the masked region "
                         "(Mejjati et al. 2018; default: never)")
-    p.add_argument("--lambda-mask-identity", type=float, default=0.0,
+    cycle.add_argument("--lambda-mask-identity", type=float, default=0.0,
                    help="cyclegan attention: weight of each G's mean mask on photos of its own target "
                         "domain, which need no paint (trains the masks only; default 0)")
-    p.add_argument("--lambda-identity", type=float, default=None,
+    cycle.add_argument("--lambda-identity", type=float, default=None,
                    help="cyclegan: identity loss weight, times the cycle weight (default 0.5, the reference's)")
     p.add_argument("--max-minutes", type=float, default=None,
                    help="stop after this much training time in this run and write the model (--resume goes on)")
     p.add_argument("--g-average", type=float, default=None,
                    help="image GANs and cyclegan: ship an exponential moving average of G's weights with "
                         "this beta (e.g. 0.999; default: the family's, 0 = off)")
-    p.add_argument("--frechet-every", type=int, default=0,
+    image.add_argument("--frechet-every", type=int, default=0,
                    help="image GANs: every this many steps, measure the Frechet distance on 2,000 samples "
                         "for the card's curve over training (0 = off)")
-    p.add_argument("--init-from", default=None, metavar="STEM",
+    cycle.add_argument("--init-from", default=None, metavar="STEM",
                    help="cyclegan: continue from shipped generators (e.g. weights/cyclegan-horse2zebra) "
                         "when no training state is left; D and the optimisers start fresh (a residual "
                         "generator takes the encoder and residual blocks of a resnet one)")
@@ -501,28 +495,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beta2", type=float, default=None, help="Adam beta2 (default 0.999; WGAN-GP paper: 0.9)")
     p.add_argument("--loss", choices=list(LOSSES), default=None,
                    help="default: hinge for cgan, ns otherwise (pix2pix: ns or lsgan)")
-    p.add_argument("--r1", type=float, default=None, help="R1 penalty gamma (default: 0.1 for stylegan, else 0)")
-    p.add_argument("--d-steps", type=int, default=1, help="D (critic) steps per G step (WGAN-GP paper: 5)")
-    p.add_argument("--d-norm", choices=["batch", "layer", "none"], default=None,
+    image.add_argument("--r1", type=float, default=None, help="R1 penalty gamma (default: 0.1 for stylegan, else 0)")
+    image.add_argument("--d-steps", type=int, default=1, help="D (critic) steps per G step (WGAN-GP paper: 5)")
+    image.add_argument("--d-norm", choices=["batch", "layer", "none"], default=None,
                    help="D's normalisation (default: layer for wgan-gp, batch otherwise)")
-    p.add_argument("--mode-seeking", type=float, default=None,
+    image.add_argument("--mode-seeking", type=float, default=None,
                    help="MSGAN lambda: reward different images for different z (default: 1 for cgan, else 0)")
     p.add_argument("--width", type=int, default=None, help="channels of G's first layer (default 32; pix2pix 16)")
-    p.add_argument("--latent-dim", type=int, default=64)
+    image.add_argument("--latent-dim", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--data-root", default=None, help="data folder (else $GAN_DEMO_DATA, else ./data)")
-    p.add_argument("--live-preview", default=None, metavar="DIR",
+    image.add_argument("--live-preview", default=None, metavar="DIR",
                    help="write the fixed-z sample grid (64 noise vectors) to DIR every --preview-every steps")
-    p.add_argument("--preview-every", type=int, default=100, help="steps between live-preview grids")
+    image.add_argument("--preview-every", type=int, default=100, help="steps between live-preview grids")
     p.add_argument("--resume", action="store_true",
                    help="continue an unfinished schedule from its training state, DIR/training/NAME.ckpt.* "
                         "for --out DIR/NAME (deleted once the schedule is done)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--out", required=True, help="path stem, e.g. weights/dcgan-fashion")
-    p.set_defaults(func=cmd_train)
+    top.set_defaults(func=cmd_train)
 
+
+def _parser_sketch(sub) -> None:
     p = sub.add_parser("sketch", help="turn a line drawing into a garment with pix2pix: one PNG")
     p.add_argument("input", metavar="IN", help="a drawing: dark lines on a light ground (or the reverse)")
     p.add_argument("--out", required=True, help="output PNG")
@@ -532,6 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, default=1, help="enlarge the 28 x 28 result this many times")
     p.set_defaults(func=cmd_sketch)
 
+
+def _parser_translate(sub) -> None:
     p = sub.add_parser("translate", help="translate photos with a CycleGAN: one PNG per input, same size")
     p.add_argument("inputs", nargs="+", metavar="IN", help="image files")
     p.add_argument("--model", default="cyclegan-horse2zebra",
@@ -543,6 +541,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=cmd_translate)
 
+
+def _parser_train_toy(sub) -> None:
     from . import settings
     from .training.toy import (RECOMMENDED_BY_DATASET, RECOMMENDED_STEPS, RECOMMENDED_STEPS_BY_DATASET,
                               ToyTrainConfig, recommended)
@@ -570,6 +570,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--out", required=True, help="FILE.npz")
     p.set_defaults(func=cmd_train_toy)
+
+
+COMMANDS = (_parser_models, _parser_sample, _parser_interpolate, _parser_push, _parser_pull, _parser_train_classifier,
+            _parser_evaluate, _parser_train, _parser_sketch, _parser_translate, _parser_train_toy)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gan_demo", description="GAN Playground tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in COMMANDS:
+        add(sub)
     return parser
 
 

@@ -48,13 +48,14 @@ class Spec:
         """How a message names the setting: its label, with the field for API and CLI callers."""
         return f"{self.label} ({self.name})" if self.label != self.name else self.name
 
-    def check(self, value):
-        """The cleaned value, or a ``UserError`` that names the setting and what it allows."""
+    def check(self, value, by_flag: bool = False):
+        """The cleaned value, or a ``UserError`` that names the setting (by its CLI flag when
+        ``by_flag``) and what it allows."""
         from . import validate
 
         if value is None and self.optional:
             return None
-        name = self.named()
+        name = self.flag if by_flag and self.flag else self.named()
         if self.kind is bool:
             return validate.as_bool(value, name)
         if self.choices:
@@ -128,9 +129,10 @@ def limits(cls) -> dict[str, tuple]:
     return {n: (s.lo, s.hi) for n, s in specs(cls).items() if s.lo is not None}
 
 
-def check(cfg):
-    """``cfg`` with every declared setting cleaned; raises ``UserError`` naming the first bad one."""
-    return replace(cfg, **{n: s.check(getattr(cfg, n)) for n, s in specs(type(cfg)).items()})
+def check(cfg, by_flag: bool = False):
+    """``cfg`` with every declared setting cleaned; raises ``UserError`` naming the first bad one
+    (by its CLI flag when ``by_flag``: "--epochs must be between 1 and 100000, got 0.")."""
+    return replace(cfg, **{n: s.check(getattr(cfg, n), by_flag) for n, s in specs(type(cfg)).items()})
 
 
 def from_values(cls, values: dict[str, Any], **extra):

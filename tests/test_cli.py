@@ -59,8 +59,11 @@ def test_sample_png_writes_a_grid(tmp_path):
     (["sample", MODEL, "--truncation", "nan", "--out", "x.npz"], "finite"),
     (["sample", MODEL, "--out", "x.jpg"], "must end in .npz or .png"),
     (["sample", "owner/repo", "--out", "x.npz"], "Could not fetch 'owner/repo'"),
-    (["train", "dcgan", "--epochs", 0, "--out", "x"], "--epochs must be at least 1"),
-    (["train", "dcgan", "--lr", "inf", "--out", "x"], "--lr must be between"),
+    (["train", "dcgan", "--epochs", 0, "--out", "x"], "--epochs must be between 1 and 100000, got 0"),
+    (["train", "dcgan", "--lr", "inf", "--out", "x"], "--lr must be a finite number"),
+    (["train", "dcgan", "--beta2", "1", "--out", "x"], "--beta2 must be between 0 and 0.9999"),
+    (["train", "pix2pix", "--width", "0", "--out", "x"], "--width must be between 1 and 1024"),
+    (["train", "cyclegan", "--g-average", "1", "--out", "x"], "--g-average must be between 0 and 0.9999"),
 ])
 def test_bad_input_exits_2_with_one_sentence(tmp_path, args, message):
     args = [str(tmp_path / a) if str(a).startswith("x.") or a == "x" else a for a in args]

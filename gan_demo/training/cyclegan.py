@@ -24,6 +24,7 @@ from .. import zoo
 from ..data import load_unpaired
 from ..errors import UserError
 from ..losses import cycle_loss
+from ..settings import setting
 from ..translation import load_size
 from ..models.cyclegan import REFERENCE, SMALL, CycleGANConfig, CycleGANPair, PatchDiscriminator
 from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint,
@@ -36,20 +37,26 @@ from .image import _device_name, lr_factor, pick_device
 class CycleGANTrainConfig:
     dataset: str = "horse2zebra"
     size: int = 256  # crop size; photos load at round(1.12 * size), as 286 for 256
-    epochs: int = 200
-    decay_from: int | None = None  # epoch where the linear decay starts; None: half way
+    epochs: int = setting(200, "Epochs", lo=1, hi=100_000)
+    # epoch where the linear decay starts; None: half way
+    decay_from: int | None = setting(None, "Decay from epoch", lo=0, hi=100_000, kind=int, optional=True)
     small: bool = False  # the small generator (models/cyclegan.SMALL) instead of resnet_9blocks
-    generator: str = "resnet"  # or "residual" / "attention" (models/cyclegan.RESIDUAL, ATTENTION)
-    lambda_change: float = 0.0  # residual: weight of the mean |change|; attention: of the mean mask
-    attention_d_from: int | None = None  # attention: epoch from which D sees only what the masks hold
-    lambda_mask_identity: float = 0.0  # attention: weight of G_AB's mean mask on zebras (G_BA's on horses)
-    g_average: float = 0.0  # exponential moving average of both generators' weights (0: off); shipped if on
+    # or "residual" / "attention" (models/cyclegan.RESIDUAL, ATTENTION)
+    generator: str = setting("resnet", "Generator", choices=("resnet", "residual", "attention"))
+    # residual: weight of the mean |change|; attention: of the mean mask
+    lambda_change: float = setting(0.0, "Change weight", lo=0.0, hi=1000.0)
+    # attention: epoch from which D sees only what the masks hold
+    attention_d_from: int | None = setting(None, "Attention D from epoch", lo=0, hi=100_000, kind=int, optional=True)
+    # attention: weight of G_AB's mean mask on zebras (G_BA's on horses)
+    lambda_mask_identity: float = setting(0.0, "Mask identity weight", lo=0.0, hi=1000.0)
+    # exponential moving average of both generators' weights (0: off); shipped if on
+    g_average: float = setting(0.0, "G weight average", lo=0.0, hi=0.9999)
     distill_steps: int = 300  # --init-from a pair with another decoder: steps of learning to paint as it did
-    batch_size: int = 1
-    lr: float = 2e-4
+    batch_size: int = setting(1, "Batch size", lo=1, hi=256)
+    lr: float = setting(2e-4, "Learning rate", lo=1e-8, hi=1.0)
     beta1: float = 0.5
     lambda_cycle: float = 10.0
-    lambda_identity: float = 0.5  # times lambda_cycle
+    lambda_identity: float = setting(0.5, "Identity weight", lo=0.0, hi=1000.0)  # times lambda_cycle
     pool_size: int = 50
     seed: int = 0
     data_root: str | None = None

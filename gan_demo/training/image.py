@@ -18,9 +18,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import zoo
+from .. import settings, zoo
 from ..data import load_images
 from ..errors import UserError
+from ..losses import LOSSES
+from ..settings import setting
 from ..models import config_from_dict, get_family
 from . import distributed
 from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint, save_checkpoint,
@@ -31,34 +33,48 @@ from .steps import StepConfig, discriminator_step, generator_step, vaegan_step
 
 @dataclass
 class ImageTrainConfig:
+    """What ``python -m gan_demo train FAMILY`` trains; the limits are checked by ``check_train_config``."""
+
     family: str = "dcgan"
     dataset: str = "fashion"
-    epochs: int = 5
-    batch_size: int = 64
-    lr: float = 2e-4  # Radford et al.'s Adam settings
-    beta1: float = 0.5
-    beta2: float = 0.999
-    loss: str = "ns"
-    d_steps: int = 1
-    width: int = 32
-    latent_dim: int = 64
-    d_norm: str = "batch"  # "layer" for WGAN-GP critics (see models/dcgan.py)
-    mode_seeking: float = 0.0  # MSGAN's lambda (training/steps.py); 1.0 for conditional models
-    r1: float = 0.0  # R1 gamma (training/steps.py)
+    epochs: int = setting(5, "Epochs", lo=1, hi=100_000)
+    batch_size: int = setting(64, "Batch size", lo=1, hi=4096)
+    lr: float = setting(2e-4, "Learning rate", lo=1e-8, hi=1.0)  # Radford et al.'s Adam settings
+    beta1: float = setting(0.5, "Adam beta1", lo=0.0, hi=0.9999)
+    beta2: float = setting(0.999, "Adam beta2", lo=0.0, hi=0.9999)
+    loss: str = setting("ns", "Loss", choices=tuple(LOSSES))
+    d_steps: int = setting(1, "D steps per G step", lo=1, hi=100)
+    width: int = setting(32, "Width", lo=1, hi=1024)
+    latent_dim: int = setting(64, "Noise size", lo=1, hi=4096)
+    d_norm: str = setting("batch", "D's normalisation", choices=("batch", "layer", "none"))  # "layer" for WGAN-GP critics (see models/dcgan.py)
+    mode_seeking: float = setting(0.0, "Mode seeking", lo=0.0, hi=100.0)  # MSGAN's lambda (losses.py); 1.0 for conditional models
+    r1: float = setting(0.0, "R1 gamma", lo=0.0, hi=100.0)  # R1 gamma (losses.py)
     kl_weight: float = 1.0  # VAE-GAN only: KL per pixel (training/steps.py vaegan_step)
     feature_weight: float = 1.0  # VAE-GAN only: D-feature reconstruction
-    seed: int = 0
+    seed: int = setting(0, "Seed", lo=0, hi=2**32 - 1)
     data_root: str | None = None
     device: str = "auto"
     checkpoint_every: int = 500  # steps
-    g_average: float = 0.0  # exponential moving average of G's weights (0: off); the shipped G is the average
-    frechet_every: int = 0  # steps between Frechet probes on the card's curve (0: off)
+    # exponential moving average of G's weights (0: off); the shipped G is the average
+    g_average: float = setting(0.0, "G weight average", lo=0.0, hi=0.9999)
+    # steps between Frechet probes on the card's curve (0: off)
+    frechet_every: int = setting(0, "Frechet every K steps", lo=0, hi=10**9)
     frechet_samples: int = 2000
-    max_steps: int | None = None  # stop early (tests, quick looks)
-    max_minutes: float | None = None  # stop this piece after so much training time; --resume goes on
-    decay_from: float | None = None  # epoch where every learning rate starts falling linearly to 0 (None: constant)
+    max_steps: int | None = setting(None, "Max steps", lo=1, hi=10**9, kind=int, optional=True)  # stop early
+    # stop this piece after so much training time; --resume goes on
+    max_minutes: float | None = setting(None, "Max minutes", lo=1e-6, hi=1e7, kind=float, optional=True)
+    # epoch where every learning rate starts falling linearly to 0 (None: constant)
+    decay_from: float | None = setting(None, "Decay from epoch", lo=0.0, hi=100_000.0, kind=float, optional=True)
     live_preview: str | None = None  # a folder for the fixed-z grid every preview_every steps
-    preview_every: int = 100
+    preview_every: int = setting(100, "Preview every K steps", lo=1, hi=10**9)
+
+
+def check_train_config(cfg: ImageTrainConfig) -> ImageTrainConfig:
+    """Every limit of ``cfg``, named by its CLI flag; ``UserError`` for the first one broken."""
+    cfg = settings.check(cfg, by_flag=True)
+    if cfg.decay_from is not None and cfg.decay_from > cfg.epochs:
+        raise UserError(f"--decay-from must be between 0 and --epochs, got {cfg.decay_from}.")
+    return cfg
 
 
 def lr_factor(epoch: float, epochs: int, decay_from: float) -> float:

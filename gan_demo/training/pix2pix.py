@@ -21,6 +21,7 @@ from torch.nn import functional as F
 from .. import zoo
 from ..data import load_images
 from ..errors import UserError
+from ..settings import setting
 from ..models.pix2pix import PatchDiscriminator, Pix2PixConfig, Pix2PixGenerator
 from ..sketch import edge_maps, to_model_input
 from .checkpoint import checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint, save_checkpoint, state_stem
@@ -31,14 +32,15 @@ from .image import _device_name, pick_device
 @dataclass
 class Pix2PixTrainConfig:
     dataset: str = "fashion"
-    epochs: int = 5
-    batch_size: int = 64
-    lr: float = 2e-4
-    beta1: float = 0.5
+    epochs: int = setting(5, "Epochs", lo=1, hi=100_000)
+    batch_size: int = setting(64, "Batch size", lo=1, hi=4096)
+    lr: float = setting(2e-4, "Learning rate", lo=1e-8, hi=1.0)
+    beta1: float = setting(0.5, "Adam beta1", lo=0.0, hi=0.9999)
     lambda_l1: float = 100.0  # the paper's weight of the L1 term
-    loss: str = "ns"  # "ns" (the paper's BCE, non-saturating for G) or "lsgan"
+    # "ns" (the paper's BCE, non-saturating for G) or "lsgan"
+    loss: str = setting("ns", "Loss", choices=("ns", "lsgan"))
     hint_share: float = 0.5  # share of examples that carry their class as a hint
-    ngf: int = 16
+    ngf: int = setting(16, "Width", lo=1, hi=1024, cli="--width")
     ndf: int = 32
     seed: int = 0
     data_root: str | None = None
