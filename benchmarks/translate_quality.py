@@ -57,6 +57,37 @@ def sheet(model, path) -> None:
     canvas.save(path)
 
 
+def model_from_state(stem: Path, folder: Path) -> str:
+    """A CycleGAN training state (``STEM.ckpt.*``) as a zoo entry in ``folder``: its generators'
+    weight average when the state has one, else the generators. Returns the entry's name, so a run
+    in progress can be measured between sessions without finishing it."""
+    import json
+    from dataclasses import asdict, replace
+
+    from safetensors.torch import load_file
+
+    from gan_demo import zoo
+    from gan_demo.models.cyclegan import REFERENCE, SMALL, CycleGANPair
+    from gan_demo.training.checkpoint import checkpoint_paths
+    from gan_demo.translation import load_size
+
+    weights, meta_path = checkpoint_paths(stem)
+    meta = json.loads(meta_path.read_text())
+    cfg = meta["config"]
+    model_cfg = replace(SMALL if cfg["small"] else REFERENCE, generator=cfg.get("generator", "resnet"))
+    tensors = load_file(str(weights))
+    prefix = "net.G_avg." if any(k.startswith("net.G_avg.") for k in tensors) else "net.G."
+    pair = CycleGANPair(model_cfg)
+    pair.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+    name = f"{stem.name}-step{meta['step']}"
+    card = {"family": "cyclegan", "config": asdict(model_cfg), "dataset": cfg["dataset"],
+            "domains": {"A": "horse", "B": "zebra"}, "work_size": load_size(cfg["size"]),
+            "description": f"the training state of {stem.name} at step {meta['step']} "
+                           f"({'G weight average' if prefix == 'net.G_avg.' else 'G'})"}
+    zoo.save(pair.eval(), card, folder / name)
+    return name
+
+
 def main() -> None:
     from gan_demo import metrics, translation, zoo
     from gan_demo.data import photo_files, unpaired_folder
@@ -65,6 +96,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="cyclegan-horse2zebra")
     ap.add_argument("--weights-dir", default=None, help="a folder of candidate models (default: weights/)")
+    ap.add_argument("--checkpoint", default=None, metavar="STEM",
+                    help="measure a training state instead, e.g. runs/att/training/cyclegan-horse2zebra "
+                         "(its G weight average when it has one)")
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--work", type=int, default=None, help="working size (default: the model's own)")
     ap.add_argument("--repeats", type=int, default=20)
@@ -72,6 +106,11 @@ def main() -> None:
     ap.add_argument("--name", default="translate_quality", help="results/NAME.json")
     args = ap.parse_args()
 
+    if args.checkpoint:
+        import tempfile
+
+        args.weights_dir = tempfile.mkdtemp(prefix="translate_quality_")
+        args.model = model_from_state(Path(args.checkpoint), Path(args.weights_dir))
     model = zoo.load(args.model, "cpu", **({"weights_dir": Path(args.weights_dir)} if args.weights_dir else {}))
     folder = unpaired_folder("horse2zebra", args.data_root)
     clf, clf_card = load_photo_classifier("horse2zebra")

@@ -92,6 +92,11 @@ def test_handlers_work_without_a_page(toy_handlers):
     assert state.trainer.published.g_avg_state  # the average is on and published
     with pytest.raises(UserError, match=r"G weight average \(g_average\) must be between"):
         toy_handlers.start(state, *{**values, "g_average": 1.5}.values(), None)
+    # A setting a running trainer cannot take: new networks, and the status says why.
+    state, status = toy_handlers.step(state, 5, "both", *{**values, "minibatch_std": False}.values(), None)
+    assert "step 5 " in status and "New networks from step 0: Minibatch std feature changed" in status
+    status = toy_handlers.change(state, *{**values, "minibatch_std": False, "g_average": 0.99}.values(), None)
+    assert "Applied: G weight average 0.99." in status  # only what changed, by its label
     state, status, seed = toy_handlers.reset(state, *values.values(), None)
     assert seed == 1 and state.trainer.published.config.seed == 1
     toy_handlers.pause(state)

@@ -160,7 +160,7 @@ def test_a_packed_discriminator_judges_pairs_and_still_draws_pointwise_views():
     assert gan.D(torch.zeros(64, 2)).shape == (32,)
     gan.run(20)
     assert gan.decision_grid(16).shape == (16, 16) and gan.g_gradients(gan.samples(10)).shape == (10, 2)
-    with pytest.raises(UserError, match="multiple of pack"):
+    with pytest.raises(UserError, match=r"multiple of Pack \(pack\) 3"):
         ToyGAN(ToyTrainConfig(**{**SMALL, "pack": 3}))
 
 

@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from .. import settings
 from ..errors import UserError
 from .live_run import LiveRun, RunConfig, build_run, check_run_config
 
@@ -67,6 +68,7 @@ class LiveTrainer:
         self._phases = None
         self._phase: dict[str, np.ndarray] = {}
         self._message = ""
+        self._reset_note = ""  # why the last reset built new networks, until a Start or Step shows it
         self._steps_per_sec = 0.0
         self._elapsed = 0.0
         self._max_rate = 0.0  # steps per second; 0 = as fast as it goes
@@ -98,9 +100,10 @@ class LiveTrainer:
             raise UserError(f"update must be 'both', 'd' or 'g', got {update!r}.")
         self._send("step", int(n), update)
 
-    def reset(self, cfg: RunConfig | None = None) -> None:
-        """New nets from ``cfg`` (validated here, so a bad value is refused before anything stops)."""
-        self._send("reset", check_run_config(cfg) if cfg is not None else None)
+    def reset(self, cfg: RunConfig | None = None, why: str = "") -> None:
+        """New nets from ``cfg`` (validated here, so a bad value is refused before anything stops);
+        ``why`` is what the status line says instead of "Reset."."""
+        self._send("reset", check_run_config(cfg) if cfg is not None else None, why)
 
     def set_hyperparameters(self, **changes: Any) -> None:
         check_run_config(replace(self.published.config, **changes))
@@ -207,26 +210,32 @@ class LiveTrainer:
         if self._lockstep is not None and not self._closed.is_set():
             self._lockstep.report(self, self._gan.step_count, self._running)
 
+    def _take_reset_note(self) -> str:
+        note, self._reset_note = self._reset_note, ""
+        return note
+
     def _handle(self, name: str, args: tuple) -> None:
         gan = self._gan
         if name == "start":
             if self.parked:  # its slot went to someone else meanwhile: TrainerPool.claim first
                 self._message = "Its slot went to another visitor while it was paused; press Start again."
             elif gan.check_divergence() is None:
-                self._running, self._phases, self._phase, self._message = True, None, {}, ""
+                # "New networks: ... changed" stays on screen while the new run starts
+                self._running, self._phases, self._phase, self._message = True, None, {}, self._take_reset_note()
         elif name == "pause":
             self._running = False
-        elif name == "step":
-            self._running, self._phase = False, {}
+        elif name == "step":  # an ordinary step also ends a slow-motion walk-through
+            self._running, self._phases, self._phase = False, None, {}
             n, update = args
             for _ in range(max(1, min(n, 10_000))):
                 if gan.check_divergence() is not None:
                     break
                 gan.step(update)
             gan.evaluate()
-            self._message = f"Ran {n} step(s) updating {'D and G' if update == 'both' else update.upper()}."
+            self._message = (self._take_reset_note() + " " if self._reset_note else "") + \
+                f"Ran {n} step(s) updating {'D and G' if update == 'both' else update.upper()}."
         elif name == "reset":
-            cfg = args[0] or replace(gan.cfg, seed=gan.cfg.seed + 1)
+            cfg, why = args[0] or replace(gan.cfg, seed=gan.cfg.seed + 1), args[1]
             try:
                 self._gan = build_run(cfg, self.device)
             except UserError as exc:  # e.g. the image data set is missing: keep the old run
@@ -234,12 +243,17 @@ class LiveTrainer:
                 self._publish()
                 return
             self._generation += 1
-            self._running, self._phases, self._phase, self._message = False, None, {}, "Reset."
+            self._running, self._phases, self._phase, self._message = False, None, {}, why or "Reset."
+            self._reset_note = why
             self._steps_per_sec, self._elapsed = 0.0, 0.0
         elif name == "set":
+            changed = {k: v for k, v in args[0].items() if getattr(gan.cfg, k) != v}
             try:
                 gan.set_hyperparameters(**args[0])
-                self._message = "Applied: " + ", ".join(f"{k} = {v}" for k, v in args[0].items())
+                if changed:  # by the labels on the page: "Applied: G weight average 0.999."
+                    self._message = "Applied: " + ", ".join(
+                        f"{settings.spec(type(gan.cfg), k).label} {v:g}" if isinstance(v, float) and not isinstance(v, bool)
+                        else f"{settings.spec(type(gan.cfg), k).label} {v}" for k, v in changed.items()) + "."
             except UserError as exc:
                 self._message = str(exc)
         elif name == "speed":

@@ -78,6 +78,17 @@ def build_run(cfg: RunConfig, device: str | torch.device, view_only: bool = Fals
     return run_kind(cfg)(cfg, device, view_only=view_only)
 
 
+def rebuild_reason(current: RunConfig, new: RunConfig) -> str:
+    """What the status line says when ``new`` needs new networks: the settings that changed, by label."""
+    known = settings.specs(type(new))
+    live = settings.live_settings(type(new))
+    changed = [known[f].label if f in known else f for f in vars(new)
+               if f not in live and getattr(current, f, None) != getattr(new, f)]
+    if not changed:
+        return ""
+    return f"New networks from step 0: {', '.join(changed)} changed (a running trainer cannot take that)."
+
+
 def live_changes(current: RunConfig, new: RunConfig) -> dict[str, Any] | None:
     """The live settings that take ``current`` to ``new``, or None when ``new`` needs a new run."""
     if type(current) is not type(new):

@@ -18,7 +18,7 @@ import numpy as np
 from .. import plots
 from ..errors import UserError
 from .live import LiveTrainer, Published, TrainerPool
-from .live_run import RunConfig, build_run, live_changes, run_kind
+from .live_run import RunConfig, build_run, live_changes, rebuild_reason, run_kind
 
 MAX_FRAMES = 240
 
@@ -125,7 +125,7 @@ class TrainSession:
             if live is not None:
                 trainer.set_hyperparameters(**live)
             else:
-                self.reset(cfg)
+                self.reset(cfg, rebuild_reason(current, cfg))
         return trainer
 
     def pause(self) -> None:
@@ -139,12 +139,12 @@ class TrainSession:
         trainer.step(n, update)
         trainer.wait_idle(timeout=timeout)
 
-    def reset(self, cfg: RunConfig) -> None:
+    def reset(self, cfg: RunConfig, why: str = "") -> None:
         with self._lock:
             if self.trainer is None or self.trainer.closed:
                 self.trainer = self._open(cfg)
             trainer = self.trainer
-        trainer.reset(cfg)
+        trainer.reset(cfg, why)
         with self._lock:
             self.frames, self._frame_steps = [], []
 

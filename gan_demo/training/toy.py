@@ -95,12 +95,16 @@ class ToyTrainConfig:
     # keep circling the equilibrium, the average sits nearer it: samples, metrics and the views
     # come from the average, training goes on with G itself.
     g_average: float = setting(0.0, "G weight average", lo=0.0, hi=0.9999, live=True, widget=True,
-                               help="samples from a moving average of G's weights with this decay per step "
-                                    "(Yazici et al. 2019); 0.999 averages ~1,000 steps; 0 = off")
+                               help="0 to 0.9999: draw the view and samples from a moving average of G's weights "
+                                    "with this decay per step (Yazici et al. 2019), which sits nearer the equilibrium "
+                                    "than G itself; 0.999 averages about 1,000 steps; 0 = off; applies at once")
     pack: int = setting(1, "Pack (PacGAN)", lo=1, hi=8, widget=True,
-                        help="PacGAN: D judges this many samples at once; the batch must divide by it")
+                        help="PacGAN (Lin et al. 2018): D judges this many samples at once, so a batch of "
+                             "near-copies gives itself away; the batch size must divide by it; starts new networks")
     minibatch_std: bool = setting(False, "Minibatch std feature", widget=True,
-                                  help="minibatch standard deviation feature in D (Karras et al. 2018)")
+                                  help="D also sees how much the samples of a batch differ (their mean standard "
+                                       "deviation), so a collapsed batch of near-copies is easy to spot (Karras et al. "
+                                       "2018); cheaper than minibatch discrimination; starts new networks")
     activation: str = setting("relu", "Activation", choices=tuple(ACTIVATIONS))
     # WGAN-GP's penalty weight. The image critics use the paper's 10; on these toy nets 1 covered the
     # ring best (7-8 of 8 modes over five seeds of the WGAN-GP lesson, against 5-6.5 with 0.1).
@@ -178,7 +182,8 @@ def check_config(cfg: ToyTrainConfig) -> ToyTrainConfig:
     """Validate every field a person can set; returns the config or raises ``UserError``."""
     cfg = settings.check(cfg)
     if cfg.batch_size % cfg.pack:
-        raise UserError(f"batch_size ({cfg.batch_size}) must be a multiple of pack ({cfg.pack}).")
+        raise UserError(f"Batch size (batch_size) {cfg.batch_size} must be a multiple of Pack (pack) {cfg.pack}: "
+                        "D judges the batch in packs of that many samples.")
     return cfg
 
 
