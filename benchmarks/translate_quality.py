@@ -61,29 +61,24 @@ def model_from_state(stem: Path, folder: Path) -> str:
     """A CycleGAN training state (``STEM.ckpt.*``) as a zoo entry in ``folder``: its generators'
     weight average when the state has one, else the generators. Returns the entry's name, so a run
     in progress can be measured between sessions without finishing it."""
-    import json
     from dataclasses import asdict, replace
-
-    from safetensors.torch import load_file
 
     from gan_demo import zoo
     from gan_demo.models.cyclegan import REFERENCE, SMALL, CycleGANPair
-    from gan_demo.training.checkpoint import checkpoint_paths
+    from gan_demo.training.checkpoint import load_checkpoint, load_checkpoint_meta
     from gan_demo.translation import load_size
 
-    weights, meta_path = checkpoint_paths(stem)
-    meta = json.loads(meta_path.read_text())
+    meta = load_checkpoint_meta(stem)
     cfg = meta["config"]
     model_cfg = replace(SMALL if cfg["small"] else REFERENCE, generator=cfg.get("generator", "resnet"))
-    tensors = load_file(str(weights))
-    prefix = "net.G_avg." if any(k.startswith("net.G_avg.") for k in tensors) else "net.G."
     pair = CycleGANPair(model_cfg)
-    pair.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+    net = "G_avg" if meta.get("g_average_since") is not None else "G"  # as the trainer saved it
+    load_checkpoint(stem, {net: pair}, {})
     name = f"{stem.name}-step{meta['step']}"
     card = {"family": "cyclegan", "config": asdict(model_cfg), "dataset": cfg["dataset"],
             "domains": {"A": "horse", "B": "zebra"}, "work_size": load_size(cfg["size"]),
             "description": f"the training state of {stem.name} at step {meta['step']} "
-                           f"({'G weight average' if prefix == 'net.G_avg.' else 'G'})"}
+                           f"({'G weight average' if net == 'G_avg' else 'G'})"}
     zoo.save(pair.eval(), card, folder / name)
     return name
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -125,25 +126,28 @@ def live_change(current, changes: dict[str, Any], check_fn=None):
     return new
 
 
-def limits(cls) -> dict[str, tuple]:
-    return {n: (s.lo, s.hi) for n, s in specs(cls).items() if s.lo is not None}
-
-
 def check(cfg, by_flag: bool = False):
     """``cfg`` with every declared setting cleaned; raises ``UserError`` naming the first bad one
     (by its CLI flag when ``by_flag``: "--epochs must be between 1 and 100000, got 0.")."""
     return replace(cfg, **{n: s.check(getattr(cfg, n), by_flag) for n, s in specs(type(cfg)).items()})
 
 
-def from_values(cls, values: dict[str, Any], **extra):
-    """A config from a dict of settings (an API caller's JSON object), refusing unknown names."""
-    if not isinstance(values, dict):
-        raise UserError(f"The settings must be an object of name: value, got {type(values).__name__}.")
+def from_json(cls, config) -> dict[str, Any]:
+    """An API caller's settings (a JSON object, or its text) as a dict of ``cls``'s settings;
+    ``UserError`` for bad JSON, another type or an unknown name. Values are checked by the caller's
+    ``check``, once the config is built."""
+    if isinstance(config, str):
+        try:
+            config = json.loads(config)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"The config is not valid JSON ({exc.msg}).") from None
+    if not isinstance(config, dict):
+        raise UserError(f"The config must be a JSON object of setting: value, got {type(config).__name__}.")
     known = specs(cls)
-    unknown = [k for k in values if k not in known]
+    unknown = [k for k in config if k not in known]
     if unknown:
         raise UserError(f"Unknown setting {unknown[0]!r}; known: {', '.join(known)}.")
-    return check(cls(**{**values, **extra}))
+    return dict(config)
 
 
 # -- the CLI ----------------------------------------------------------------------------------

@@ -77,8 +77,6 @@ class ImageLiveConfig:
 # seconds of Start instead of after 200 steps (20-60 s on a busy CPU), when the drop is steepest.
 EARLY_EVALUATIONS = (10, 40, 100)
 
-LIMITS = settings.limits(ImageLiveConfig)
-
 
 def check_image_config(cfg: ImageLiveConfig) -> ImageLiveConfig:
     """Validate what a person can set; returns the config or raises ``UserError``."""

@@ -252,8 +252,8 @@ class LiveTrainer:
                 gan.set_hyperparameters(**args[0])
                 if changed:  # by the labels on the page: "Applied: G weight average 0.999."
                     self._message = "Applied: " + ", ".join(
-                        f"{settings.spec(type(gan.cfg), k).label} {v:g}" if isinstance(v, float) and not isinstance(v, bool)
-                        else f"{settings.spec(type(gan.cfg), k).label} {v}" for k, v in changed.items()) + "."
+                        f"{settings.spec(type(gan.cfg), k).label} {f'{v:g}' if isinstance(v, float) else v}"
+                        for k, v in changed.items()) + "."
             except UserError as exc:
                 self._message = str(exc)
         elif name == "speed":

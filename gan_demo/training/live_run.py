@@ -7,6 +7,7 @@ class with these members and one line in ``RUN_KINDS``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
@@ -93,7 +94,5 @@ def live_changes(current: RunConfig, new: RunConfig) -> dict[str, Any] | None:
     """The live settings that take ``current`` to ``new``, or None when ``new`` needs a new run."""
     if type(current) is not type(new):
         return None
-    from dataclasses import replace
-
     live = {f: getattr(new, f) for f in settings.live_settings(type(new))}
     return live if replace(current, **live) == new else None

@@ -173,10 +173,6 @@ def recipe(dataset: str, total_steps: int | None = None) -> ToyTrainConfig:
 # noise dimensions, each a Gaussian of MIXTURE_SIGMA (the gaps are 8 sigma wide).
 MIXTURE_SIDE, MIXTURE_SPACING, MIXTURE_SIGMA = 10, 0.4, 0.05
 
-# Limits a person can set through the UI or API (beyond them a run is absurd or cannot fit memory),
-# as the config declares them.
-LIMITS = settings.limits(ToyTrainConfig)
-
 
 def check_config(cfg: ToyTrainConfig) -> ToyTrainConfig:
     """Validate every field a person can set; returns the config or raises ``UserError``."""

@@ -86,10 +86,9 @@ def validate_inputs(self, block_fn, inputs: list) -> None:
         given = iter([*inputs, *(b.value for b in missing)])
         inputs[:] = [None if b.skip_api else next(given) for b in block_fn.inputs]
         return
-    if len(inputs) < wanted:
-        labels = [getattr(b, "label", None) or type(b).__name__ for b in block_fn.inputs]
-        raise ValueError(f"This endpoint takes {wanted} input value{'s' * (wanted != 1)} and got "
-                         f"{len(inputs)}: {', '.join(map(str, labels))[:300]}. See the API page for the order.")
+    labels = [getattr(b, "label", None) or type(b).__name__ for b in block_fn.inputs]
+    raise ValueError(f"This endpoint takes {wanted} input value{'s' * (wanted != 1)} and got "
+                     f"{len(inputs)}: {', '.join(map(str, labels))[:300]}. See the API page for the order.")
 
 
 def _get_fn_or_404(original):

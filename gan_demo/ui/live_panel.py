@@ -8,7 +8,6 @@ parameters carry the settings' names.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 import gradio as gr
@@ -50,18 +49,7 @@ class LiveRunHandlers:
 
     def config_from_json(self, config) -> Any:
         """A JSON object of settings (any subset; the rest keep their defaults) -> a validated config."""
-        if isinstance(config, str):
-            try:
-                config = json.loads(config)
-            except json.JSONDecodeError as exc:
-                raise UserError(f"The config is not valid JSON ({exc.msg}).") from None
-        if not isinstance(config, dict):
-            raise UserError(f"The config must be a JSON object of setting: value, got {type(config).__name__}.")
-        known = settings.specs(self.config_cls)
-        unknown = [k for k in config if k not in known]
-        if unknown:
-            raise UserError(f"Unknown setting {unknown[0]!r}; known: {', '.join(known)}.")
-        return self.make_config(dict(config), *([None] * len(self.extras)))
+        return self.make_config(settings.from_json(self.config_cls, config), *([None] * len(self.extras)))
 
     # -- the handlers --------------------------------------------------------------------------
     def start(self, state, *values, request=None):

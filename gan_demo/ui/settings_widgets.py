@@ -27,7 +27,7 @@ def setting_widget(cls, name: str, value=None, *, control=None, info: bool = Fal
     if s.kind is int and s.slider is not None:
         lo, hi, step = s.slider
         return (control or gr.Slider)(lo, hi, value=value, step=step, **common)
-    if s.kind is int and name != "seed" and s.hi is not None and s.hi - s.lo <= 100:
+    if s.kind is int and s.hi is not None and s.hi - s.lo <= 100:
         return (control or gr.Slider)(s.lo, s.hi, value=value, step=1, **common)
     if s.kind is int:
         return (control or gr.Number)(value, precision=0, **common)
