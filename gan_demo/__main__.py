@@ -184,7 +184,7 @@ def cmd_train_cyclegan(args) -> None:
                               decay_from=args.decay_from, small=args.small, batch_size=_given(args.batch_size, 1),
                               lr=_given(args.lr, 2e-4), seed=args.seed, data_root=args.data_root,
                               device=args.device, max_steps=args.max_steps, max_minutes=args.max_minutes,
-                              init_from=args.init_from, generator=args.generator,
+                              init_from=args.init_from, generator=args.generator, decoder=args.decoder,
                               lambda_change=args.lambda_change, attention_d_from=args.attention_d_from,
                               lambda_mask_identity=args.lambda_mask_identity,
                               g_average=_given(args.g_average, 0.0),
@@ -196,6 +196,9 @@ def cmd_train_cyclegan(args) -> None:
                                              or not 0 <= cfg.attention_d_from <= cfg.epochs):
         raise UserError("--attention-d-from needs --generator attention and an epoch between 0 and --epochs, "
                         f"got {cfg.attention_d_from}.")
+    if cfg.decoder != "resize" and cfg.generator == "resnet":
+        raise UserError("--decoder needs --generator residual or attention (the reference keeps its "
+                        "transposed convolutions, so the released weights load).")
     if cfg.lambda_mask_identity > 0 and cfg.generator != "attention":
         raise UserError("--lambda-mask-identity needs --generator attention (only it has masks).")
     _report_training(args.out, train_cyclegan(cfg, args.out, resume=args.resume, progress=not args.quiet))
@@ -465,6 +468,10 @@ def _parser_train(sub) -> None:
                    help="cyclegan: resnet (the reference's), residual (a change laid onto the photo at its "
                         "own size, resize-convolutions: no checkerboard, the photo kept where G changes nothing) "
                         "or attention (paint laid onto the photo through a mask G predicts)")
+    cycle.add_argument("--decoder", choices=["resize", "subpixel"], default="resize",
+                   help="cyclegan residual / attention: upsample by nearest resize + convolution, or by "
+                        "sub-pixel convolution (PixelShuffle, ICNR-initialised: no checkerboard at the start, "
+                        "finer detail than a resize)")
     cycle.add_argument("--lambda-change", type=float, default=0.0,
                    help="cyclegan residual / attention: weight of the mean |change| / mean mask (default 0)")
     cycle.add_argument("--attention-d-from", type=int, default=None, metavar="EPOCH",

@@ -64,6 +64,7 @@ def test_sample_png_writes_a_grid(tmp_path):
     (["train", "dcgan", "--beta2", "1", "--out", "x"], "--beta2 must be between 0 and 0.9999"),
     (["train", "pix2pix", "--width", "0", "--out", "x"], "--width must be between 1 and 1024"),
     (["train", "cyclegan", "--g-average", "1", "--out", "x"], "--g-average must be between 0 and 0.9999"),
+    (["train", "cyclegan", "--decoder", "subpixel", "--out", "x"], "--decoder needs --generator residual"),
 ])
 def test_bad_input_exits_2_with_one_sentence(tmp_path, args, message):
     args = [str(tmp_path / a) if str(a).startswith("x.") or a == "x" else a for a in args]

@@ -430,6 +430,41 @@ def test_the_residual_generator_upsamples_without_transposed_convolutions():
     assert torch.allclose(G(x), x + change, atol=1e-6) and float(G(x).detach().abs().max()) <= 1
 
 
+def test_a_subpixel_decoder_starts_as_a_resize_and_learns_detail_finer_than_its_input(tmp_path):
+    """ICNR: at initialisation each PixelShuffle's four sub-pixels are equal (a nearest resize, no
+    grid); once trained they may differ, which a resize can never do. The choice is on the card."""
+    from dataclasses import replace
+
+    from gan_demo.models.cyclegan import RESIDUAL, ResidualGenerator, SubpixelConv
+
+    torch.manual_seed(0)
+    G = ResidualGenerator(replace(RESIDUAL, decoder="subpixel"))
+    assert not any(isinstance(m, (nn.ConvTranspose2d, nn.Upsample)) for m in G.modules())
+    h = torch.rand(1, 3, 32, 32) * 2 - 1
+    for layer in G.model:
+        h = layer(h)
+        if isinstance(layer, nn.PixelShuffle):
+            break
+    assert torch.equal(h[..., 0::2, 0::2], h[..., 1::2, 1::2]) and torch.equal(h[..., 0::2, 0::2], h[..., 0::2, 1::2])
+    conv = next(m for m in G.modules() if isinstance(m, SubpixelConv))
+    with torch.no_grad():
+        conv.weight[1::4] += 0.1  # what training may do: one sub-pixel position of each channel differs
+    h = conv(torch.rand(1, conv.in_channels, 8, 8))
+    shuffled = nn.PixelShuffle(2)(h)
+    assert not torch.allclose(shuffled[..., 0::2, 0::2], shuffled[..., 0::2, 1::2])
+    with pytest.raises(ValueError, match="decoder"):
+        ResidualGenerator(replace(RESIDUAL, decoder="transposed"))
+
+    cfg = CycleGANTrainConfig(size=32, epochs=1, small=True, generator="residual", decoder="subpixel",
+                              batch_size=2, max_steps=2, data_root=str(_photo_folder(tmp_path / "data")),
+                              device="cpu")
+    card = train_cyclegan(cfg, tmp_path / "sub", progress=False)
+    assert card["config"]["decoder"] == "subpixel" and card["training"]["decoder"] == "subpixel"
+    loaded = zoo.load("sub", "cpu", tmp_path)
+    assert any(isinstance(m, SubpixelConv) for m in loaded.generator.modules())
+    assert translation.translate_only(loaded, np.zeros((40, 60, 3), np.uint8)).shape == (40, 60, 3)
+
+
 def test_where_g_changes_nothing_the_photo_keeps_every_pixel_at_its_own_size():
     """The change is computed at the working size; the photo itself is never resized."""
     rng = np.random.default_rng(0)

@@ -40,6 +40,9 @@ class CycleGANConfig:
     channels: int = 3
     generator: str = "resnet"  # "resnet": the reference ResnetGenerator; "residual": ResidualGenerator;
     # "attention": AttentionGenerator
+    # how ours upsample: "resize" (nearest + 3x3 convolution) or "subpixel" (a 3x3 convolution to
+    # 4x the channels + PixelShuffle, ICNR-initialised); the reference always uses transposed ones
+    decoder: str = "resize"
 
 
 # The reference repository's 256x256 generator, and ours for a 100 ms CPU translation.
@@ -97,10 +100,34 @@ def _resize_conv_layers(config: CycleGANConfig, out_channels: int) -> list[nn.Mo
         layers += [nn.Conv2d(ngf * mult, ngf * mult * 2, 3, stride=2, padding=1),
                    _norm(ngf * mult * 2), nn.ReLU(True)]
     layers += [ResnetBlock(ngf * 4) for _ in range(config.n_blocks)]
+    if config.decoder not in ("resize", "subpixel"):
+        raise ValueError(f"unknown CycleGAN decoder {config.decoder!r} (resize or subpixel)")
     for mult in (4, 2):
-        layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1),
-                   nn.Conv2d(ngf * mult, ngf * mult // 2, 3), _norm(ngf * mult // 2), nn.ReLU(True)]
+        if config.decoder == "subpixel":
+            layers += [nn.ReflectionPad2d(1), SubpixelConv(ngf * mult, ngf * mult // 2),
+                       nn.PixelShuffle(2), _norm(ngf * mult // 2), nn.ReLU(True)]
+        else:
+            layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(1),
+                       nn.Conv2d(ngf * mult, ngf * mult // 2, 3), _norm(ngf * mult // 2), nn.ReLU(True)]
     return layers + [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, 7)]
+
+
+class SubpixelConv(nn.Conv2d):
+    """A 3x3 convolution to 4x ``out_channels`` for ``PixelShuffle(2)`` (Shi et al. 2016), initialised
+    by ICNR (Aitken et al. 2017, "Checkerboard artifact free sub-pixel convolution"): the four
+    sub-pixel kernels of each channel start equal, so at initialisation it is exactly a nearest
+    resize + convolution, with no checkerboard, yet unlike a resize it can learn detail finer than
+    its input's pixels (zebra stripes a few pixels apart) without the uneven overlap that makes a
+    3x3 transposed convolution at stride 2 paint a grid."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__(in_channels, out_channels * 4, 3)
+
+    def reset_icnr(self) -> None:
+        with torch.no_grad():
+            kernel = torch.empty(self.out_channels // 4, *self.weight.shape[1:]).normal_(0.0, 0.02)
+            self.weight.copy_(kernel.repeat_interleave(4, dim=0))  # PixelShuffle reads channel c*4 + i
+            self.bias.zero_()
 
 
 def _resize(x: torch.Tensor, size) -> torch.Tensor:
@@ -199,8 +226,10 @@ class PatchDiscriminator(nn.Module):
 
 
 def init_weights(module: nn.Module) -> None:
-    """The reference's ``init_type='normal'``: N(0, 0.02) weights, zero biases."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+    """The reference's ``init_type='normal'``: N(0, 0.02) weights, zero biases (ICNR for ours)."""
+    if isinstance(module, SubpixelConv):
+        module.reset_icnr()
+    elif isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(module.weight, 0.0, 0.02)
         if module.bias is not None:
             nn.init.zeros_(module.bias)

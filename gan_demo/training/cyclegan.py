@@ -43,6 +43,8 @@ class CycleGANTrainConfig:
     small: bool = False  # the small generator (models/cyclegan.SMALL) instead of resnet_9blocks
     # or "residual" / "attention" (models/cyclegan.RESIDUAL, ATTENTION)
     generator: str = setting("resnet", "Generator", choices=("resnet", "residual", "attention"))
+    # residual / attention: how the decoder upsamples (models/cyclegan.CycleGANConfig.decoder)
+    decoder: str = setting("resize", "Decoder", choices=("resize", "subpixel"))
     # residual: weight of the mean |change|; attention: of the mean mask
     lambda_change: float = setting(0.0, "Change weight", lo=0.0, hi=1000.0)
     # attention: epoch from which D sees only what the masks hold
@@ -132,14 +134,15 @@ def _warm_start(pair: CycleGANPair, stem: Path, model_cfg: CycleGANConfig
     if not weights.is_file() or not card_path.is_file():
         raise UserError(f"--init-from {stem}: expected {weights} and {card_path}.")
     card = json.loads(card_path.read_text())
-    theirs = {"generator": "resnet", **card.get("config", {})}
-    same_size = {k: v for k, v in theirs.items() if k != "generator"} == \
-        {k: v for k, v in asdict(model_cfg).items() if k != "generator"}
+    theirs = {"generator": "resnet", "decoder": "resize", **card.get("config", {})}
+    layout = ("generator", "decoder")
+    same_size = {k: v for k, v in theirs.items() if k not in layout} == \
+        {k: v for k, v in asdict(model_cfg).items() if k not in layout}
     if card.get("family") != "cyclegan" or not same_size:
         raise UserError(f"--init-from {stem} is not a CycleGAN with this generator size "
                         f"(its config: {card.get('config')}; --small changes the size).")
     state = load_file(str(weights))
-    if theirs["generator"] == model_cfg.generator:
+    if (theirs["generator"], theirs["decoder"]) == (model_cfg.generator, model_cfg.decoder):
         pair.load_state_dict(state)
         training = card.get("training", {})
         return int(training.get("steps", 0)), float(training.get("wall_time_s", 0.0)), None
@@ -216,7 +219,8 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
     torch.manual_seed(cfg.seed)
     if cfg.generator not in ("resnet", "residual", "attention"):
         raise UserError(f"--generator must be resnet, residual or attention, got {cfg.generator!r}.")
-    model_cfg: CycleGANConfig = replace(SMALL if cfg.small else REFERENCE, generator=cfg.generator)
+    model_cfg: CycleGANConfig = replace(SMALL if cfg.small else REFERENCE, generator=cfg.generator,
+                                        decoder=cfg.decoder)
     pair = CycleGANPair(model_cfg).to(device)
     D_A, D_B = PatchDiscriminator(model_cfg).to(device), PatchDiscriminator(model_cfg).to(device)
     opt_g = torch.optim.Adam(pair.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
@@ -423,7 +427,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
             **{k: v for k, v in asdict(cfg).items()
                if k not in ("data_root", "max_steps", "checkpoint_minutes", "max_minutes", "init_from",
                             "distill_steps")
-               and (residual or k not in ("generator", "lambda_change"))
+               and (residual or k not in ("generator", "lambda_change", "decoder"))
                and (attention or k not in ("attention_d_from", "lambda_mask_identity"))},
             **({"g_average_since_step": avg_since} if pair_avg is not None else {}),
             **({"attention_d_since_step": guided["since_step"]} if guided["since_step"] is not None else {}),
