@@ -214,8 +214,12 @@ def cmd_train_pix2pix(args) -> None:
                              batch_size=_given(args.batch_size, 64), lr=_given(args.lr, 2e-4),
                              beta1=0.5 if args.beta1 is None else args.beta1, loss=args.loss or "ns",
                              ngf=_given(args.width, 16), seed=args.seed, data_root=args.data_root,
-                             device=args.device, max_steps=args.max_steps)
+                             device=args.device, max_steps=args.max_steps, drawings=args.drawings,
+                             decay_from=args.decay_from, g_average=_given(args.g_average, 0.0),
+                             max_minutes=args.max_minutes)
     cfg = settings.check(cfg, by_flag=True)
+    if cfg.decay_from is not None and cfg.decay_from > cfg.epochs:
+        raise UserError(f"--decay-from must be between 0 and --epochs, got {cfg.decay_from}.")
     _report_training(args.out, train_pix2pix(cfg, args.out, resume=args.resume, progress=not args.quiet))
 
 
@@ -455,6 +459,7 @@ def _parser_train(sub) -> None:
     p = top.add_argument_group("every trainer")
     image = top.add_argument_group("image GANs (dcgan, cgan, vaegan, stylegan)")
     cycle = top.add_argument_group("cyclegan")
+    sketchy = top.add_argument_group("pix2pix")
     top.add_argument("family", choices=[*image_families(), "cyclegan", "pix2pix"])
     p.add_argument("--dataset", choices=["fashion", "mnist", "horse2zebra"], default=None,
                    help="default: fashion; horse2zebra for cyclegan")
@@ -480,12 +485,15 @@ def _parser_train(sub) -> None:
     cycle.add_argument("--lambda-mask-identity", type=float, default=0.0,
                    help="cyclegan attention: weight of each G's mean mask on photos of its own target "
                         "domain, which need no paint (trains the masks only; default 0)")
+    sketchy.add_argument("--drawings", choices=["edges", "mix"], default="edges",
+                   help="pix2pix: train on one edge map per image, or on each image drawn anew every epoch "
+                        "a random way (edge strength, outline only, thick strokes, gaps, warps)")
     cycle.add_argument("--lambda-identity", type=float, default=None,
                    help="cyclegan: identity loss weight, times the cycle weight (default 0.5, the reference's)")
     p.add_argument("--max-minutes", type=float, default=None,
                    help="stop after this much training time in this run and write the model (--resume goes on)")
     p.add_argument("--g-average", type=float, default=None,
-                   help="image GANs and cyclegan: ship an exponential moving average of G's weights with "
+                   help="image GANs, cyclegan and pix2pix: ship an exponential moving average of G's weights with "
                         "this beta (e.g. 0.999; default: the family's, 0 = off)")
     image.add_argument("--frechet-every", type=int, default=0,
                    help="image GANs: every this many steps, measure the Frechet distance on 2,000 samples "

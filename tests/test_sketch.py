@@ -176,3 +176,61 @@ def test_shipped_model_draws_garments_the_classifier_recognises():
     assert report["no_hint"]["ssim"] > 0.5
     card = json.loads((ROOT / "weights" / f"{MODEL}.json").read_text())
     assert card["metrics"]["no_hint"]["class_accuracy"] >= 0.8  # the card states the full-test figure
+
+
+# ---- ways of drawing: the training mix and the held-out ways ------------------------------------
+
+def test_the_training_mix_draws_each_garment_differently_and_follows_its_seed():
+    from gan_demo import sketch_styles
+
+    images = load_images("fashion", train=False).images[:200]
+    a = sketch_styles.training_drawings(images, torch.Generator().manual_seed(1))
+    b = sketch_styles.training_drawings(images, torch.Generator().manual_seed(1))
+    c = sketch_styles.training_drawings(images, torch.Generator().manual_seed(2))
+    assert a.shape == (200, 28, 28) and a.dtype == torch.bool and torch.equal(a, b)
+    assert (a != c).any(dim=(1, 2)).float().mean() > 0.5  # another epoch, other drawings
+    assert torch.equal(sketch.thin(a), a)  # one-pixel lines, like a thinned drawing
+    edges = sketch.edge_maps(images)
+    ink_a, ink_e = a.float().mean((1, 2)), edges.float().mean((1, 2))
+    # outline-only and gapped drawings carry less ink than the edge maps, some as much or more
+    assert (ink_a < 0.7 * ink_e).float().mean() > 0.15 and (ink_a >= ink_e).float().mean() > 0.1
+    assert (ink_a > 0).all()
+
+
+@pytest.mark.parametrize("way", ["canny", "thick marker", "dashed lines", "shaky hand", "outline only"])
+def test_held_out_ways_of_drawing_are_read_like_a_persons_drawing(way):
+    from gan_demo import sketch_styles
+
+    images = load_images("fashion", train=False).images[:16]
+    ink = sketch_styles.HELD_OUT[way](images)
+    assert ink.shape == (16, 112, 112) and 0.01 < float((ink > 0.25).float().mean()) < sketch.MAX_INK
+    lines = sketch_styles.as_drawn(ink)
+    # the same as a person's drawing through the app: strokes() on the 112-px picture
+    by_hand = np.stack([sketch.strokes((255 - ink[i].clamp(0, 1).numpy() * 255).astype(np.uint8))
+                        for i in range(4)])
+    assert np.array_equal(lines[:4].numpy(), by_hand)
+    stats = sketch.stroke_stats(lines)
+    assert 24 <= stats["extent_px"] <= 28 and 0.03 < stats["ink_share"] < 0.3
+
+
+def test_canny_keeps_one_thin_line_per_edge():
+    from gan_demo import sketch_styles
+
+    square = np.zeros((1, 28, 28), np.uint8)
+    square[0, 7:21, 7:21] = 255
+    edges = sketch_styles.canny(square)[0] > 0
+    assert edges[56, 20:36].sum() <= 2  # across the left edge of the square: one line, not a band
+    assert edges[40:72, 40:72].sum() == 0  # nothing inside the flat square
+
+
+def test_the_trainer_on_the_mix_of_drawings_keeps_a_weight_average_and_stops_on_time(tmp_path):
+    cfg = Pix2PixTrainConfig(epochs=2, batch_size=16, limit=64, drawings="mix", g_average=0.9, decay_from=1)
+    card = train_pix2pix(cfg, tmp_path / "mix", progress=False)
+    assert card["training"]["drawings"] == "mix" and card["training"]["steps"] == 8
+    assert "drawn a different way each epoch" in card["description"]
+    assert card["training"]["pieces"][0]["to_step"] == 8
+    cfg = Pix2PixTrainConfig(epochs=3, batch_size=16, limit=64, max_minutes=1e-6)
+    assert train_pix2pix(cfg, tmp_path / "short", progress=False)["training"]["steps"] == 1
+    assert (tmp_path / "training" / "short.ckpt.safetensors").is_file()
+    with pytest.raises(UserError, match="--drawings"):
+        train_pix2pix(Pix2PixTrainConfig(drawings="scribbles", max_steps=1, limit=16), tmp_path / "x", progress=False)

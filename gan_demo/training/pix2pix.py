@@ -10,6 +10,7 @@ model serves both.
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,9 +25,11 @@ from ..errors import UserError
 from ..settings import setting
 from ..models.pix2pix import PatchDiscriminator, Pix2PixConfig, Pix2PixGenerator
 from ..sketch import edge_maps, to_model_input
-from .checkpoint import checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint, save_checkpoint, state_stem
+from ..sketch_styles import training_drawings
+from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint,
+                         load_checkpoint_meta, save_checkpoint, state_stem)
 from .progress import StepLog
-from .image import _device_name, pick_device
+from .image import _device_name, lr_factor, pick_device
 
 
 @dataclass
@@ -40,13 +43,22 @@ class Pix2PixTrainConfig:
     # "ns" (the paper's BCE, non-saturating for G) or "lsgan"
     loss: str = setting("ns", "Loss", choices=("ns", "lsgan"))
     hint_share: float = 0.5  # share of examples that carry their class as a hint
+    # "edges": one edge map per image (sketch.edge_maps); "mix": every epoch each image drawn anew
+    # a random way (sketch_styles.training_drawings: edge strength, outline only, thick, gaps, warps)
+    drawings: str = setting("edges", "Drawings", choices=("edges", "mix"))
     ngf: int = setting(16, "Width", lo=1, hi=1024, cli="--width")
     ndf: int = 32
     seed: int = 0
     data_root: str | None = None
     device: str = "auto"
     checkpoint_every: int = 500  # steps
+    # epoch where the learning rate starts falling linearly to 0 at the end (None: constant)
+    decay_from: int | None = setting(None, "Decay from epoch", lo=0, hi=100_000, kind=int, optional=True)
+    # exponential moving average of G's weights (0: off); shipped if on
+    g_average: float = setting(0.0, "G weight average", lo=0.0, hi=0.9999)
     max_steps: int | None = None
+    # stop this piece after so much training time; --resume goes on
+    max_minutes: float | None = setting(None, "Max minutes", lo=1e-6, hi=1e7, kind=float, optional=True)
     limit: int | None = None  # train on the first N images only (quick looks, tests)
 
 
@@ -68,7 +80,9 @@ def train_pix2pix(cfg: Pix2PixTrainConfig, out: str | Path, resume: bool = False
     data = load_images(cfg.dataset, cfg.data_root, train=True)
     keep = slice(None, cfg.limit)
     images, labels = (t[keep] for t in data.tensors())
-    lines = to_model_input(edge_maps(data.images[keep]))
+    if cfg.drawings not in ("edges", "mix"):
+        raise UserError(f"--drawings must be edges or mix, got {cfg.drawings!r}.")
+    lines = to_model_input(edge_maps(data.images[keep])) if cfg.drawings == "edges" else None
     n_classes = len(data.classes)
 
     torch.manual_seed(cfg.seed)
@@ -77,16 +91,29 @@ def train_pix2pix(cfg: Pix2PixTrainConfig, out: str | Path, resume: bool = False
     opt_g = torch.optim.Adam(G.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
     nets, opts = {"G": G, "D": D}, {"G": opt_g, "D": opt_d}
-    step, wall = 0, 0.0
+    G_avg = None
+    if cfg.g_average > 0:  # as the image trainer's: the average of G's weights draws cleaner garments
+        G_avg = copy.deepcopy(G).eval().requires_grad_(False)
+        nets["G_avg"] = G_avg
+    step, wall, pieces = 0, 0.0, []
     state = state_stem(out)
     if resume and has_checkpoint(state):
         meta = load_checkpoint(state, nets, opts)
-        step, wall = meta["step"], meta["wall_time_s"]
+        step, wall, pieces = meta["step"], meta["wall_time_s"], meta.get("pieces", [])
     elif resume:
         print(f"No training state at {checkpoint_paths(state)[0]}; starting from scratch.")
     per_epoch = max(1, len(images) // cfg.batch_size)
     schedule = cfg.epochs * per_epoch
     total = schedule if cfg.max_steps is None else min(cfg.max_steps, schedule)
+
+    decay_from = cfg.epochs if cfg.decay_from is None else cfg.decay_from
+    piece_start_step, piece_start_wall = step, wall
+
+    def save() -> None:
+        piece = {"from_step": piece_start_step, "to_step": step, "wall_time_s": round(wall - piece_start_wall, 1),
+                 "device": _device_name(device)}
+        save_checkpoint(state, nets, opts, {"step": step, "wall_time_s": wall, "config": asdict(cfg),
+                                            "pieces": [*pieces, piece]})
 
     def update(x: torch.Tensor, y: torch.Tensor, hint: torch.Tensor) -> dict[str, float]:
         fake = G(x, hint)
@@ -101,6 +128,10 @@ def train_pix2pix(cfg: Pix2PixTrainConfig, out: str | Path, resume: bool = False
         opt_g.zero_grad(set_to_none=True)
         (g_gan + cfg.lambda_l1 * l1).backward()
         opt_g.step()
+        if G_avg is not None:
+            with torch.no_grad():
+                for pa, p in zip(G_avg.parameters(), G.parameters()):
+                    pa.lerp_(p, 1 - cfg.g_average)
         for p in D.parameters():
             p.requires_grad_(True)
         return {"d_loss": d_loss.item(), "g_gan": g_gan.item(), "l1": l1.item()}
@@ -113,7 +144,11 @@ def train_pix2pix(cfg: Pix2PixTrainConfig, out: str | Path, resume: bool = False
             epoch, first = divmod(step, per_epoch)
             gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
             perm = torch.randperm(len(images), generator=gen)
+            for group in opt_g.param_groups + opt_d.param_groups:
+                group["lr"] = cfg.lr * lr_factor(epoch, cfg.epochs, decay_from)
             keep_hint = torch.rand(len(images), generator=gen) < cfg.hint_share
+            if cfg.drawings == "mix":  # drawn anew each epoch, from (seed, epoch) alone: resumes exactly
+                lines = to_model_input(training_drawings(data.images[keep], gen))
             for b in range(first, per_epoch):
                 idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
                 hint = torch.where(keep_hint[idx], labels[idx], n_classes)
@@ -122,12 +157,15 @@ def train_pix2pix(cfg: Pix2PixTrainConfig, out: str | Path, resume: bool = False
                 wall = time.perf_counter() - start
                 log.record(step, epoch, metrics)
                 if step % cfg.checkpoint_every == 0:
-                    save_checkpoint(state, nets, opts, {"step": step, "wall_time_s": wall, "config": asdict(cfg)})
-                if step >= total:
+                    save()
+                if step >= total or (cfg.max_minutes is not None
+                                     and wall - piece_start_wall > cfg.max_minutes * 60):
+                    total = step  # a time-boxed piece ends here; --resume goes on
                     break
     finally:
         log.close()
-    save_checkpoint(state, nets, opts, {"step": step, "wall_time_s": wall, "config": asdict(cfg)})
+    save()
+    pieces = load_checkpoint_meta(state).get("pieces", [])
     if step >= schedule:  # done: the shipped generator is all that is needed
         delete_checkpoint(state)
 
@@ -137,11 +175,16 @@ def train_pix2pix(cfg: Pix2PixTrainConfig, out: str | Path, resume: bool = False
         "dataset": cfg.dataset,
         "classes": list(data.classes),
         "description": (f"pix2pix (Isola et al. 2017) trained by GAN Playground: a line drawing in, a "
-                        f"{'garment' if cfg.dataset == 'fashion' else 'digit'} out. Inputs are the thinned "
-                        f"edges of {cfg.dataset} training images (gan_demo/sketch.py); an optional class "
-                        f"hint goes in at the U-Net's bottleneck."),
+                        f"{'garment' if cfg.dataset == 'fashion' else 'digit'} out. Inputs are "
+                        + (f"the thinned edges of {cfg.dataset} training images (gan_demo/sketch.py)"
+                           if cfg.drawings == "edges" else
+                           f"{cfg.dataset} training images drawn a different way each epoch (edge strength, "
+                           "outline only, thick strokes, gaps, warps: gan_demo/sketch_styles.py), thinned")
+                        + "; an optional class hint goes in at the U-Net's bottleneck."),
         "training": {
-            **{k: v for k, v in asdict(cfg).items() if k not in ("data_root", "max_steps", "checkpoint_every", "limit")},
+            **{k: v for k, v in asdict(cfg).items()
+               if k not in ("data_root", "max_steps", "checkpoint_every", "limit", "max_minutes")},
+            "pieces": pieces,
             "epochs_done": round(step / per_epoch, 3),
             "steps": step,
             "wall_time_s": round(wall, 1),
@@ -152,5 +195,5 @@ def train_pix2pix(cfg: Pix2PixTrainConfig, out: str | Path, resume: bool = False
         },
         "metrics": {"last_200_steps_mean": log.means()},
     }
-    zoo.save(G.cpu().eval(), card, out)
+    zoo.save((G_avg if G_avg is not None else G).cpu().eval(), card, out)
     return card
