@@ -140,6 +140,21 @@ def with_param_names(fn, names):
     return fn
 
 
+def endpoint(method, names, request: bool = False):
+    """A handler method as a Gradio handler: one sentence for a ``UserError``, parameters named
+    ``names``, and a name (``toy_start``, ``images_step``, ``explore``...) that MCP clients see as
+    the tool's: a method of an object with a ``kind`` is prefixed by it."""
+    if request:
+        def handler(*args, request: gr.Request = None):
+            return method(*args, request=request)
+    else:
+        def handler(*args):
+            return method(*args)
+    kind = getattr(getattr(method, "__self__", None), "kind", None)
+    handler.__name__, handler.__doc__ = (f"{kind}_" if kind else "") + method.__name__, method.__doc__
+    return with_param_names(user_errors(handler), list(names))
+
+
 # Every live chart's x axis: steps from 0 (a few steps alone drew ticks at 9.5, 10.5) written
 # short ("2k": wider tick labels ran together in the narrow charts).
 STEP_AXIS = dict(x="step", y="value", x_axis_format="~s", x_lim=[0, None])

@@ -5,59 +5,68 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import sampling, validate
-from .common import AppContext, fresh_seed, user_errors
+from .common import AppContext, endpoint, fresh_seed
 
 MAX_SAMPLES = 64
 MAX_ROWS = 10
 
 
-def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
-    cards = [c for c in cards if c.get("conditional")]
-    names = [c["name"] for c in cards]
-    classes_of = {c["name"]: list(c.get("classes") or []) for c in cards}
-    if not cards:
-        gr.Markdown("No conditional models in `weights/`: train one with "
-                    "`python -m gan_demo train cgan --dataset mnist --out weights/cgan-digits`.")
-        return
+def columns_text(classes) -> str:
+    return "Columns, left to right: " + " · ".join(f"**{c}**" for c in classes)
 
-    def model_of(name):
-        return ctx.models.get(validate.as_choice(name, "model", names))
 
-    @user_errors
-    def conditional(model: str, class_name: str, n: float, seed: float, truncation: float):
+class ConditionalHandlers:
+    """What the Conditional tab's controls do, as plain methods (``UserError`` for bad input)."""
+
+    def __init__(self, ctx: AppContext, cards: list[dict]):
+        self.ctx = ctx
+        self.classes_of = {c["name"]: list(c.get("classes") or []) for c in cards if c.get("conditional")}
+        self.names = list(self.classes_of)
+
+    def _model(self, name):
+        return self.ctx.models.get(validate.as_choice(name, "model", self.names))
+
+    def conditional(self, model: str, class_name: str, n: float, seed: float, truncation: float):
         """`n` samples of one class (by name, e.g. "Sneaker" or "7", or by index) from `seed`;
         returns the image grid."""
-        m = model_of(model)
+        m = self._model(model)
         k = sampling.class_index(m, class_name)
         n = validate.as_int(n, "Number of samples", 1, MAX_SAMPLES)
         images = sampling.class_samples(m, k, n, validate.as_seed(seed),
                                         validate.as_float(truncation, "Truncation", 0.0, 2.0))
         return sampling.grid_image(images)
 
-    @user_errors
-    def new_seed(model, class_name, n, truncation):
+    def new_seed(self, model, class_name, n, truncation):
         """A fresh random seed and its samples. Returns (seed, image grid)."""
         seed = fresh_seed()
-        return seed, conditional(model, class_name, n, seed, truncation)
+        return seed, self.conditional(model, class_name, n, seed, truncation)
 
-    @user_errors
-    def class_grid(model: str, seed: float, rows: float, truncation: float):
+    def class_grid(self, model: str, seed: float, rows: float, truncation: float):
         """One row per latent (from `seed`), one column per class, the same z along each row.
         Returns the grid image."""
-        m = model_of(model)
+        m = self._model(model)
         rows = validate.as_int(rows, "Rows", 1, MAX_ROWS)
         images = sampling.class_grid(m, validate.as_seed(seed), rows,
                                      validate.as_float(truncation, "Truncation", 0.0, 2.0))
         return sampling.grid_image(images, ncol=len(m.classes))
 
-    @user_errors
-    def model_classes(model: str):
+    def model_classes(self, model: str):
         """The classes of a conditional model, for the class picker."""
-        classes = classes_of[validate.as_choice(model, "model", names)]
+        classes = self.classes_of[validate.as_choice(model, "model", self.names)]
         return gr.Dropdown(choices=classes, value=classes[0]), columns_text(classes)
 
-    def columns_text(classes):
-        return "Columns, left to right: " + " · ".join(f"**{c}**" for c in classes)
+
+def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
+    h = ConditionalHandlers(ctx, cards)
+    names, classes_of = h.names, h.classes_of
+    if not names:
+        gr.Markdown("No conditional models in `weights/`: train one with "
+                    "`python -m gan_demo train cgan --dataset mnist --out weights/cgan-digits`.")
+        return
+    conditional = endpoint(h.conditional, ["model", "class_name", "n", "seed", "truncation"])
+    new_seed = endpoint(h.new_seed, ["model", "class_name", "n", "truncation"])
+    class_grid = endpoint(h.class_grid, ["model", "seed", "rows", "truncation"])
+    model_classes = endpoint(h.model_classes, ["model"])
 
     first = classes_of[names[0]]
     gr.Markdown("A conditional GAN takes a class as well as a noise vector: ask for a class by name. "

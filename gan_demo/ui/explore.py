@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import images, sampling, validate, zoo
 from ..errors import UserError
-from .common import AppContext, fresh_seed, upload_path, user_errors, with_param_names
+from .common import AppContext, endpoint, fresh_seed, upload_path
 
 N_SLIDERS = 16
 MAX_GRID = 64
@@ -45,18 +45,24 @@ def _owner(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None)
 
 
-def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
-    """Lay out the Explore tab; returns its model menu, which live runs saved to the zoo join."""
-    names = [c["name"] for c in cards]
-    by_name = {c["name"]: c for c in cards}
+class ExploreHandlers:
+    """What Explore's controls do, as plain methods: values in, pictures out, ``UserError`` for
+    bad input. Tests call them without a page; ``build`` wires them to the widgets."""
 
-    def _model(name, request: gr.Request | None = None):
+    def __init__(self, ctx: AppContext, cards: list[dict]):
+        self.ctx = ctx
+        self.cards = {c["name"]: c for c in cards}
+        self.names = list(self.cards)
+
+    def model(self, name, request: gr.Request | None = None):
         """A shipped model, or one this browser session saved from a live run (Train live -> Images)."""
-        added = ctx.models.added(name, _owner(request)) if isinstance(name, str) else None
-        return added or ctx.models.get(validate.as_choice(name, "model", names))
+        added = self.ctx.models.added(name, _owner(request)) if isinstance(name, str) else None
+        return added or self.ctx.models.get(validate.as_choice(name, "model", self.names))
 
-    @user_errors
-    def explore(model: str, seed: float, truncation: float, grid_size: float, *shifts: float,
+    def family(self, name) -> str | None:
+        return self.cards.get(name, {}).get("family") if isinstance(name, str) else None
+
+    def explore(self, model: str, seed: float, truncation: float, grid_size: float, *shifts: float,
                 request: gr.Request = None):
         """Sample a zoo model: `grid_size` images from `seed`, truncation psi (1 = none), and a
         shift added to each of the first 16 latent dimensions. Returns the image grid."""
@@ -64,79 +70,81 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
         psi = validate.as_float(truncation, "Truncation", 0.0, 2.0)
         n = validate.as_int(grid_size, "Grid size", 1, MAX_GRID)
         shifts = [validate.as_float(s, f"Latent slider {i}", -10.0, 10.0) for i, s in enumerate(shifts)]
-        return sampling.explore_grid(_model(model, request),
-                                     n, seed, psi, shifts)
+        return sampling.explore_grid(self.model(model, request), n, seed, psi, shifts)
 
-    @user_errors
-    def new_seed(model, truncation, grid_size, *shifts, request: gr.Request = None):
+    def new_seed(self, model, truncation, grid_size, *shifts, request: gr.Request = None):
         """Draw a fresh random seed and sample with it. Returns (seed, image grid)."""
         seed = fresh_seed()
-        return seed, explore(model, seed, truncation, grid_size, *shifts, request=request)
+        return seed, self.explore(model, seed, truncation, grid_size, *shifts, request=request)
 
-    @user_errors
-    def reset_latents(model, seed, truncation, grid_size, request: gr.Request = None):
+    def reset_latents(self, model, seed, truncation, grid_size, request: gr.Request = None):
         """Set every latent slider back to 0 and sample. Returns (16 zeros..., image grid)."""
         zeros = [0.0] * N_SLIDERS
-        return *zeros, explore(model, seed, truncation, grid_size, *zeros, request=request)
+        return *zeros, self.explore(model, seed, truncation, grid_size, *zeros, request=request)
 
-    @user_errors
-    def style_mix(model: str, coarse_seeds: str, fine_seeds: str, crossover: float, truncation: float):
+    def style_mix(self, model: str, coarse_seeds: str, fine_seeds: str, crossover: float, truncation: float):
         """StyleGAN style mixing: layers before `crossover` take their style from each of
         `coarse_seeds` (comma-separated, rows), the rest from each of `fine_seeds` (columns).
         Returns the table image (first row: fine sources, first column: coarse sources)."""
-        m = _model(model)
+        m = self.model(model)
+        fine = parse_seeds(fine_seeds, "Fine seeds")
         return sampling.grid_image(
-            sampling.style_mix(m, parse_seeds(coarse_seeds, "Coarse seeds"), parse_seeds(fine_seeds, "Fine seeds"),
+            sampling.style_mix(m, parse_seeds(coarse_seeds, "Coarse seeds"), fine,
                                validate.as_int(crossover, "Crossover", 0, 64),
                                validate.as_float(truncation, "Truncation", 0.0, 2.0)),
-            ncol=len(parse_seeds(fine_seeds, "Fine seeds")) + 1)
+            ncol=len(fine) + 1)
 
-    @user_errors
-    def encode_image(model: str, upload, *shifts: float):
+    def style_mix_if_style(self, model, *rest):
+        """After a model switch: redraw the mixing table for StyleGAN models, leave it otherwise."""
+        if self.family(model) != "stylegan":
+            return gr.skip()
+        return self.style_mix(model, *rest)
+
+    def encode_image(self, model: str, upload, *shifts: float):
         """VAE-GAN: an uploaded image -> 28x28 grey -> its latent -> reconstruction, and the
         reconstruction moved by the latent sliders. Returns (latent, [input | reconstruction | edited])."""
-        m = _model(model)
+        m = self.model(model)
         small = images.to_mnist_style(upload_path(upload))
         z = sampling.encode(m, small)
-        return z.tolist(), encoded_strip(m, small, z, shifts)
+        return z.tolist(), self._encoded_strip(m, small, z, shifts)
 
-    @user_errors
-    def edit_encoded(model: str, z, *shifts: float):
+    def edit_encoded(self, model: str, z, *shifts: float):
         """Redraw the encoded image's edit after a slider moves (nothing to do before an upload)."""
-        m = _model(model)
+        m = self.model(model)
         if z is None or not sampling.can_encode(m):
             return gr.skip()
-        return encoded_strip(m, None, z, shifts)
+        return self._encoded_strip(m, None, z, shifts)
 
-    def encoded_strip(m, small, z, shifts):
+    @staticmethod
+    def _encoded_strip(m, small, z, shifts):
         shifts = [validate.as_float(v, f"Latent slider {i}", -10.0, 10.0) for i, v in enumerate(shifts)]
         recon = sampling.decode(m, z)
         edited = sampling.decode(m, z, shifts)
         first = recon if small is None else small[..., None]
         return sampling.grid_image(np.stack([first, recon, edited]), ncol=3)
 
-    def mixing_visible(model: str):
-        return gr.Accordion(visible=by_name.get(model, {}).get("family") == "stylegan")
-
-    def style_mix_if_style(model, *rest):
-        """After a model switch: redraw the mixing table for StyleGAN models, leave it otherwise."""
-        if by_name.get(model, {}).get("family") != "stylegan":
-            return gr.skip()
-        return style_mix(model, *rest)
-
-    shift_names = [f"z{i}" for i in range(N_SLIDERS)]
-    with_param_names(explore, ["model", "seed", "truncation", "grid_size", *shift_names])
-    with_param_names(encode_image, ["model", "image", *shift_names])
-    with_param_names(edit_encoded, ["model", "z", *shift_names])
-    with_param_names(new_seed, ["model", "truncation", "grid_size", *shift_names])
-
-    @user_errors
-    def describe_model(model: str, request: gr.Request = None) -> str:
+    def describe_model(self, model: str, request: gr.Request = None) -> str:
         """The model's card as a short Markdown summary."""
-        added = ctx.models.added(model, _owner(request)) if isinstance(model, str) else None
+        added = self.ctx.models.added(model, _owner(request)) if isinstance(model, str) else None
         if added is not None:
             return model_summary(added.card)
-        return model_summary(by_name[validate.as_choice(model, "model", names)])
+        return model_summary(self.cards[validate.as_choice(model, "model", self.names)])
+
+
+def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
+    """Lay out the Explore tab; returns its model menu, which live runs saved to the zoo join."""
+    h = ExploreHandlers(ctx, cards)
+    names = h.names
+    shift_names = [f"z{i}" for i in range(N_SLIDERS)]
+    explore = endpoint(h.explore, ["model", "seed", "truncation", "grid_size", *shift_names], request=True)
+    new_seed = endpoint(h.new_seed, ["model", "truncation", "grid_size", *shift_names], request=True)
+    reset_latents = endpoint(h.reset_latents, ["model", "seed", "truncation", "grid_size"], request=True)
+    style_mix = endpoint(h.style_mix, ["model", "coarse_seeds", "fine_seeds", "crossover", "truncation"])
+    style_mix_if_style = endpoint(h.style_mix_if_style, ["model", "coarse_seeds", "fine_seeds", "crossover",
+                                                         "truncation"])
+    encode_image = endpoint(h.encode_image, ["model", "image", *shift_names])
+    edit_encoded = endpoint(h.edit_encoded, ["model", "z", *shift_names])
+    describe_model = endpoint(h.describe_model, ["model"], request=True)
 
     # Controls, samples and sliders side by side: at 1400 x 900 the whole grid sits above the fold,
     # enlarged to its box with crisp pixels (the CSS above), and the sliders are beside it.
@@ -203,7 +211,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
     controls = [model, seed, truncation, grid_size, *sliders]
     model.input(describe_model, model, info, api_name="describe_model")
     if has_encoder:
-        model.input(lambda m: gr.Accordion(visible=by_name.get(m, {}).get("family") == "vaegan"), model,
+        model.input(lambda m: gr.Accordion(visible=h.family(m) == "vaegan"), model,
                     encoding, api_visibility="private")
         upload.upload(encode_image, [model, upload, *sliders], [encoded_z, encoded_view], api_name="encode_image",
                       preprocess=False)
@@ -212,7 +220,8 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
                     trigger_mode="always_last", show_progress="hidden", preprocess=False)
     mix_inputs = [model, coarse, fine, crossover, truncation]
     if has_style:
-        model.input(mixing_visible, model, mixing, api_visibility="private").then(
+        model.input(lambda m: gr.Accordion(visible=h.family(m) == "stylegan"), model, mixing,
+                    api_visibility="private").then(
             style_mix_if_style, mix_inputs, mix_image, api_visibility="private", show_progress="hidden",
             preprocess=False)
         for i, control in enumerate((coarse, fine, crossover, truncation)):

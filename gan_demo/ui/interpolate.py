@@ -5,25 +5,25 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import plots, sampling, validate
-from .common import HEAVY, AppContext, fresh_seed, user_errors, with_param_names
+from .common import HEAVY, AppContext, endpoint, fresh_seed
 
 MAX_STEPS = 64
 MODES = [("Slerp (great circle)", "slerp"), ("Lerp (straight line)", "lerp")]
 
 
-def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
-    names = [c["name"] for c in cards]
-    by_name = {c["name"]: c for c in cards}
-    if not cards:
-        gr.Markdown("No models in `weights/`.")
-        return
+class InterpolateHandlers:
+    """What Interpolate's controls do, as plain methods (``UserError`` for bad input)."""
 
-    @user_errors
-    def interpolate(model: str, seed_a: float, seed_b: float, steps: float, mode: str, truncation: float,
+    def __init__(self, ctx: AppContext, cards: list[dict]):
+        self.ctx = ctx
+        self.cards = {c["name"]: c for c in cards}
+        self.names = list(self.cards)
+
+    def interpolate(self, model: str, seed_a: float, seed_b: float, steps: float, mode: str, truncation: float,
                     class_a: str | None = None, class_b: str | None = None, fps: float = 12):
         """Frames from `seed_a` to `seed_b` (for conditional models also from `class_a` to `class_b`),
         `steps` of them, by `mode` lerp or slerp. Returns (strip image, animated GIF, GIF to download)."""
-        m = ctx.models.get(validate.as_choice(model, "model", names))
+        m = self.ctx.models.get(validate.as_choice(model, "model", self.names))
         steps = validate.as_int(steps, "Steps", 2, MAX_STEPS)
         mode = validate.as_choice(mode, "interpolation", [v for _, v in MODES])
         fps = validate.as_float(fps, "Frames per second", 1.0, 30.0)
@@ -32,29 +32,35 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             classes = [None if c in (None, "") else sampling.class_index(m, c) for c in (class_a, class_b)]
         frames = sampling.interpolate(m, validate.as_seed(seed_a), validate.as_seed(seed_b), steps, mode,
                                       validate.as_float(truncation, "Truncation", 0.0, 2.0), *classes)
-        gif = ctx.scratch_file(".gif", plots.gif_bytes(plots.frames_for_gif(frames, scale=4), fps=fps),
-                               name=f"{m.name}_seeds-{validate.as_seed(seed_a)}-{validate.as_seed(seed_b)}_{mode}")
+        gif = self.ctx.scratch_file(".gif", plots.gif_bytes(plots.frames_for_gif(frames, scale=4), fps=fps),
+                                    name=f"{m.name}_seeds-{validate.as_seed(seed_a)}-{validate.as_seed(seed_b)}_{mode}")
         return sampling.grid_image(frames, ncol=min(steps, 8)), str(gif), str(gif)  # rows of 8: big enough to see
 
-    @user_errors
-    def new_seeds(*values):
+    def new_seeds(self, model, seed_a, seed_b, *rest):
         """Two fresh random seeds and their interpolation. Returns (seed A, seed B, strip, GIF, GIF)."""
         a, b = fresh_seed(), fresh_seed()
-        model, _, _, *rest = values
-        return a, b, *interpolate(model, a, b, *rest)
+        return a, b, *self.interpolate(model, a, b, *rest)
 
-    with_param_names(new_seeds, ["model", "seed_a", "seed_b", "steps", "mode", "truncation", "class_a",
-                                 "class_b", "fps"])
-
-    @user_errors
-    def model_classes(model: str):
+    def model_classes(self, model: str):
         """Class pickers for conditional models (hidden for the others)."""
-        card = by_name[validate.as_choice(model, "model", names)]
+        card = self.cards[validate.as_choice(model, "model", self.names)]
         classes = list(card.get("classes") or [])
         show = bool(card.get("conditional"))
         return (gr.Dropdown(choices=classes, value=classes[0] if show else None, visible=show),
                 gr.Dropdown(choices=classes, value=classes[min(1, len(classes) - 1)] if show else None,
                             visible=show))
+
+
+def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
+    if not cards:
+        gr.Markdown("No models in `weights/`.")
+        return
+    h = InterpolateHandlers(ctx, cards)
+    names = h.names
+    params = ["model", "seed_a", "seed_b", "steps", "mode", "truncation", "class_a", "class_b", "fps"]
+    interpolate = endpoint(h.interpolate, params)
+    new_seeds = endpoint(h.new_seeds, params)
+    model_classes = endpoint(h.model_classes, ["model"])
 
     first = cards[0]
     first_classes = list(first.get("classes") or [])

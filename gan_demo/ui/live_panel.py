@@ -16,7 +16,7 @@ from .. import settings
 from ..errors import UserError
 from ..training.session import TrainSession
 from ..validate import as_choice, as_int, as_seed
-from .common import AppContext, user_errors, with_param_names
+from .common import AppContext
 
 
 class LiveRunHandlers:
@@ -101,18 +101,3 @@ class LiveRunHandlers:
     def live_widgets(self, widgets: dict[str, gr.Component]) -> list[gr.Component]:
         """The widgets whose change applies to a running trainer at once."""
         return [widgets[f] for f in settings.live_settings(self.config_cls) if f in widgets]
-
-
-def endpoint(method, names, request: bool = False):
-    """``method`` as a Gradio handler: one sentence for a ``UserError``, parameters named ``names``,
-    and a name (``toy_start``, ``images_step``...) that MCP clients see as the tool's."""
-    if request:
-        def handler(*args, request: gr.Request = None):
-            return method(*args, request=request)
-    else:
-        def handler(*args):
-            return method(*args)
-    owner = getattr(method, "__self__", None)
-    prefix = f"{owner.kind}_" if isinstance(owner, LiveRunHandlers) else ""
-    handler.__name__, handler.__doc__ = prefix + method.__name__, method.__doc__
-    return with_param_names(user_errors(handler), list(names))

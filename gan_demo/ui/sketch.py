@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import sketch, validate
 from ..errors import UserError
-from .common import HEAVY, AppContext, fresh_seed, upload_path, user_errors
+from .common import HEAVY, AppContext, endpoint, fresh_seed, upload_path
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "sketches"
 MAX_EXTRA = 8
@@ -24,32 +24,32 @@ def canvas_image(value):
     return upload_path(value) if not isinstance(value, np.ndarray) else value
 
 
-def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
-    names = [c["name"] for c in cards]
-    if not names:
-        gr.Markdown("No sketch model is installed: train one with "
-                    "`python -m gan_demo train pix2pix --dataset fashion --out weights/pix2pix-fashion-sketch`.")
-        return
-    classes = list(cards[0].get("classes") or [])
+def shown(image):
+    """28 x 28 -> 8x larger with hard pixel edges, so the browser shows pixels, not a blur."""
+    return np.kron(image, np.ones((ZOOM, ZOOM), np.uint8))
 
-    def model_of(name):
-        return ctx.models.get(validate.as_choice(name, "model", names))
 
-    def hint_of(model, value):
+class SketchHandlers:
+    """What the Sketch tab's controls do, as plain methods (``UserError`` for bad input)."""
+
+    def __init__(self, ctx: AppContext, cards: list[dict]):
+        self.ctx = ctx
+        self.names = [c["name"] for c in cards]
+
+    def model(self, name):
+        return self.ctx.models.get(validate.as_choice(name, "model", self.names))
+
+    @staticmethod
+    def hint(model, value):
         value = sketch.NO_HINT if value in (None, "") else value
         return validate.as_choice(value, "class hint", [sketch.NO_HINT, *model.classes])
 
-    def shown(image):
-        """28 x 28 -> 8x larger with hard pixel edges, so the browser shows pixels, not a blur."""
-        return np.kron(image, np.ones((ZOOM, ZOOM), np.uint8))
-
-    @user_errors
-    def draw(model: str, drawing, hint: str, seed: float, extra: float):
+    def draw(self, model: str, drawing, hint: str, seed: float, extra: float):
         """Turn a drawing into a garment: the drawing (a Sketchpad value or an image file, dark
         lines on light or the reverse), an optional class hint, a seed for pix2pix's dropout noise
         and how many extra variations (0-8). Returns (the 28 x 28 lines the model read, the
         garment, the variations (all 8x enlarged), a line of text)."""
-        m = model_of(model)
+        m = self.model(model)
         seed = validate.as_seed(seed)
         extra = validate.as_int(extra, "Variations", 0, MAX_EXTRA)
         source = canvas_image(drawing)
@@ -57,21 +57,40 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             # Not an error: a note in the caption, not a red badge on every output.
             message = "The canvas is empty: draw the outline of a garment first."
             return None, None, [], message
-        result = sketch.draw(m, source, hint_of(m, hint), seed, 1 + extra)
+        result = sketch.draw(m, source, self.hint(m, hint), seed, 1 + extra)
         gallery = [(shown(g), f"seed {seed + 1 + k}") for k, g in enumerate(result.garments[1:])]
         text = (f"The model read {int(result.lines.sum())} ink pixels on a 28 x 28 frame"
                 + (f", with the hint **{result.hint}**." if result.hint else ", with no class hint."))
         return shown(sketch.render(result.lines)), shown(result.garments[0]), gallery, text
 
-    @user_errors
-    def test_pair(model: str, index: float, seed: float):
+    def draw_when_inked(self, model, drawing, hint, seed, extra):
+        """``draw`` as a stroke ends or a setting changes; a cleared or blank canvas is no error."""
+        source = canvas_image(drawing)
+        if source is None or not _has_ink(source):
+            return gr.skip()
+        return self.draw(model, drawing, hint, seed, extra)
+
+    def test_pair(self, model: str, index: float, seed: float):
         """A real Fashion-MNIST test image (by index, 0-9999): its edge map as the model was trained
         on, the model's garment from that edge map, and the real image. Returns the three (8x enlarged)
         and a caption."""
         index = validate.as_int(index, "Test image", 0, 9999)
-        lines, result, real, label = sketch.test_pair(model_of(model), index, validate.as_seed(seed))
+        lines, result, real, label = sketch.test_pair(self.model(model), index, validate.as_seed(seed))
         return (shown(sketch.render(lines)), shown(result.garments[0]), shown(real),
                 f"Test image {index}: a **{label}**.")
+
+
+def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
+    h = SketchHandlers(ctx, cards)
+    names = h.names
+    if not names:
+        gr.Markdown("No sketch model is installed: train one with "
+                    "`python -m gan_demo train pix2pix --dataset fashion --out weights/pix2pix-fashion-sketch`.")
+        return
+    classes = list(cards[0].get("classes") or [])
+    draw = endpoint(h.draw, ["model", "drawing", "hint", "seed", "extra"])
+    when_drawn = endpoint(h.draw_when_inked, ["model", "drawing", "hint", "seed", "extra"])
+    test_pair = endpoint(h.test_pair, ["model", "index", "seed"])
 
     def random_index():
         return fresh_seed() % 10_000
@@ -135,12 +154,6 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     go_btn.click(draw, inputs, outputs, api_name="sketch", preprocess=False, **HEAVY)
     pick_btn.click(test_pair, [model, index, seed], [pair_lines, pair_out, pair_real, pair_caption],
                    api_name="sketch_test_pair", preprocess=False, **HEAVY)
-
-    def when_drawn(*values):
-        drawing = canvas_image(values[1])
-        if drawing is None or not _has_ink(drawing):
-            return gr.skip()  # a cleared or blank canvas is not an error while drawing
-        return draw(*values)
 
     # A stroke's own input event carries the canvas without its pixels (Gradio 6 uploads the layers
     # only for other triggers), so the stroke presses a hidden button whose click sends them.

@@ -11,9 +11,9 @@ from ..training.session import TrainSession
 from .. import settings
 from ..training.toy import ToyTrainConfig, check_config
 from ..errors import UserError
-from .common import (STEP_AXIS, AppContext, keep_polling, live_timer, run_controls, user_errors, wake_after,
+from .common import (STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, run_controls, user_errors, wake_after,
                      with_param_names)
-from .live_panel import LiveRunHandlers, endpoint
+from .live_panel import LiveRunHandlers
 from .settings_widgets import rest, setting_widget
 
 REFRESH_S = 0.2

@@ -11,8 +11,9 @@ from .. import plots, settings
 from ..errors import UserError
 from ..training.image_live import ImageLiveConfig, check_image_config
 from ..training.session import TrainSession
-from .common import STEP_AXIS, AppContext, keep_polling, live_timer, run_controls, user_errors, wake_after
-from .live_panel import LiveRunHandlers, endpoint
+from .common import (STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, run_controls, user_errors,
+                     wake_after)
+from .live_panel import LiveRunHandlers
 from .settings_widgets import rest, setting_widget
 
 # The loss each model is usually trained with; picking a model selects it (it can be changed after).

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import translation, validate
 from ..errors import UserError
-from .common import HEAVY, AppContext, upload_path, user_errors
+from .common import HEAVY, AppContext, endpoint, upload_path
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "horse2zebra"
 MAX_BATCH = 16
@@ -18,43 +18,56 @@ RECONSTRUCTION_LABELS = {"AtoB": "Cycle reconstruction F(G(x)): back to a horse"
                          "BtoA": "Cycle reconstruction G(F(y)): back to a zebra"}
 
 
-def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
-    ours = [c["name"] for c in cards]
-    names = [*ours, translation.OFFICIAL_NAME]
+class TranslateHandlers:
+    """What the Translate tab's controls do, as plain methods (``UserError`` for bad input)."""
 
-    def model_of(name):
-        name = validate.as_choice(name, "model", names)
+    def __init__(self, ctx: AppContext, cards: list[dict]):
+        self.ctx = ctx
+        self.names = [*(c["name"] for c in cards), translation.OFFICIAL_NAME]
+
+    def model(self, name):
+        name = validate.as_choice(name, "model", self.names)
         if name == translation.OFFICIAL_NAME:
-            return ctx.models.get(name, lambda: translation.load_official(device=ctx.models.device))
-        return ctx.models.get(name)
+            return self.ctx.models.get(name, lambda: translation.load_official(device=self.ctx.models.device))
+        return self.ctx.models.get(name)
 
-    def direction_of(value):
+    @staticmethod
+    def direction(value) -> str:
         return validate.as_choice(value, "direction", [v for _, v in DIRECTIONS])
 
-    @user_errors
-    def translate(model: str, direction: str, image):
+    def translate(self, model: str, direction: str, image):
         """Translate one photo (AtoB: horse -> zebra, BtoA: zebra -> horse) and run the cycle back.
         Returns ((input, translation) for the before/after slider, the cycle reconstruction,
         the |input - reconstruction| map, a line of figures)."""
-        m = model_of(model)
+        m = self.model(model)
         if image is None:  # a note in the caption, not an Error badge on every output
             note = "Upload a photo or pick an example, then press Translate."
             gr.Warning(note)  # the caption sits below the examples, out of sight of the button
             return None, None, None, note
-        t = translation.translate(m, upload_path(image), direction_of(direction))
+        t = translation.translate(m, upload_path(image), self.direction(direction))
         h, w = t.input.shape[:2]
         stats = (f"{w} x {h} input, translated at {t.work_size[0]} x {t.work_size[1]} and resized back. "
                  f"Cycle: mean |input − reconstruction| {100 * t.cycle_l1:.1f} % of full scale, "
                  f"PSNR {t.cycle_psnr:.1f} dB.")
         return (t.input, t.output), t.reconstruction, t.error, stats
 
-    @user_errors
-    def translate_batch(model: str, direction: str, files):
+    def translate_on_change(self, model, direction, image):
+        """Translate on upload; an unreadable upload gets its sentence (a toast and the caption)
+        and clears the photo box and the old results, instead of Error badges over them."""
+        if not image:
+            return (gr.skip(),) * 5  # clearing the photo is not an error
+        try:
+            return (gr.skip(), *self.translate(model, direction, image))
+        except UserError as exc:
+            gr.Warning(str(exc))
+            return None, None, None, None, str(exc)
+
+    def translate_batch(self, model: str, direction: str, files):
         """Translate several photos at once (at most 16). Returns (gallery of results captioned with
         the file names, a .zip of PNGs at the inputs' sizes). Files that are not readable images are
         listed in the captions and skipped."""
-        m = model_of(model)
-        direction = direction_of(direction)
+        m = self.model(model)
+        direction = self.direction(direction)
         paths = [p for p in (upload_path(f) for f in (files or [])) if p]
         if not paths:
             raise UserError("Add one or more photos first.")
@@ -63,15 +76,24 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         results, archive = translation.translate_files(m, paths, direction)
         gallery = [(out, name) if out is not None else (np.full((64, 64, 3), 235, np.uint8), f"{name}: {why}")
                    for name, out, why in results]
-        return gallery, str(ctx.scratch_file(".zip", archive, name=f"{model}_{dict((v, k) for k, v in DIRECTIONS)[direction]}"))
+        label = dict((v, k) for k, v in DIRECTIONS)[direction]
+        return gallery, str(self.ctx.scratch_file(".zip", archive, name=f"{model}_{label}"))
 
-    @user_errors
-    def download_official():
+    def download_official(self):
         """Fetch the released horse2zebra and zebra2horse generators (needs a network); returns a
         status line."""
         translation.download_official()
-        model_of(translation.OFFICIAL_NAME)
+        self.model(translation.OFFICIAL_NAME)
         return "The official generators are downloaded: pick *official-horse2zebra* in Model."
+
+
+def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
+    h = TranslateHandlers(ctx, cards)
+    names = h.names
+    translate = endpoint(h.translate, ["model", "direction", "image"])
+    translate_batch = endpoint(h.translate_batch, ["model", "direction", "files"])
+    download_official = endpoint(h.download_official, [])
+    when_there_is_a_photo = endpoint(h.translate_on_change, ["model", "direction", "image"])
 
     gr.Markdown(
         "CycleGAN (Zhu et al. 2017) learns two translations from two piles of unpaired photos: G "
@@ -116,18 +138,6 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
 
     single_in, single_out = [model, direction, image], [slider, reconstruction, error, stats]
     go_btn.click(translate, single_in, single_out, api_name="translate", preprocess=False, **HEAVY)
-
-    @user_errors
-    def when_there_is_a_photo(m, d, i):
-        """Translate on upload; an unreadable upload gets its sentence (a toast and the caption)
-        and clears the photo box and the old results, instead of Error badges over them."""
-        if not i:
-            return (gr.skip(),) * 5  # clearing the photo is not an error
-        try:
-            return (gr.skip(), *translate.__wrapped__(m, d, i))
-        except UserError as exc:
-            gr.Warning(str(exc))
-            return None, None, None, None, str(exc)
 
     direction.change(lambda d: gr.update(label=RECONSTRUCTION_LABELS.get(d, RECONSTRUCTION_LABELS["AtoB"])),
                      direction, reconstruction, api_visibility="private", queue=False, show_progress="hidden")

@@ -1,0 +1,97 @@
+"""The tabs' handlers are module-level classes: called here with plain values, no page built."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gan_demo import zoo
+from gan_demo.errors import UserError
+from gan_demo.training.live import TrainerPool
+from gan_demo.ui.common import AppContext
+from gan_demo.ui.conditional import ConditionalHandlers
+from gan_demo.ui.explore import N_SLIDERS, ExploreHandlers
+from gan_demo.ui.interpolate import InterpolateHandlers
+from gan_demo.ui.sketch import SketchHandlers
+from gan_demo.ui.translate import TranslateHandlers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    return AppContext(models=zoo.ModelCache(), pool=TrainerPool(0))
+
+
+@pytest.fixture(scope="module")
+def cards():
+    return zoo.list_models()
+
+
+def test_explore_samples_moves_with_a_slider_and_refuses_bad_values(ctx, cards):
+    h = ExploreHandlers(ctx, cards)
+    name = "dcgan-fashion"
+    zeros = [0.0] * N_SLIDERS
+    grid = h.explore(name, 3, 1.0, 4, *zeros)
+    assert grid.ndim == 2 and grid.std() > 5  # grey garments on a white grid
+    assert np.array_equal(grid, h.explore(name, 3, 1.0, 4, *zeros))  # a seed is a picture
+    moved = h.explore(name, 3, 1.0, 4, 2.5, *zeros[1:])
+    assert np.abs(moved.astype(int) - grid).mean() > 1
+    *sliders, again = h.reset_latents(name, 3, 1.0, 4)
+    assert sliders == zeros and np.array_equal(again, grid)
+    seed, _ = h.new_seed(name, 1.0, 4, *zeros)
+    assert isinstance(seed, int)
+    assert "Frechet distance" in h.describe_model(name)
+    with pytest.raises(UserError, match="Truncation"):
+        h.explore(name, 3, float("nan"), 4, *zeros)
+    with pytest.raises(UserError, match="model"):
+        h.explore("no-such-model", 3, 1.0, 4)
+    with pytest.raises(UserError, match="Fine seeds"):
+        h.style_mix("stylegan-fashion", "1, 2", "", 2, 1.0)
+
+
+def test_interpolate_conditional_and_their_class_pickers(ctx, cards):
+    h = InterpolateHandlers(ctx, cards)
+    strip, gif, download = h.interpolate("cgan-digits", 0, 1, 4, "slerp", 1.0, "3", "8", 12)
+    assert strip.ndim in (2, 3) and Path(gif).suffix == ".gif" and gif == download
+    a, b, strip, *_ = h.new_seeds("dcgan-fashion", 0, 1, 3, "lerp", 1.0, None, None, 12)
+    assert np.array_equal(strip, h.interpolate("dcgan-fashion", a, b, 3, "lerp", 1.0, None, None, 12)[0])
+    with pytest.raises(UserError, match="Steps"):
+        h.interpolate("dcgan-fashion", 0, 1, 1000, "slerp", 1.0)
+
+    c = ConditionalHandlers(ctx, cards)
+    assert set(c.names) == {"cgan-digits", "cgan-fashion"}
+    sevens = c.conditional("cgan-digits", "7", 4, 0, 1.0)
+    assert sevens.ndim in (2, 3) and not np.array_equal(sevens, c.conditional("cgan-digits", "1", 4, 0, 1.0))
+    assert c.class_grid("cgan-fashion", 0, 2, 1.0).ndim in (2, 3)
+    picker, text = c.model_classes("cgan-fashion")
+    assert "Sneaker" in text
+    with pytest.raises(UserError, match="class"):
+        c.conditional("cgan-digits", "eleven", 4, 0, 1.0)
+
+
+def test_translate_and_sketch_handlers_give_pictures_and_sentences(ctx, tmp_path):
+    t = TranslateHandlers(ctx, zoo.list_models(kind="translation"))
+    photo = sorted((ROOT / "examples" / "horse2zebra").glob("horse*.jpg"))[0]
+    (before, after), rec, err, stats = t.translate("cyclegan-horse2zebra", "AtoB", str(photo))
+    assert before.shape == after.shape == rec.shape and "PSNR" in stats
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"not a photo")
+    out = t.translate_on_change("cyclegan-horse2zebra", "AtoB", str(bad))
+    assert out[:4] == (None, None, None, None) and isinstance(out[4], str)
+    with pytest.raises(UserError, match="Add one or more photos"):
+        t.translate_batch("cyclegan-horse2zebra", "AtoB", [])
+    with pytest.raises(UserError, match="direction"):
+        t.translate("cyclegan-horse2zebra", "sideways", str(photo))
+
+    s = SketchHandlers(ctx, zoo.list_models(kind="sketch"))
+    drawing = sorted((ROOT / "examples" / "sketches").glob("*.png"))[0]
+    lines, garment, variations, text = s.draw("pix2pix-fashion-sketch", str(drawing), "no hint", 0, 2)
+    assert lines.shape == garment.shape == (224, 224) and len(variations) == 2 and "ink pixels" in text
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (64, 64), "white").save(blank)
+    assert s.draw("pix2pix-fashion-sketch", str(blank), None, 0, 0)[3].startswith("The canvas is empty")
+    with pytest.raises(UserError, match="Variations"):
+        s.draw("pix2pix-fashion-sketch", str(drawing), None, 0, 99)
+    assert "Test image 5" in s.test_pair("pix2pix-fashion-sketch", 5, 0)[3]
