@@ -95,3 +95,21 @@ def test_translate_and_sketch_handlers_give_pictures_and_sentences(ctx, tmp_path
     with pytest.raises(UserError, match="Variations"):
         s.draw("pix2pix-fashion-sketch", str(drawing), None, 0, 99)
     assert "Test image 5" in s.test_pair("pix2pix-fashion-sketch", 5, 0)[3]
+
+
+def test_latent_tools_edit_along_a_component_and_do_arithmetic(ctx, cards):
+    from gan_demo.ui.latent_tools import N_COMPONENTS, LatentToolsHandlers, toggle_pick
+
+    h = LatentToolsHandlers(ctx, cards)
+    still, sweep = h.pca_edit("dcgan-fashion", 0, 1.0, None, *[0.0] * N_COMPONENTS)
+    moved, _ = h.pca_edit("dcgan-fashion", 0, 1.0, None, 3.0, *[0.0] * (N_COMPONENTS - 1))
+    assert np.abs(moved.astype(int) - still).mean() > 1 and sweep.shape[0] > still.shape[0]
+    table, caption, picker, *sliders = h.pca_components("dcgan-fashion")
+    assert len(table) == 10 and "PCA of" in caption and len(sliders) == N_COMPONENTS
+    gallery, *boxes = h.arithmetic_grid("dcgan-fashion", 0, 1.0)
+    assert len(gallery) == 40 and boxes == ["", "", ""]
+    assert len(h.vector_arithmetic("dcgan-fashion", 0, 1.0, "1, 2", "3", "4")) >= 4
+    assert toggle_pick("B", ("1", "", ""), 5) == ("1", "5", "")
+    assert toggle_pick("A", ("1, 5", "", ""), 5) == ("1", "", "")
+    with pytest.raises(UserError, match="Component 1"):
+        h.pca_edit("dcgan-fashion", 0, 1.0, None, 99.0)

@@ -8,7 +8,7 @@ import gradio as gr
 import pandas as pd
 
 from .. import arithmetic, directions, sampling, validate
-from .common import AppContext, fresh_seed, user_errors, with_param_names
+from .common import AppContext, endpoint, fresh_seed
 
 N_COMPONENTS = 6  # sliders; the table lists more
 TABLE_COMPONENTS = 10
@@ -19,45 +19,63 @@ NO_PICKS = ("", "", "")
 TARGETS = ["A", "B", "C"]
 
 
-def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
-    names = [c["name"] for c in cards]
-    by_name = {c["name"]: c for c in cards}
-    if not cards:
-        gr.Markdown("No models in `weights/`.")
-        return
+def marked(gallery, picked: tuple[str, str, str]):
+    """The grid again, each sample captioned with its number and the sets it is in ("3 · A")."""
+    if not gallery:
+        return gr.skip()
+    sets = [{int(t) for t in re.split(r"[\s,;]+", p or "") if t.isdigit()} for p in picked]
+    out = []
+    for i, item in enumerate(gallery):
+        image = item[0] if isinstance(item, (tuple, list)) else item
+        names = [t for t, chosen in zip(TARGETS, sets) if i in chosen]
+        out.append((image, f"{i} · {', '.join(names)}" if names else str(i)))
+    return out
 
-    def model_of(name):
-        return ctx.models.get(validate.as_choice(name, "model", names))
 
-    def class_of(m, class_name):
+def toggle_pick(target: str, picked: tuple[str, str, str], index) -> tuple[str, str, str]:
+    """(A, B, C) with sample ``index`` added to or removed from set ``target``."""
+    values = dict(zip(TARGETS, picked or NO_PICKS))
+    if target in values and isinstance(index, int):
+        values[target] = arithmetic.add_pick(values[target], index)
+    return tuple(values[t] for t in TARGETS)
+
+
+class LatentToolsHandlers:
+    """What the Latent tools tab's controls do, as plain methods (``UserError`` for bad input)."""
+
+    def __init__(self, ctx: AppContext, cards: list[dict]):
+        self.ctx = ctx
+        self.cards = {c["name"]: c for c in cards}
+        self.names = list(self.cards)
+
+    def model(self, name):
+        return self.ctx.models.get(validate.as_choice(name, "model", self.names))
+
+    @staticmethod
+    def _class(m, class_name):
         if not sampling.is_conditional(m):
             return None
         return sampling.class_index(m, class_name if class_name not in (None, "") else 0)
 
-    @user_errors
-    def pca_edit(model: str, seed: float, truncation: float, class_name: str | None, *amounts: float):
+    def pca_edit(self, model: str, seed: float, truncation: float, class_name: str | None, *amounts: float):
         """Move one sample along the model's top principal directions (GANSpace): `amounts[i]` units
         (standard deviations) along component i. Returns (edited image, sweep image whose row i walks
         component i from -2 to +2 around the edited sample)."""
-        m = model_of(model)
+        m = self.model(model)
         seed = validate.as_seed(seed)
         psi = validate.as_float(truncation, "Truncation", 0.0, 2.0)
         amounts = [validate.as_float(a, f"Component {i + 1}", -5.0, 5.0) for i, a in enumerate(amounts)]
-        label = class_of(m, class_name)
+        label = self._class(m, class_name)
         edited = directions.edit(m, seed, amounts, psi, label, k=TABLE_COMPONENTS)
         sweep = directions.sweep(m, seed, N_COMPONENTS, SWEEP_SPAN, SWEEP_STEPS, psi, label, amounts,
                                  k=TABLE_COMPONENTS)
         return (sampling.grid_image(edited[None], ncol=1),
                 sampling.grid_image(sweep, ncol=SWEEP_STEPS))
 
-    with_param_names(pca_edit, ["model", "seed", "truncation", "class_name",
-                                *[f"pc{i + 1}" for i in range(N_COMPONENTS)]])
-
-    @user_errors
-    def pca_components(model: str):
+    def pca_components(self, model: str):
         """The model's principal directions: their share of variance (table), one slider per top
         component (labelled with its share) reset to 0, and the class picker for conditional models."""
-        m = model_of(model)
+        m = self.model(model)
         dirs = directions.get(m, TABLE_COMPONENTS)
         share = dirs.variance_share.astype(float)
         table = pd.DataFrame({"component": [f"PC{i + 1}" for i in range(len(share))],
@@ -68,29 +86,27 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         caption = (f"PCA of {dirs.analysed} ({directions.PCA_SAMPLES} samples). "
                    + ("One slider unit is one standard deviation of w along the component."
                       if dirs.space == "w" else "One slider unit is one standard deviation of z."))
-        return table, caption, class_picker(model), *sliders
+        return table, caption, self.class_picker(model), *sliders
 
-    def class_picker(model):
-        card = by_name[model]
+    def class_picker(self, model):
+        card = self.cards[model]
         classes = list(card.get("classes") or [])
         cond = bool(card.get("conditional"))
         return gr.Dropdown(choices=classes, value=classes[0] if cond else None, visible=cond)
 
-    @user_errors
-    def arithmetic_grid(model: str, seed: float, truncation: float):
+    def arithmetic_grid(self, model: str, seed: float, truncation: float):
         """The numbered samples to pick A, B and C from (`GRID` of them, from `seed`).
         Returns (gallery, A, B, C) with the picks cleared."""
-        m = model_of(model)
+        m = self.model(model)
         images = arithmetic.pick_grid(m, GRID, validate.as_seed(seed),
                                       validate.as_float(truncation, "Truncation", 0.0, 2.0))
         return [(_native(img), str(i)) for i, img in enumerate(images)], "", "", ""
 
-    @user_errors
-    def vector_arithmetic(model: str, seed: float, truncation: float, a: str, b: str, c: str):
+    def vector_arithmetic(self, model: str, seed: float, truncation: float, a: str, b: str, c: str):
         """mean(A) - mean(B) + mean(C) in the model's latent space, where A, B and C list sample
         numbers of the grid from `seed` (e.g. "3, 7, 12"). Returns a gallery: the three means, the
         result, then the result with +-0.25 noise added (as in Radford et al. 2016)."""
-        m = model_of(model)
+        m = self.model(model)
         out = arithmetic.combine(m, GRID, validate.as_seed(seed),
                                  a, b, c, validate.as_float(truncation, "Truncation", 0.0, 2.0))
         captions = ["mean(A)", "− mean(B)", "+ mean(C)", "= result"]
@@ -98,44 +114,41 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         items += [(_native(img), f"+ noise {i + 1}") for i, img in enumerate(out.result[1:])]
         return items
 
-    def marked(gallery, picked: tuple[str, str, str]):
-        """The grid again, each sample captioned with its number and the sets it is in ("3 · A")."""
-        if not gallery:
+    def combine_if_ready(self, model, seed, truncation, a, b, c):
+        """``vector_arithmetic`` once each of A, B and C holds a pick."""
+        if not all((v or "").strip() for v in (a, b, c)):
             return gr.skip()
-        sets = [{int(t) for t in re.split(r"[\s,;]+", p or "") if t.isdigit()} for p in picked]
-        out = []
-        for i, item in enumerate(gallery):
-            image = item[0] if isinstance(item, (tuple, list)) else item
-            names = [t for t, chosen in zip(TARGETS, sets) if i in chosen]
-            out.append((image, f"{i} · {', '.join(names)}" if names else str(i)))
-        return out
+        return self.vector_arithmetic(model, seed, truncation, a, b, c)
+
+    def new_seed(self, model, truncation, class_name, *amounts):
+        """A fresh random seed: its PCA edit, sweep and a new pick grid.
+        Returns (seed, edited, sweep, gallery, A, B, C)."""
+        seed = fresh_seed()
+        return (seed, *self.pca_edit(model, seed, truncation, class_name, *amounts),
+                *self.arithmetic_grid(model, seed, truncation))
+
+
+def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
+    if not cards:
+        gr.Markdown("No models in `weights/`.")
+        return
+    h = LatentToolsHandlers(ctx, cards)
+    names = h.names
+    pcs = [f"pc{i + 1}" for i in range(N_COMPONENTS)]
+    pca_edit = endpoint(h.pca_edit, ["model", "seed", "truncation", "class_name", *pcs])
+    pca_components = endpoint(h.pca_components, ["model"])
+    arithmetic_grid = endpoint(h.arithmetic_grid, ["model", "seed", "truncation"])
+    vector_arithmetic = endpoint(h.vector_arithmetic, ["model", "seed", "truncation", "a", "b", "c"])
+    combine_if_ready = endpoint(h.combine_if_ready, ["model", "seed", "truncation", "a", "b", "c"])
+    new_seed = endpoint(h.new_seed, ["model", "truncation", "class_name", *pcs])
 
     def pick(target: str, picked: tuple[str, str, str], gallery, evt: gr.SelectData):
         # Clicking a sample toggles it in the chosen set. Every click counts (trigger_mode
         # "multiple"; Gradio's default drops clicks while one is pending), one at a time, and the
         # picks live in session state read when the click is handled: the text boxes' values
         # travel with the click and would be stale when clicks come faster than the server answers.
-        values = dict(zip(TARGETS, picked or NO_PICKS))
-        if target in values and isinstance(evt.index, int):
-            values[target] = arithmetic.add_pick(values[target], evt.index)
-        new = tuple(values[t] for t in TARGETS)
+        new = toggle_pick(target, picked, evt.index)
         return (*new, new, marked(gallery, new))
-
-    def combine_if_ready(model, seed, truncation, a, b, c):
-        if not all((v or "").strip() for v in (a, b, c)):
-            return gr.skip()
-        return vector_arithmetic(model, seed, truncation, a, b, c)
-
-    @user_errors
-    def new_seed(model, truncation, class_name, *amounts):
-        """A fresh random seed: its PCA edit, sweep and a new pick grid.
-        Returns (seed, edited, sweep, gallery, A, B, C)."""
-        seed = fresh_seed()
-        return (seed, *pca_edit(model, seed, truncation, class_name, *amounts),
-                *arithmetic_grid(model, seed, truncation))
-
-    with_param_names(new_seed, ["model", "truncation", "class_name",
-                                *[f"pc{i + 1}" for i in range(N_COMPONENTS)]])
 
     gr.Markdown(
         "Two ways to find meaning in a generator's latent space. **PCA directions** (GANSpace, "
@@ -220,7 +233,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         preprocess=False)
     picks.select(pick, [target, picked, picks], [a_box, b_box, c_box, picked, picks], api_visibility="private",
                  show_progress="hidden", concurrency_limit=1, trigger_mode="multiple").then(
-        user_errors(combine_if_ready), [model, seed, truncation, a_box, b_box, c_box], result,
+        combine_if_ready, [model, seed, truncation, a_box, b_box, c_box], result,
         api_visibility="private", show_progress="hidden", preprocess=False)
     clear_btn.click(lambda gallery: ("", "", "", [], NO_PICKS, marked(gallery, NO_PICKS)), picks,
                     [a_box, b_box, c_box, result, picked, picks], api_visibility="private")

@@ -15,7 +15,8 @@ from ..training.image_live import MODEL_TITLES, ImageLiveConfig
 from ..training.toy import ToyTrainConfig
 from ..training.versus import (DIFFERENCES, IMAGE_DATASETS, PRESETS, TOY_DATASETS, VALUE_CHOICES, Versus,
                                 base_config, get_preset, make_pair, value_text)
-from .common import STEP_AXIS, AppContext, keep_polling, live_timer, user_errors, wake_after
+from ..validate import as_int
+from .common import STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, wake_after
 
 # Data sets titled as in the Train tabs (the configs' choice labels).
 TOY_TITLES = settings.spec(ToyTrainConfig, "dataset").choice_labels
@@ -88,7 +89,96 @@ def shared_curves(dataset: str, histories: dict[str, dict]) -> tuple[pd.DataFram
     return losses, scores, quality
 
 
+class VersusHandlers:
+    """What the Versus tab's controls do, as plain methods (``UserError`` for bad input)."""
+
+    kind = "versus"  # MCP tool names: versus_start, versus_pause...
+
+    def __init__(self, ctx: AppContext):
+        self.ctx = ctx
+
+    @staticmethod
+    def preset(key):
+        """Load a preset: its text, mode, data, seed, difference and the two values."""
+        p = get_preset(key)
+        is_img = isinstance(p.base, ImageLiveConfig)
+        return (p.text, "images" if is_img else "toy",
+                gr.update(choices=dataset_choices("images" if is_img else "toy"), value=p.base.dataset),
+                gr.update(visible=is_img, value=getattr(p.base, "model", "dcgan")), p.base.seed, p.difference,
+                *(gr.update(choices=value_choices(p.difference), value=value_text(p.difference, v))
+                  for v in (p.a, p.b)))
+
+    @staticmethod
+    def difference_values(diff):
+        """Offer the values the new difference takes: its first two choices for A and B."""
+        if diff not in VALUE_CHOICES:
+            return gr.skip(), gr.skip()
+        choices = value_choices(diff)
+        return tuple(gr.update(choices=choices, value=v) for _, v in choices[:2])
+
+    @staticmethod
+    def mode_choices(m):
+        """The data sets of a mode (toy or images), and whether the image model picker shows."""
+        choices = dataset_choices(m)
+        return gr.update(choices=choices, value=choices[0][1]), gr.update(visible=m == "images")
+
+    def start(self, v, preset_key, mode_value, dataset_value, model_value, seed_value, diff, a, b,
+              request: gr.Request = None):
+        """Start both runs: fresh nets from the shared settings, A and B differing in `diff` only."""
+        base = base_config(mode_value, preset_key, dataset_value, model_value, seed_value)
+        cfg_a, cfg_b = make_pair(base, diff, a, b)
+        owner = getattr(request, "session_hash", None)
+        v = v or self.ctx.sessions.get(owner, "versus", lambda: Versus(self.ctx.pool, owner=owner,
+                                                                        client=self.ctx.client_of(request)))
+        v.start_with(cfg_a, cfg_b, diff)
+        return v, status_text(v)
+
+    @staticmethod
+    def pause(v):
+        """Pause both runs."""
+        if v is None or not v.is_open:
+            raise UserError("Nothing to pause: press Start both first.")
+        v.pause()
+        return status_text(v)
+
+    @staticmethod
+    def step(v, n):
+        """Pause both and run them to the same step: N steps past the one ahead."""
+        if v is None or not v.is_open:
+            raise UserError("Press Start both (then Pause) before stepping.")
+        v.step(as_int(n, "Steps", 1, 5000))
+        return status_text(v)
+
+    @staticmethod
+    def view(v):
+        """Both views, the status and the shared curves (what the page polls)."""
+        if v is None or not v.is_open:
+            return (gr.skip(),) * 7 + (keep_polling(None),)
+        frames = {key: run.frame() for key, run in v.runs.items()}
+        if sorted(frames) != ["A", "B"] or any(f is None for f in frames.values()):  # closed meanwhile
+            return (gr.skip(),) * 7 + (keep_polling("running"),)
+        # From the frames, not the race: a Reset or close between the two reads leaves the frames whole.
+        dataset = frames["A"].published.config.dataset
+        losses, scores, quality = shared_curves(dataset, {k: f.published.history for k, f in frames.items()})
+        charts = [gr.LinePlot(frame, title=title, **plots.quality_axis(title, dataset), visible=True)
+                  for title, frame in quality]
+        charts += [gr.LinePlot(visible=False)] * (2 - len(charts))  # images: the Frechet chart alone
+        running = any(f.published.status == "running" for f in frames.values())
+        return (gr.update(value=frames["A"].image, label=v.labels["A"]),
+                gr.update(value=frames["B"].image, label=v.labels["B"]), status_text(v), losses, scores,
+                *charts, keep_polling("running" if running else "paused"))
+
+
 def build(demo: gr.Blocks, ctx: AppContext) -> None:
+    h = VersusHandlers(ctx)
+    choice = ["v", "preset", "mode", "dataset", "model", "seed", "difference", "a", "b"]
+    on_preset = endpoint(h.preset, ["preset"])
+    on_difference = endpoint(h.difference_values, ["difference"])
+    on_mode = endpoint(h.mode_choices, ["mode"])
+    on_start = endpoint(h.start, choice, request=True)
+    on_pause = endpoint(h.pause, ["v"])
+    on_step = endpoint(h.step, ["v", "n"])
+    on_tick = h.view  # polled: nothing a person typed, and a skip is no error
     race = gr.State(None, delete_callback=lambda v: v.close() if v is not None else None)
     first = PRESETS["mbd"]
 
@@ -139,75 +229,6 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                                             height=220, color_map=plots.RUN_SERIES, color_title="run",
                                             label="High-quality % or JS", show_label=False,
                                             elem_id="versus-quality2-plot")
-
-    @user_errors
-    def on_preset(key):
-        """Load a preset: its text, mode, data, seed, difference and the two values."""
-        p = get_preset(key)
-        is_img = isinstance(p.base, ImageLiveConfig)
-        return (p.text, "images" if is_img else "toy",
-                gr.update(choices=dataset_choices("images" if is_img else "toy"), value=p.base.dataset),
-                gr.update(visible=is_img, value=getattr(p.base, "model", "dcgan")), p.base.seed, p.difference,
-                *(gr.update(choices=value_choices(p.difference), value=value_text(p.difference, v))
-                  for v in (p.a, p.b)))
-
-    def on_difference(diff):
-        """Offer the values the new difference takes: its first two choices for A and B."""
-        if diff not in VALUE_CHOICES:
-            return gr.skip(), gr.skip()
-        choices = value_choices(diff)
-        return tuple(gr.update(choices=choices, value=v) for _, v in choices[:2])
-
-    def on_mode(m):
-        choices = dataset_choices(m)
-        return gr.update(choices=choices, value=choices[0][1]), gr.update(visible=m == "images")
-
-    @user_errors
-    def on_start(v, preset_key, mode_value, dataset_value, model_value, seed_value, diff, a, b,
-                 request: gr.Request = None):
-        """Start both runs: fresh nets from the shared settings, A and B differing in `diff` only."""
-        base = base_config(mode_value, preset_key, dataset_value, model_value, seed_value)
-        cfg_a, cfg_b = make_pair(base, diff, a, b)
-        owner = getattr(request, "session_hash", None)
-        v = v or ctx.sessions.get(owner, "versus", lambda: Versus(ctx.pool, owner=owner, client=ctx.client_of(request)))
-        v.start_with(cfg_a, cfg_b, diff)
-        return v, status_text(v)
-
-    @user_errors
-    def on_pause(v):
-        """Pause both runs."""
-        if v is None or not v.is_open:
-            raise UserError("Nothing to pause: press Start both first.")
-        v.pause()
-        return status_text(v)
-
-    @user_errors
-    def on_step(v, n):
-        """Pause both and run them to the same step: N steps past the one ahead."""
-        from ..validate import as_int
-
-        if v is None or not v.is_open:
-            raise UserError("Press Start both (then Pause) before stepping.")
-        v.step(as_int(n, "Steps", 1, 5000))
-        return status_text(v)
-
-    def on_tick(v):
-        """Both views, the status and the shared curves (what the page polls)."""
-        if v is None or not v.is_open:
-            return (gr.skip(),) * 7 + (keep_polling(None),)
-        frames = {key: run.frame() for key, run in v.runs.items()}
-        if sorted(frames) != ["A", "B"] or any(f is None for f in frames.values()):  # closed meanwhile
-            return (gr.skip(),) * 7 + (keep_polling("running"),)
-        # From the frames, not the race: a Reset or close between the two reads leaves the frames whole.
-        dataset = frames["A"].published.config.dataset
-        losses, scores, quality = shared_curves(dataset, {k: f.published.history for k, f in frames.items()})
-        charts = [gr.LinePlot(frame, title=title, **plots.quality_axis(title, dataset), visible=True)
-                  for title, frame in quality]
-        charts += [gr.LinePlot(visible=False)] * (2 - len(charts))  # images: the Frechet chart alone
-        running = any(f.published.status == "running" for f in frames.values())
-        return (gr.update(value=frames["A"].image, label=v.labels["A"]),
-                gr.update(value=frames["B"].image, label=v.labels["B"]), status_text(v), losses, scores,
-                *charts, keep_polling("running" if running else "paused"))
 
     settings = [race, preset, mode, dataset, model, seed, difference, value_a, value_b]
     preset.input(on_preset, preset, [preset_text, mode, dataset, model, seed, difference, value_a, value_b],
