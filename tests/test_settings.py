@@ -160,3 +160,19 @@ class _Unused:  # a config without settings has nothing to check or show
 
 def test_a_plain_dataclass_has_no_settings():
     assert settings.specs(_Unused) == {} and settings.check(_Unused()) == _Unused()
+
+
+def test_the_toy_tabs_other_controls_work_without_a_page(toy_handlers, tmp_path):
+    values = dict(zip(toy_tab.FIELDS, [*TRAIN_OK, 0.0, 1, False]))
+    with pytest.raises(UserError, match="Nothing to export yet"):
+        toy_handlers.export_csv(None)
+    with pytest.raises(UserError, match="Speed"):
+        toy_handlers.speed(None, float("nan"))
+    state, status = toy_handlers.slow_motion(None, *values.values(), None)
+    assert state.trainer is not None and "step" in status
+    state, _ = toy_handlers.step(state, 10, "both", *values.values(), None)
+    view, status, losses, scores, *charts, timer = toy_handlers.view(state, True, False)
+    assert view.ndim == 3 and len(losses) > 0 and len(charts) == 2
+    csv = toy_handlers.export_csv(state)
+    assert csv.endswith(".csv") and "d_loss" in open(csv).read()
+    assert toy_handlers.export_png(state, True, True).endswith(".png")

@@ -113,3 +113,14 @@ def test_latent_tools_edit_along_a_component_and_do_arithmetic(ctx, cards):
     assert toggle_pick("A", ("1, 5", "", ""), 5) == ("1", "", "")
     with pytest.raises(UserError, match="Component 1"):
         h.pca_edit("dcgan-fashion", 0, 1.0, None, 99.0)
+
+
+def test_the_image_runs_other_controls_refuse_before_a_run(ctx):
+    from gan_demo.ui import train_images
+
+    h = train_images.handlers(ctx)
+    with pytest.raises(UserError, match="Nothing to save yet"):
+        h.save(None, "mine", [])
+    with pytest.raises(UserError, match="Nothing to export yet"):
+        h.export_gif(None)
+    assert h.view(None)[-1] is not None  # the poll goes quiet instead of failing

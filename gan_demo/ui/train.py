@@ -11,8 +11,9 @@ from ..training.session import TrainSession
 from .. import settings
 from ..training.toy import ToyTrainConfig, check_config
 from ..errors import UserError
-from .common import (STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, run_controls, user_errors, wake_after,
-                     with_param_names)
+from ..validate import as_float
+from .common import (STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, run_controls, user_errors,
+                     wake_after)
 from .live_panel import LiveRunHandlers
 from .settings_widgets import rest, setting_widget
 
@@ -71,10 +72,64 @@ def status_text(session: TrainSession | None) -> str:
     return line
 
 
-def handlers(ctx: AppContext) -> LiveRunHandlers:
-    """The toy run's Start / Pause / Reset / Step / change handlers (testable without a page)."""
-    return LiveRunHandlers(ctx, "toy", ToyTrainConfig, config_from, status_text, max_steps=10_000,
-                           step_timeout_s=120.0, extras=("drawing",))
+class ToyRunHandlers(LiveRunHandlers):
+    """The toy run's controls: Start / Pause / Reset / Step / a changed setting (``LiveRunHandlers``),
+    and speed, slow motion, the polled view and the exports."""
+
+    def speed(self, state, steps_per_sec):
+        """Limit training speed (steps per second; 0 = no limit), to watch it slowly."""
+        rate = as_float(steps_per_sec, "Speed", 0, 100_000)
+        if state is not None and state.trainer is not None:
+            state.trainer.set_speed(rate)
+
+    def slow_motion(self, state, *values, request=None):
+        """Slow motion: walk through one training step a phase at a time, with a sentence each."""
+        state = self.session(state, request)
+        trainer = state.ensure(self.config(values))
+        trainer.slow_motion_next()
+        trainer.wait_idle()
+        return state, status_text(state)
+
+    @staticmethod
+    def view(state, manifold_on, arrows_on):
+        """The current view, status and curves of this session's trainer (what the page polls)."""
+        if state is None or state.trainer is None:
+            return (gr.skip(),) * 6 + (keep_polling(None),)
+        frame = state.frame(bool(manifold_on), bool(arrows_on))
+        h = frame.published.history
+        dataset = frame.published.config.dataset
+        quality = [gr.LinePlot(curve, title=title, **plots.quality_axis(title, dataset))
+                   for title, curve in plots.quality_curves(h, dataset)]
+        return (frame.image, status_text(state),
+                plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
+                plots.with_level(plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"},
+                                                    smooth=9), 0.5, "0.5 (can't tell)"),
+                *quality,
+                keep_polling(frame.published.status))
+
+    @staticmethod
+    def _exporting(state):
+        if state is None:
+            raise UserError("Nothing to export yet: press Start or Step first.")
+        return state
+
+    def export_csv(self, session):
+        """The run's history (losses, D's scores, modes or KL/JS per step) as a CSV file."""
+        return str(self._exporting(session).export_csv())
+
+    def export_png(self, session, manifold=True, arrows=False):
+        """The current view as a PNG, with G's manifold and gradient arrows as chosen."""
+        return str(self._exporting(session).export_png(bool(manifold), bool(arrows)))
+
+    def export_gif(self, session):
+        """The run so far as an animated GIF (the timelapse of its views)."""
+        return str(self._exporting(session).export_gif())
+
+
+def handlers(ctx: AppContext) -> ToyRunHandlers:
+    """The toy run's handlers (testable without a page)."""
+    return ToyRunHandlers(ctx, "toy", ToyTrainConfig, config_from, status_text, max_steps=10_000,
+                          step_timeout_s=120.0, extras=("drawing",))
 
 
 def on_lesson(key):
@@ -186,54 +241,10 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     drawing = gr.State(None)  # the canvas as an RGBA array, decoded once per stroke
     config_inputs = [session, *config_widgets, drawing]
 
-    @user_errors
-    def on_speed(state, steps_per_sec):
-        """Limit training speed (steps per second; 0 = no limit), to watch it slowly."""
-        from ..validate import as_float
-
-        rate = as_float(steps_per_sec, "Speed", 0, 100_000)
-        if state is not None and state.trainer is not None:
-            state.trainer.set_speed(rate)
-
-    @user_errors
-    def on_phase(state, *values, request: gr.Request = None):
-        """Slow motion: walk through one training step a phase at a time, with a sentence each."""
-        state = run.session(state, request)
-        trainer = state.ensure(run.config(values))
-        trainer.slow_motion_next()
-        trainer.wait_idle()
-        return state, status_text(state)
-
-    def on_tick(state, manifold_on, arrows_on):
-        """The current view, status and curves of this session's trainer (what the page polls)."""
-        if state is None or state.trainer is None:
-            return (gr.skip(),) * 6 + (keep_polling(None),)
-        frame = state.frame(bool(manifold_on), bool(arrows_on))
-        h = frame.published.history
-        dataset = frame.published.config.dataset
-        quality = [gr.LinePlot(curve, title=title, **plots.quality_axis(title, dataset))
-                   for title, curve in plots.quality_curves(h, dataset)]
-        return (frame.image, status_text(state),
-                plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
-                plots.with_level(plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"},
-                                                    smooth=9), 0.5, "0.5 (can't tell)"),
-                *quality,
-                keep_polling(frame.published.status))
-
-    @user_errors
-    def on_export(state, kind, manifold_on=True, arrows_on=False):
-        if state is None:
-            raise UserError("Nothing to export yet: press Start or Step first.")
-        if kind == "csv":
-            path = state.export_csv()
-        elif kind == "png":
-            path = state.export_png(bool(manifold_on), bool(arrows_on))
-        else:
-            path = state.export_gif()
-        return str(path)
-
     named = ["session", *run.names]
-    with_param_names(on_phase, named)
+    on_speed = endpoint(run.speed, ["session", "steps_per_sec"])
+    on_phase = endpoint(run.slow_motion, named, request=True)
+    on_tick = run.view  # polled: a skip is no error
     start_fn, reset_fn = endpoint(run.start, named, request=True), endpoint(run.reset, named, request=True)
     change_fn = endpoint(run.change, named)
 
@@ -274,18 +285,9 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     # The download box appears once it holds a file (an API caller gets the file itself).
     reveal = dict(fn=lambda: gr.File(visible=True), inputs=None, outputs=export, api_visibility="private",
                   queue=False, show_progress="hidden")
-    def export_csv(session):
-        """The run's history (losses, D's scores, modes or KL/JS per step) as a CSV file."""
-        return on_export(session, "csv")
-
-    def export_png(session, manifold, arrows):
-        """The current view as a PNG, with G's manifold and gradient arrows as chosen."""
-        return on_export(session, "png", manifold, arrows)
-
-    def export_gif(session):
-        """The run so far as an animated GIF (the timelapse of its views)."""
-        return on_export(session, "gif")
-
+    export_csv = endpoint(run.export_csv, ["session"])
+    export_png = endpoint(run.export_png, ["session", "manifold", "arrows"])
+    export_gif = endpoint(run.export_gif, ["session"])
     csv_btn.click(export_csv, session, export, api_name="train_export_csv").success(**reveal)
     png_btn.click(export_png, [session, show_manifold, show_arrows], export,
                   api_name="train_export_png").success(**reveal)

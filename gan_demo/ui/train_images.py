@@ -9,9 +9,10 @@ import numpy as np
 
 from .. import plots, settings
 from ..errors import UserError
+from ..validate import as_zoo_name
 from ..training.image_live import ImageLiveConfig, check_image_config
 from ..training.session import TrainSession
-from .common import (STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, run_controls, user_errors,
+from .common import (STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, run_controls,
                      wake_after)
 from .live_panel import LiveRunHandlers
 from .settings_widgets import rest, setting_widget
@@ -63,10 +64,61 @@ def curves(h: dict[str, np.ndarray]):
             plots.curves_frame(plots.at_evaluations(h, "frechet"), ["frechet"], {"frechet": "Frechet distance"}))
 
 
-def handlers(ctx: AppContext) -> LiveRunHandlers:
-    """The image run's Start / Pause / Reset / Step / change handlers (testable without a page)."""
-    return LiveRunHandlers(ctx, "images", ImageLiveConfig, config_from, status_text, max_steps=1000,
-                           step_timeout_s=300.0)
+class ImageRunHandlers(LiveRunHandlers):
+    """The image run's controls: Start / Pause / Reset / Step / a changed setting (``LiveRunHandlers``),
+    and the polled view, the exports and saving G to the zoo."""
+
+    @staticmethod
+    def view(state):
+        """The fixed-z grid, status and curves of this session's image run (what the page polls)."""
+        if state is None or state.trainer is None or not isinstance(state.trainer.published.config, ImageLiveConfig):
+            return (gr.skip(),) * 5 + (keep_polling(None),)
+        frame = state.frame()
+        return (frame.image, status_text(state), *curves(frame.published.history),
+                keep_polling(frame.published.status))
+
+    @staticmethod
+    def _exporting(state):
+        if state is None:
+            raise UserError("Nothing to export yet: press Start or Step first.")
+        return state
+
+    def export_csv(self, session):
+        """The image run's history (losses, D's scores, Frechet distances) as a CSV file."""
+        return [str(self._exporting(session).export_csv())]
+
+    def export_png(self, session):
+        """The current grid of G's images as a PNG."""
+        return [str(self._exporting(session).export_png())]
+
+    def export_gif(self, session):
+        """The image run so far as an animated GIF of its grids."""
+        return [str(self._exporting(session).export_gif())]
+
+    def save(self, state, name, names, request=None):
+        """Save the run's G as a zoo entry: returns its files, and Explore lists it in this browser."""
+        if state is None or state.trainer is None:
+            raise UserError("Nothing to save yet: press Start first.")
+        names = list(names or [])
+        if len(names) >= MAX_SAVED_PER_SESSION:
+            raise UserError(f"This browser saved {MAX_SAVED_PER_SESSION} models already; download them, "
+                            "or reload the page to start over.")
+        base = as_zoo_name(name) if name else f"live-{state.trainer.published.config.model}"
+        # A random suffix: the name is this browser's alone, and no one else's upload is overwritten.
+        full = f"{base}-{secrets.token_hex(4)}"
+        weights, card = state.save_to_zoo(self.ctx.user_zoo, full)
+        self.ctx.models.add_file(full, weights, owner=getattr(request, "session_hash", None))
+        names.append(full)
+        return ([str(weights), str(weights.with_suffix(".json"))], names,
+                gr.update(choices=self.ctx.shipped_image_models() + names),
+                f"Saved as **{full}**: pick it in Explore's model list (in this browser), or download "
+                "its two files to keep it.")
+
+
+def handlers(ctx: AppContext) -> ImageRunHandlers:
+    """The image run's handlers (testable without a page)."""
+    return ImageRunHandlers(ctx, "images", ImageLiveConfig, config_from, status_text, max_steps=1000,
+                            step_timeout_s=300.0)
 
 
 def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
@@ -137,42 +189,8 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
     widgets = [w[f] for f in FIELDS]
     inputs = [session, *widgets]
 
-    def on_tick(state):
-        """The fixed-z grid, status and curves of this session's image run (what the page polls)."""
-        if state is None or state.trainer is None or not isinstance(state.trainer.published.config, ImageLiveConfig):
-            return (gr.skip(),) * 5 + (keep_polling(None),)
-        frame = state.frame()
-        return (frame.image, status_text(state), *curves(frame.published.history),
-                keep_polling(frame.published.status))
-
-    @user_errors
-    def on_export(state, kind):
-        if state is None:
-            raise UserError("Nothing to export yet: press Start or Step first.")
-        return [str({"csv": state.export_csv, "png": state.export_png, "gif": state.export_gif}[kind]())]
-
-    @user_errors
-    def on_save(state, name, names, request: gr.Request = None):
-        """Save the run's G as a zoo entry: returns its files, and Explore lists it in this browser."""
-        from ..validate import as_zoo_name
-
-        if state is None or state.trainer is None:
-            raise UserError("Nothing to save yet: press Start first.")
-        names = list(names or [])
-        if len(names) >= MAX_SAVED_PER_SESSION:
-            raise UserError(f"This browser saved {MAX_SAVED_PER_SESSION} models already; download them, "
-                            "or reload the page to start over.")
-        base = as_zoo_name(name) if name else f"live-{state.trainer.published.config.model}"
-        # A random suffix: the name is this browser's alone, and no one else's upload is overwritten.
-        full = f"{base}-{secrets.token_hex(4)}"
-        weights, card = state.save_to_zoo(ctx.user_zoo, full)
-        ctx.models.add_file(full, weights, owner=getattr(request, "session_hash", None))
-        names.append(full)
-        return ([str(weights), str(weights.with_suffix(".json"))], names,
-                gr.update(choices=ctx.shipped_image_models() + names),
-                f"Saved as **{full}**: pick it in Explore's model list (in this browser), or download "
-                "its two files to keep it.")
-
+    on_tick = run.view  # polled: a skip is no error
+    on_save = endpoint(run.save, ["session", "name", "names"], request=True)
     named = ["session", *run.names]
     change_fn = endpoint(run.change, named)
 
@@ -198,18 +216,9 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
         live.input(change_fn, inputs, status, api_visibility="undocumented", **raw)
     reveal = dict(fn=lambda: gr.File(visible=True), inputs=None, outputs=export, api_visibility="private",
                   queue=False, show_progress="hidden")
-    def export_csv(session):
-        """The image run's history (losses, D's scores, Frechet distances) as a CSV file."""
-        return on_export(session, "csv")
-
-    def export_png(session):
-        """The current grid of G's images as a PNG."""
-        return on_export(session, "png")
-
-    def export_gif(session):
-        """The image run so far as an animated GIF of its grids."""
-        return on_export(session, "gif")
-
+    export_csv = endpoint(run.export_csv, ["session"])
+    export_png = endpoint(run.export_png, ["session"])
+    export_gif = endpoint(run.export_gif, ["session"])
     csv_btn.click(export_csv, session, export, api_name="train_images_export_csv").success(**reveal)
     png_btn.click(export_png, session, export, api_name="train_images_export_png").success(**reveal)
     gif_btn.click(export_gif, session, export, api_name="train_images_export_gif").success(**reveal)
