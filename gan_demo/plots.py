@@ -266,6 +266,18 @@ def with_level(frame, level: float, label: str):
                      ignore_index=True)
 
 
+# D(x) and D(G(z)) drift to 0.5 at equilibrium where D's score is a probability, and for LSGAN
+# (labels 1 and 0: D* = p_data / (p_data + p_g)); a WGAN critic's or a hinge D's raw score has no 0.5.
+HALF_AT_EQUILIBRIUM = frozenset({"minimax", "ns", "lsgan"})
+
+
+def d_scores(frame, losses):
+    """D's mean scores, with the 0.5 line ("can't tell") when every run's loss has one."""
+    if all(loss in HALF_AT_EQUILIBRIUM for loss in losses):
+        return with_level(frame, 0.5, "0.5 (can't tell)")
+    return frame
+
+
 def history_csv(history: dict[str, np.ndarray], path: str | Path) -> Path:
     path = Path(path)
     cols = list(history)

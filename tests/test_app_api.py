@@ -168,3 +168,12 @@ def test_every_output_on_the_api_page_has_a_readable_name(app_url):
     unnamed = [(name, r["component"]) for name, ep in info["named_endpoints"].items() for r in ep["returns"]
                if r["label"].startswith("value_") and r["component"] != "Timer"]  # a timer has no label
     assert unnamed == []
+
+
+def test_a_lesson_loads_its_settings_and_says_to_press_start(client):
+    from gan_demo.training.lessons import LESSONS
+
+    key = next(iter(LESSONS))
+    text, *values, status = client.predict(key, api_name="/train_lesson")
+    assert text and "Press **Start**" in status and "steps" in status
+    assert len(values) >= 10  # the settings, in the Train tab's widget order

@@ -102,8 +102,8 @@ class ToyRunHandlers(LiveRunHandlers):
                    for title, curve in plots.quality_curves(h, dataset)]
         return (frame.image, status_text(state),
                 plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
-                plots.with_level(plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"},
-                                                    smooth=9), 0.5, "0.5 (can't tell)"),
+                plots.d_scores(plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"},
+                                                  smooth=9), [frame.published.config.loss]),
                 *quality,
                 keep_polling(frame.published.status))
 
@@ -133,10 +133,13 @@ def handlers(ctx: AppContext) -> ToyRunHandlers:
 
 
 def on_lesson(key):
-    """Load a lesson preset: returns its text and the settings it uses."""
+    """Load a lesson preset: returns its text, the settings it uses, and a status line saying
+    what to press (the settings apply to the next Start, not to a run going on)."""
     lesson = get_lesson(key)
     cfg = lesson.config()
-    return (lesson.text, *[getattr(cfg, f) for f in FIELDS])
+    status = (f"**{lesson.title}**: its settings are loaded. Press **Start** to train with them "
+              f"(the effect shows within about {lesson.steps:,} steps).")
+    return (lesson.text, *[getattr(cfg, f) for f in FIELDS], status)
 
 
 def on_draw(value):
@@ -214,8 +217,8 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                                       color_map=plots.LOSS_SERIES, y_title="loss", color_title="",
                                       elem_id="train-losses-plot")
             d_plot = gr.LinePlot(**STEP_AXIS, color="series",
-                                 title="D(x) and D(G(z)) (0.5 = can't tell)",
-                                 height=210, color_map=plots.SCORE_SERIES, y_title="D's mean score",
+                                 title="D(x) and D(G(z))",
+                                 height=210, color_map=plots.SCORE_SERIES, y_title="D's mean score", y_axis_format="~g",
                                  color_title="", elem_id="train-d-plot")
             # Modes (0-8 or 0-25) and HQ % (0-100), or KL and JS, each on its own axis: on one, the
             # smaller line lies flat along the bottom. One series each, named by the title (a legend
@@ -280,8 +283,8 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
         reset_fn, config_inputs, [session, status, w["seed"]], api_visibility="private", preprocess=False), timer,
         REFRESH_S)
     lesson_fn = user_errors(on_lesson)
-    lesson.input(lesson_fn, lesson, [lesson_text, *config_widgets], api_visibility="private")
-    load_lesson.click(lesson_fn, lesson, [lesson_text, *config_widgets], api_name="train_lesson")
+    lesson.input(lesson_fn, lesson, [lesson_text, *config_widgets, status], api_visibility="private")
+    load_lesson.click(lesson_fn, lesson, [lesson_text, *config_widgets, status], api_name="train_lesson")
     # The download box appears once it holds a file (an API caller gets the file itself).
     reveal = dict(fn=lambda: gr.File(visible=True), inputs=None, outputs=export, api_visibility="private",
                   queue=False, show_progress="hidden")

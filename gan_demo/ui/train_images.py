@@ -56,11 +56,12 @@ def status_text(session: TrainSession | None) -> str:
     return line
 
 
-def curves(h: dict[str, np.ndarray]):
-    """The three plots' data: losses, D's mean scores with the 0.5 line, the Frechet distance."""
+def curves(h: dict[str, np.ndarray], loss: str = "ns"):
+    """The three plots' data: losses, D's mean scores (with the 0.5 line where the loss has one),
+    the Frechet distance."""
     return (plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
-            plots.with_level(plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"},
-                                                smooth=9), 0.5, "0.5 (can't tell)"),
+            plots.d_scores(plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"},
+                                              smooth=9), [loss]),
             plots.curves_frame(plots.at_evaluations(h, "frechet"), ["frechet"], {"frechet": "Frechet distance"}))
 
 
@@ -74,7 +75,7 @@ class ImageRunHandlers(LiveRunHandlers):
         if state is None or state.trainer is None or not isinstance(state.trainer.published.config, ImageLiveConfig):
             return (gr.skip(),) * 5 + (keep_polling(None),)
         frame = state.frame()
-        return (frame.image, status_text(state), *curves(frame.published.history),
+        return (frame.image, status_text(state), *curves(frame.published.history, frame.published.config.loss),
                 keep_polling(frame.published.status))
 
     @staticmethod
@@ -172,7 +173,8 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
                                       elem_id="img-losses-plot")
             d_plot = gr.LinePlot(**STEP_AXIS, color="series", title="D(x) and D(G(z))",
                                  height=200,
-                                 color_map=plots.SCORE_SERIES, y_title="D's mean score", color_title="",
+                                 color_map=plots.SCORE_SERIES, y_title="D's mean score", y_axis_format="~g",
+                                 color_title="",
                                  elem_id="img-d-plot")
             # "~s" writes 2,000 as "2k": Vega cuts wider tick labels (and the axis title) off the left.
             # From 0 on the y axis too: the first point alone (a one-value domain) drew one clipped tick.

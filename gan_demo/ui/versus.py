@@ -62,7 +62,8 @@ def status_text(v: Versus | None) -> str:
     return "  \n".join(lines)
 
 
-def shared_curves(dataset: str, histories: dict[str, dict]) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, Any]]]:
+def shared_curves(dataset: str, histories: dict[str, dict], losses: tuple[str, ...] = ("ns",)
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, Any]]]:
     """Both runs' curves in one frame per plot, series named by run, so the axes are shared: the
     losses, D's scores, and the quality charts (title, frame) with one series per run, each metric
     on its own chart (modes covered and HQ %; KL and JS; the Frechet distance for images)."""
@@ -77,8 +78,7 @@ def shared_curves(dataset: str, histories: dict[str, dict]) -> tuple[pd.DataFram
         return pd.concat(parts, ignore_index=True)
 
     losses = both(["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9)
-    scores = plots.with_level(both(["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}, smooth=9),
-                              0.5, "0.5 (can't tell)")
+    scores = plots.d_scores(both(["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}, smooth=9), losses)
     first = next(iter(histories.values()))
     if "frechet" in first:
         quality = [("Frechet distance (lower is better)", per_run("frechet"))]
@@ -159,7 +159,8 @@ class VersusHandlers:
             return (gr.skip(),) * 7 + (keep_polling("running"),)
         # From the frames, not the race: a Reset or close between the two reads leaves the frames whole.
         dataset = frames["A"].published.config.dataset
-        losses, scores, quality = shared_curves(dataset, {k: f.published.history for k, f in frames.items()})
+        losses, scores, quality = shared_curves(dataset, {k: f.published.history for k, f in frames.items()},
+                                                tuple(f.published.config.loss for f in frames.values()))
         charts = [gr.LinePlot(frame, title=title, **plots.quality_axis(title, dataset), visible=True)
                   for title, frame in quality]
         charts += [gr.LinePlot(visible=False)] * (2 - len(charts))  # images: the Frechet chart alone
@@ -217,7 +218,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             d_plot = gr.LinePlot(**STEP_AXIS, color="series",
                                  title="D(x) and D(G(z)) (A and B)",
                                  height=220, color_map=plots.versus_series(plots.SCORE_SERIES),
-                                 y_title="D's mean score", color_title="", elem_id="versus-d-plot")
+                                 y_title="D's mean score", y_axis_format="~g", color_title="", elem_id="versus-d-plot")
             with gr.Row():  # one metric per chart, A and B on the same axis
                 quality_plot = gr.LinePlot(**STEP_AXIS, color="series",
                                            title="Modes covered",
