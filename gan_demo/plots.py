@@ -224,7 +224,7 @@ def at_evaluations(history: dict[str, np.ndarray], column: str) -> dict[str, np.
 
 
 QUALITY_TITLES = {"modes": "Modes covered", "hq_pct": "High-quality samples %", "kl": "KL(real || fake)",
-                  "js": "JS divergence (at most ln 2)"}
+                  "js": "JS divergence (≤ ln 2)"}  # short: the chart is a third of the page wide
 
 
 # Short y-axis titles for the quality charts (the chart's own title says the rest).

@@ -41,6 +41,19 @@ def test_start_pause_step_and_the_thread_returns_to_baseline():
     assert live_threads() == base and trainer.closed
 
 
+def test_a_stepped_run_reports_its_speed_and_training_time():
+    trainer = LiveTrainer(SMALL, "cpu")
+    try:
+        trainer.step(30, "both")
+        pub = trainer.wait_idle()
+        assert pub.step == 30 and pub.steps_per_sec > 0 and pub.elapsed_s > 0
+        before = pub.elapsed_s
+        trainer.step(30, "both")
+        assert trainer.wait_idle().elapsed_s > before
+    finally:
+        trainer.close()
+
+
 def test_pressing_start_fifty_times_runs_one_thread():
     base = live_threads()
     trainer = LiveTrainer(SMALL, "cpu")
@@ -224,7 +237,7 @@ def test_a_reset_run_keeps_its_data_sets_quality_charts_and_axes():
     assert plots.quality_axis(grid[0][0], "grid25")["y_lim"] == [0, 25]
     assert plots.quality_axis(grid[0][0], "ring8")["y_lim"] == [0, 8]
     assert plots.quality_axis(grid[1][0], "grid25")["y_lim"] == [0, 100]
-    assert plots.quality_axis("JS divergence (at most ln 2)", "moons")["y_lim"][1] >= np.log(2)
+    assert plots.quality_axis(plots.QUALITY_TITLES["js"], "moons")["y_lim"][1] >= np.log(2)
     frame = grid[0][1]  # nothing to draw, over steps 0-100 (one step made an axis tick read "NaN")
     assert frame["value"].isna().all() and sorted(set(frame["step"])) == [0, 100]
 

@@ -227,10 +227,15 @@ class LiveTrainer:
         elif name == "step":  # an ordinary step also ends a slow-motion walk-through
             self._running, self._phases, self._phase = False, None, {}
             n, update = args
+            t0, first = time.perf_counter(), gan.step_count
             for _ in range(max(1, min(n, 10_000))):
                 if gan.check_divergence() is not None:
                     break
                 gan.step(update)
+            spent = time.perf_counter() - t0
+            # Stepped runs count in the status too: their speed and their time of training.
+            self._elapsed += spent
+            self._steps_per_sec = (gan.step_count - first) / max(1e-6, spent)
             gan.evaluate()
             self._message = (self._take_reset_note() + " " if self._reset_note else "") + \
                 f"Ran {n} step(s) updating {'D and G' if update == 'both' else update.upper()}."
