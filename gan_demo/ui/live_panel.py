@@ -98,6 +98,13 @@ class LiveRunHandlers:
         state.trainer.wait_idle()
         return self.status_text(state)
 
+    @staticmethod
+    def exported(state, kind: str, *args) -> str:
+        """The session's run exported as ``kind`` (csv, png or gif): the file's path."""
+        if state is None:
+            raise UserError("Nothing to export yet: press Start or Step first.")
+        return str({"csv": state.export_csv, "png": state.export_png, "gif": state.export_gif}[kind](*args))
+
     def live_widgets(self, widgets: dict[str, gr.Component]) -> list[gr.Component]:
         """The widgets whose change applies to a running trainer at once."""
         return [widgets[f] for f in settings.live_settings(self.config_cls) if f in widgets]

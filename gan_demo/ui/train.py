@@ -107,23 +107,17 @@ class ToyRunHandlers(LiveRunHandlers):
                 *quality,
                 keep_polling(frame.published.status))
 
-    @staticmethod
-    def _exporting(state):
-        if state is None:
-            raise UserError("Nothing to export yet: press Start or Step first.")
-        return state
-
     def export_csv(self, session):
         """The run's history (losses, D's scores, modes or KL/JS per step) as a CSV file."""
-        return str(self._exporting(session).export_csv())
+        return self.exported(session, "csv")
 
     def export_png(self, session, manifold=True, arrows=False):
         """The current view as a PNG, with G's manifold and gradient arrows as chosen."""
-        return str(self._exporting(session).export_png(bool(manifold), bool(arrows)))
+        return self.exported(session, "png", bool(manifold), bool(arrows))
 
     def export_gif(self, session):
         """The run so far as an animated GIF (the timelapse of its views)."""
-        return str(self._exporting(session).export_gif())
+        return self.exported(session, "gif")
 
 
 def handlers(ctx: AppContext) -> ToyRunHandlers:

@@ -78,23 +78,17 @@ class ImageRunHandlers(LiveRunHandlers):
         return (frame.image, status_text(state), *curves(frame.published.history, frame.published.config.loss),
                 keep_polling(frame.published.status))
 
-    @staticmethod
-    def _exporting(state):
-        if state is None:
-            raise UserError("Nothing to export yet: press Start or Step first.")
-        return state
-
     def export_csv(self, session):
         """The image run's history (losses, D's scores, Frechet distances) as a CSV file."""
-        return [str(self._exporting(session).export_csv())]
+        return [self.exported(session, "csv")]
 
     def export_png(self, session):
         """The current grid of G's images as a PNG."""
-        return [str(self._exporting(session).export_png())]
+        return [self.exported(session, "png")]
 
     def export_gif(self, session):
         """The image run so far as an animated GIF of its grids."""
-        return [str(self._exporting(session).export_gif())]
+        return [self.exported(session, "gif")]
 
     def save(self, state, name, names, request=None):
         """Save the run's G as a zoo entry: returns its files, and Explore lists it in this browser."""
