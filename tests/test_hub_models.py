@@ -1,0 +1,108 @@
+"""Hub models: the registry's architectures have the released files' key layout and size, and the
+loader fetches once, loads strictly, and answers a bad file or no network with one sentence.
+
+No network here: each model is fetched from a local folder laid out like the Hub (OWNER/REPO/FILE)
+holding a state dict built with the real architecture (random weights, the right keys and shapes)."""
+
+import time
+
+import pytest
+import torch
+
+from gan_demo import hub_models
+from gan_demo.errors import UserError
+from gan_demo.models.huggan import GeneratorUNet, HugGANDCGAN
+
+# Parameter counts that reproduce the released pytorch_model.bin sizes (float32): pix2pix-edge2shoes
+# 218 MB, dcgan-mnist 14.3 MB; and their numbers of tensors (hub_research: keys read from the source).
+RELEASED = {"hub-pix2pix-edges2shoes": (54_404_099, 17), "hub-dcgan-mnist": (3_578_624, 25)}
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(hub_models.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.delenv(hub_models.MIRROR_ENV, raising=False)
+    return tmp_path / "cache"
+
+
+def _stand_in(folder, name, edit=None):
+    """A mirror folder holding the model's file: the real architecture's state dict, random weights."""
+    model = hub_models.get(name)
+    torch.manual_seed(0)
+    state = hub_models.ARCHITECTURES[model.architecture]().state_dict()
+    if edit:
+        state = edit(state)
+    path = folder / model.repo / model.filename
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, path)
+    return folder
+
+
+@pytest.mark.parametrize("name", list(hub_models.REGISTRY))
+def test_each_architecture_matches_its_released_files_layout(name):
+    model = hub_models.get(name)
+    net = hub_models.ARCHITECTURES[model.architecture]()
+    params, tensors = RELEASED[name]
+    assert sum(v.numel() for v in net.state_dict().values() if v.is_floating_point()) == params
+    assert len(net.state_dict()) == tensors
+    assert abs(params * 4 / 1e6 - model.size_mb) / model.size_mb < 0.02
+    assert len(model.revision) == 40 and model.licence and model.source
+
+
+def test_a_model_loads_from_a_hub_shaped_folder_once_and_draws(cache, tmp_path):
+    mirror = _stand_in(tmp_path / "hub", "hub-dcgan-mnist")
+    G = hub_models.load_weights("hub-dcgan-mnist", mirror=mirror)
+    assert isinstance(G, HugGANDCGAN) and not G.training
+    saved = torch.load(mirror / "huggan/dcgan-mnist/pytorch_model.bin", weights_only=True)
+    assert torch.equal(G.state_dict()["model.0.weight"], saved["model.0.weight"])
+    with torch.no_grad():
+        out = G(torch.randn(2, 100))
+    assert out.shape == (2, 3, 64, 64) and float(out.abs().max()) <= 1
+    assert hub_models.is_cached("hub-dcgan-mnist")
+    (mirror / "huggan/dcgan-mnist/pytorch_model.bin").unlink()  # fetched once: the cache serves now
+    assert isinstance(hub_models.load_weights("hub-dcgan-mnist", mirror=mirror), HugGANDCGAN)
+
+
+def test_the_pix2pix_unet_takes_a_256_pixel_drawing(cache, tmp_path):
+    mirror = _stand_in(tmp_path / "hub", "hub-pix2pix-edges2shoes")
+    G = hub_models.load_weights("hub-pix2pix-edges2shoes", mirror=mirror)
+    assert isinstance(G, GeneratorUNet)
+    with torch.no_grad():
+        out = G(torch.zeros(1, 3, 256, 256))
+    assert out.shape == (1, 3, 256, 256) and float(out.abs().max()) <= 1
+
+
+@pytest.mark.parametrize("edit, why", [
+    (lambda s: {("model.0.kernel" if k == "model.0.weight" else k): v for k, v in s.items()}, "model.0"),
+    (lambda s: {**s, "model.0.weight": torch.zeros(100, 256, 4, 4)}, "size mismatch"),
+    (lambda s: [1, 2, 3], "not a state dict"),
+])
+def test_a_file_of_another_layout_is_one_sentence_and_leaves_the_cache(cache, tmp_path, edit, why):
+    mirror = _stand_in(tmp_path / "hub", "hub-dcgan-mnist", edit)
+    with pytest.raises(UserError, match="does not load as its architecture") as err:
+        hub_models.load_weights("hub-dcgan-mnist", mirror=mirror)
+    assert why in str(err.value) and "\n" not in str(err.value)
+    assert not hub_models.is_cached("hub-dcgan-mnist")
+
+
+def test_a_corrupt_download_is_refused_and_removed(cache, tmp_path):
+    model = hub_models.get("hub-dcgan-mnist")
+    path = tmp_path / "hub" / model.repo / model.filename
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\x80\x04not really a pickle" * 50)
+    with pytest.raises(UserError, match="does not load"):
+        hub_models.load_weights("hub-dcgan-mnist", mirror=tmp_path / "hub")
+    assert not hub_models.is_cached("hub-dcgan-mnist")
+
+
+def test_offline_a_model_not_in_the_cache_is_one_sentence_within_seconds(cache, monkeypatch):
+    from gan_demo import zoo
+
+    monkeypatch.setattr(zoo, "hub_reachable", lambda timeout_s=3.0: False)
+    t = time.perf_counter()
+    with pytest.raises(UserError, match="needs a network"):
+        hub_models.load_weights("hub-pix2pix-edges2shoes")
+    assert time.perf_counter() - t < 5
+    assert not list(cache.rglob("*.part"))
+    with pytest.raises(UserError, match="Unknown Hub model"):
+        hub_models.get("no-such-model")
