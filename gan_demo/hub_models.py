@@ -34,6 +34,8 @@ MIRROR_ENV = "GAN_DEMO_HUB_MIRROR"
 
 @dataclass(frozen=True)
 class HubModel:
+    """One pinned Hub checkpoint; ``config`` is what the samplers read (latent size, image size)."""
+
     name: str  # how the model lists show it
     repo: str
     revision: str  # the commit whose file was checked against ``source``
@@ -44,6 +46,8 @@ class HubModel:
     size_mb: float
     source: str  # where the architecture's code is: repo, path, commit
     description: str
+    dataset: str
+    config: tuple[tuple[str, int], ...] = ()  # latent_dim, image_size, channels (a tuple: frozen)
 
 
 ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
@@ -58,15 +62,43 @@ REGISTRY: dict[str, HubModel] = {m.name: m for m in (
         architecture="huggan-dcgan", kind="sample", size_mb=14.3,
         source="huggingface/community-events huggan/pytorch/dcgan/modeling_dcgan.py @ 6dafdff2",
         description="DCGAN on MNIST from the HugGAN community event: noise of 100 numbers -> a 64 x 64 digit "
-                    "(trained as RGB)."),
+                    "(trained as RGB).", dataset="mnist (64 x 64, RGB)",
+        config=(("latent_dim", 100), ("image_size", 64), ("channels", 3))),
     HubModel(
         name="hub-pix2pix-edges2shoes", repo="huggan/pix2pix-edge2shoes",
         revision="64c0964925eddf9e83f45481fb2f8a99638523ad", filename="pytorch_model.bin", licence="MIT",
         architecture="pix2pix-unet", kind="sketch", size_mb=218.0,
         source="huggingface/community-events huggan/pytorch/pix2pix/modeling_pix2pix.py @ 33a0ed27",
         description="pix2pix from the HugGAN community event, trained 100 epochs on edges2shoes (50,025 pairs): "
-                    "a line drawing of a shoe -> a 256 x 256 photo of one."),
+                    "a line drawing of a shoe -> a 256 x 256 photo of one.", dataset="edges2shoes (256 x 256)",
+        config=(("image_size", 256), ("channels", 3))),
 )}
+
+
+def names(kind: str = "sample") -> list[str]:
+    return [m.name for m in REGISTRY.values() if m.kind == kind]
+
+
+def card(name: str) -> dict:
+    """A zoo-style card for the model lists and summaries: what it is, where from, under which
+    licence, and whether this server has it yet."""
+    model = get(name)
+    return {"name": model.name, "family": f"hub:{model.architecture}", "hub": True, "dataset": model.dataset,
+            "config": dict(model.config), "description": model.description,
+            "licence": model.licence, "repo": model.repo, "revision": model.revision, "source": model.source,
+            "size_mb": model.size_mb, "cached": is_cached(name)}
+
+
+def label(name: str) -> str:
+    """How a model list shows a Hub model: marked, and whether it still needs a network."""
+    return f"{name} (Hub{'' if is_cached(name) else ', needs a network'})"
+
+
+def load(name: str, device: str = "cpu", mirror: Path | None = None):
+    """The model as a ``zoo.LoadedModel`` the samplers and tabs use like one of ours."""
+    from .zoo import LoadedModel
+
+    return LoadedModel(name, load_weights(name, mirror).to(device), card(name))
 
 
 def get(name: str) -> HubModel:

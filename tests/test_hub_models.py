@@ -106,3 +106,26 @@ def test_offline_a_model_not_in_the_cache_is_one_sentence_within_seconds(cache, 
     assert not list(cache.rglob("*.part"))
     with pytest.raises(UserError, match="Unknown Hub model"):
         hub_models.get("no-such-model")
+
+
+def test_a_hub_model_is_explored_and_interpolated_like_ours(cache, tmp_path, monkeypatch):
+    from gan_demo import zoo
+    from gan_demo.training.live import TrainerPool
+    from gan_demo.ui.common import AppContext
+    from gan_demo.ui.explore import ExploreHandlers, choices
+    from gan_demo.ui.interpolate import InterpolateHandlers
+
+    cards = [hub_models.card("hub-dcgan-mnist")]
+    assert choices(cards) == [("hub-dcgan-mnist (Hub, needs a network)", "hub-dcgan-mnist")]
+    ctx = AppContext(models=zoo.ModelCache(), pool=TrainerPool(0))
+    h = ExploreHandlers(ctx, cards)
+    monkeypatch.setattr(zoo, "hub_reachable", lambda timeout_s=3.0: False)
+    with pytest.raises(UserError, match="needs a network"):
+        h.explore("hub-dcgan-mnist", 0, 1.0, 4)
+    monkeypatch.setenv(hub_models.MIRROR_ENV, str(_stand_in(tmp_path / "hub", "hub-dcgan-mnist")))
+    grid = h.explore("hub-dcgan-mnist", 0, 1.0, 4, 1.5)
+    assert grid.shape[-1] == 3 and grid.shape[0] > 64  # 2 x 2 tiles of 64 x 64 RGB
+    assert "licence" in h.describe_model("hub-dcgan-mnist") and "in this server's cache" in h.describe_model(
+        "hub-dcgan-mnist")
+    strip, gif, _ = InterpolateHandlers(ctx, cards).interpolate("hub-dcgan-mnist", 0, 1, 3, "slerp", 1.0)
+    assert strip.shape[-1] == 3 and gif.endswith(".gif")

@@ -107,8 +107,9 @@ class HugGANDCGAN(nn.Module):
             nn.ConvTranspose2d(h * 2, h, 4, 2, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU(True),
             nn.ConvTranspose2d(h, num_channels, 4, 2, 1, bias=False), nn.Tanh())
 
-    def forward(self, noise: torch.Tensor) -> torch.Tensor:
-        """Noise [B, latent_dim] or [B, latent_dim, 1, 1] -> images [B, C, 64, 64] in [-1, 1]."""
+    def forward(self, noise: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Noise [B, latent_dim] or [B, latent_dim, 1, 1] -> images [B, C, 64, 64] in [-1, 1]
+        (``labels`` is ignored: the zoo's samplers pass one to every generator)."""
         if noise.dim() == 2:
             noise = noise[:, :, None, None]
         return self.model(noise)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from .. import plots, zoo
+from .. import hub_models, plots, zoo
 from ..training.live import TrainerPool
 from . import (conditional, explore, gradio_patches, interpolate, latent_tools, sketch, train, train_images,
                translate, versus)
@@ -75,14 +75,15 @@ def build_app(ctx: AppContext | None = None) -> gr.Blocks:
             ctx.user_zoo = Path(os.environ[USER_ZOO_ENV])
     gradio_patches.apply()
     cards = zoo.list_models(ctx.models.weights_dir)
+    hub_cards = [hub_models.card(name) for name in hub_models.names("sample")]  # beside ours, marked
     # Gradio keeps a copy of every image it sends; on a long-running Space, drop copies after 2 h.
     with gr.Blocks(title="GAN Playground", delete_cache=(3600, 7200)) as demo:
         gr.Markdown(INTRO)
         with gr.Tabs():
             with gr.Tab("Explore", id="explore"):
-                explore_model = explore.build(demo, ctx, cards)
+                explore_model = explore.build(demo, ctx, cards + hub_cards)
             with gr.Tab("Interpolate", id="interpolate"):
-                interpolate.build(demo, ctx, cards)
+                interpolate.build(demo, ctx, cards + hub_cards)
             with gr.Tab("Conditional", id="conditional"):
                 conditional.build(demo, ctx, cards)
             with gr.Tab("Latent tools", id="latent"):

@@ -6,7 +6,7 @@ import gradio as gr
 
 import numpy as np
 
-from .. import images, sampling, validate, zoo
+from .. import hub_models, images, sampling, validate, zoo
 from ..errors import UserError
 from .common import AppContext, endpoint, fresh_seed, upload_path
 
@@ -15,6 +15,8 @@ MAX_GRID = 64
 
 
 def model_summary(card: dict) -> str:
+    if card.get("hub"):
+        return hub_summary(card)
     t = card.get("training", {})
     cfg = card["config"]
     lines = [f"**{card['name']}**: {card.get('description', '')}",
@@ -41,6 +43,31 @@ def model_summary(card: dict) -> str:
     return text
 
 
+def hub_summary(card: dict) -> str:
+    cfg = card["config"]
+    where = (f"[{card['repo']}](https://huggingface.co/{card['repo']}/tree/{card['revision']}) "
+             f"at commit `{card['revision'][:8]}`")
+    fetch = ("in this server's cache" if card.get("cached") else
+             f"downloaded on first use ({card['size_mb']:g} MB; needs a network once)")
+    return (f"**{card['name']}** (from the Hugging Face Hub): {card['description']}  \n"
+            f"{cfg.get('image_size', '?')}x{cfg.get('image_size', '?')}, latent size {cfg.get('latent_dim', '?')}; "
+            f"{where}, licence: {card['licence']}; {fetch}.  \n"
+            f"Generator code rebuilt from {card['source']}. Not trained by this project: no Frechet "
+            "distance of ours.")
+
+
+def choices(cards: list[dict]) -> list[tuple[str, str]]:
+    """Model list entries: our models by name, Hub models marked (and whether they need a network)."""
+    return [(hub_models.label(c["name"]) if c.get("hub") else c["name"], c["name"]) for c in cards]
+
+
+def load_model(ctx: AppContext, name: str, card: dict | None):
+    """A zoo model, or a Hub model fetched once into the cache (one sentence when it cannot be)."""
+    if card is not None and card.get("hub"):
+        return ctx.models.get(name, lambda: hub_models.load(name, ctx.models.device))
+    return ctx.models.get(name)
+
+
 def _owner(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None)
 
@@ -57,7 +84,10 @@ class ExploreHandlers:
     def model(self, name, request: gr.Request | None = None):
         """A shipped model, or one this browser session saved from a live run (Train live -> Images)."""
         added = self.ctx.models.added(name, _owner(request)) if isinstance(name, str) else None
-        return added or self.ctx.models.get(validate.as_choice(name, "model", self.names))
+        if added is not None:
+            return added
+        name = validate.as_choice(name, "model", self.names)
+        return load_model(self.ctx, name, self.cards.get(name))
 
     def family(self, name) -> str | None:
         return self.cards.get(name, {}).get("family") if isinstance(name, str) else None
@@ -128,7 +158,8 @@ class ExploreHandlers:
         added = self.ctx.models.added(model, _owner(request)) if isinstance(model, str) else None
         if added is not None:
             return model_summary(added.card)
-        return model_summary(self.cards[validate.as_choice(model, "model", self.names)])
+        card = self.cards[validate.as_choice(model, "model", self.names)]
+        return model_summary(hub_models.card(model) if card.get("hub") else card)  # cached by now?
 
 
 def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
@@ -150,7 +181,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
     # enlarged to its box with crisp pixels (the CSS above), and the sliders are beside it.
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
-            model = gr.Dropdown(names, value=names[0] if names else None, label="Model")
+            model = gr.Dropdown(choices(cards), value=names[0] if names else None, label="Model")
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=validate.MAX_SEED)
                 new_seed_btn = gr.Button("New seed", elem_id="new-seed")
@@ -205,7 +236,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
             "*untrained G*: the same architecture before training (the ceiling); *real floor*: real "
             "training images against the test images (what a perfect generator would reach). "
             "*Class accuracy*: how often the classifier agrees with the class a conditional model was asked for.")
-        gr.Dataframe(value=zoo.comparison_rows(cards), headers=zoo.COMPARISON_COLUMNS, interactive=False,
+        gr.Dataframe(value=zoo.comparison_rows([c for c in cards if not c.get("hub")]), headers=zoo.COMPARISON_COLUMNS, interactive=False,
                      wrap=True, elem_id="zoo-table")
 
     controls = [model, seed, truncation, grid_size, *sliders]

@@ -6,6 +6,7 @@ import gradio as gr
 
 from .. import plots, sampling, validate
 from .common import HEAVY, AppContext, endpoint, fresh_seed
+from .explore import choices, load_model
 
 MAX_STEPS = 64
 MODES = [("Slerp (great circle)", "slerp"), ("Lerp (straight line)", "lerp")]
@@ -23,7 +24,8 @@ class InterpolateHandlers:
                     class_a: str | None = None, class_b: str | None = None, fps: float = 12):
         """Frames from `seed_a` to `seed_b` (for conditional models also from `class_a` to `class_b`),
         `steps` of them, by `mode` lerp or slerp. Returns (strip image, animated GIF, GIF to download)."""
-        m = self.ctx.models.get(validate.as_choice(model, "model", self.names))
+        name = validate.as_choice(model, "model", self.names)
+        m = load_model(self.ctx, name, self.cards.get(name))
         steps = validate.as_int(steps, "Steps", 2, MAX_STEPS)
         mode = validate.as_choice(mode, "interpolation", [v for _, v in MODES])
         fps = validate.as_float(fps, "Frames per second", 1.0, 30.0)
@@ -71,7 +73,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
                 "atypically short, and its middle frames often look faded.")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            model = gr.Dropdown(names, value=names[0], label="Model")
+            model = gr.Dropdown(choices(cards), value=names[0], label="Model")
             with gr.Row():
                 seed_a = gr.Number(value=0, label="Seed A", precision=0, minimum=0, maximum=validate.MAX_SEED)
                 seed_b = gr.Number(value=1, label="Seed B", precision=0, minimum=0, maximum=validate.MAX_SEED)
