@@ -70,19 +70,24 @@ def _warp(x: torch.Tensor, gen: torch.Generator, rotate_deg: float, scale: tuple
 
 # ---- the training mix ------------------------------------------------------------------------
 
+# Shares of the training drawings drawn each way (independently). About a third stay plain edge
+# drawings: a mix with a fifth outline-only and half warped (the first mixed model) read the edge
+# maps it trained on 2.7 points worse (79.0 % against 81.3 %) while outlines rose from 48 to 72 %.
+MIX = {"warped": 0.35, "outline_only": 0.15, "thick": 0.25, "gaps": 0.3}
+
 def training_drawings(images: np.ndarray | torch.Tensor, gen: torch.Generator, batch: int = 4096) -> torch.Tensor:
     """uint8 images [N, 28, 28] -> bool one-pixel line drawings [N, 28, 28], each drawn a random
     way: Sobel edges above 12-50 % of the image's strongest (more or fewer inner lines) with the
-    silhouette's outline, or the outline alone (a fifth); a third thickened before thinning (a
-    thick brush merges close lines); two fifths with gaps; half of the garments slightly rotated,
-    scaled and squeezed first (nobody draws a garment's exact proportions)."""
+    silhouette's outline, or the outline alone; some thickened before thinning (a thick brush
+    merges close lines), some with gaps, some garments slightly rotated, scaled and squeezed first
+    (nobody draws a garment's exact proportions); the shares are ``MIX``."""
     x_all = torch.as_tensor(np.array(images)).float().div(255.0)
     out = []
     for i in range(0, len(x_all), batch):
         x = x_all[i:i + batch]
         n = len(x)
         warped = _warp(x, gen, rotate_deg=8.0, scale=(0.88, 1.04), shift=0.06)
-        pick = (torch.rand(n, generator=gen) < 0.5)[:, None, None]
+        pick = (torch.rand(n, generator=gen) < MIX["warped"])[:, None, None]
         x = torch.where(pick, warped, x)
         gx, gy = _sobel(x)
         mag = (gx ** 2 + gy ** 2).sqrt()
@@ -90,11 +95,11 @@ def training_drawings(images: np.ndarray | torch.Tensor, gen: torch.Generator, b
         threshold = (0.12 + torch.rand(n, generator=gen) * 0.38)[:, None, None]
         silhouette = (0.03 + torch.rand(n, generator=gen) * 0.12)[:, None, None]
         outline = _outline(x > silhouette)
-        only_outline = (torch.rand(n, generator=gen) < 0.2)[:, None, None]
+        only_outline = (torch.rand(n, generator=gen) < MIX["outline_only"])[:, None, None]
         ink = outline | ((mag > threshold * peak) & ~only_outline)
-        thick = (torch.rand(n, generator=gen) < 0.33)[:, None, None]
+        thick = (torch.rand(n, generator=gen) < MIX["thick"])[:, None, None]
         ink = torch.where(thick, F.max_pool2d(ink.float().unsqueeze(1), 3, 1, 1).squeeze(1) > 0, ink)
-        gaps = (torch.rand(n, generator=gen) < 0.4)[:, None, None]
+        gaps = (torch.rand(n, generator=gen) < MIX["gaps"])[:, None, None]
         holes = _smooth_noise(n, SIZE, 9, gen) < (0.1 + torch.rand(n, 1, 1, generator=gen) * 0.2)
         out.append(thin(ink & ~(gaps & holes)))
     return torch.cat(out) if out else torch.zeros(0, SIZE, SIZE, dtype=torch.bool)

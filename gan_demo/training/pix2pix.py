@@ -25,7 +25,7 @@ from ..errors import UserError
 from ..settings import setting
 from ..models.pix2pix import PatchDiscriminator, Pix2PixConfig, Pix2PixGenerator
 from ..sketch import edge_maps, to_model_input
-from ..sketch_styles import training_drawings
+from ..sketch_styles import MIX, training_drawings
 from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint,
                          load_checkpoint_meta, save_checkpoint, state_stem)
 from .progress import StepLog
@@ -66,6 +66,28 @@ def _gan_loss(logits: torch.Tensor, real: bool, kind: str) -> torch.Tensor:
     if kind == "lsgan":
         return F.mse_loss(logits, torch.full_like(logits, 1.0 if real else 0.0))
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, 1.0 if real else 0.0))
+
+
+@torch.no_grad()
+def recalibrate_batch_norm(G: torch.nn.Module, lines: torch.Tensor, labels: torch.Tensor, n_classes: int,
+                           hint_share: float, batch_size: int, gen: torch.Generator, batches: int = 200) -> None:
+    """Batch-norm statistics for a weight average: its averaged weights never ran through its own
+    normalisation layers, and the running statistics of any one step's G belong to that G's weights.
+    ``batches`` forward passes in training mode over training drawings (as many hinted as in
+    training), the statistics averaged over all of them (momentum None), then eval mode."""
+    norms = [m for m in G.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+    G.train()
+    for _ in range(batches):
+        idx = torch.randint(len(lines), (batch_size,), generator=gen)
+        hint = torch.where(torch.rand(batch_size, generator=gen) < hint_share, labels[idx], n_classes)
+        G(lines[idx], hint)
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+    G.eval()
 
 
 def train_pix2pix(cfg: Pix2PixTrainConfig, out: str | Path, resume: bool = False,
@@ -185,6 +207,7 @@ def train_pix2pix(cfg: Pix2PixTrainConfig, out: str | Path, resume: bool = False
             **{k: v for k, v in asdict(cfg).items()
                if k not in ("data_root", "max_steps", "checkpoint_every", "limit", "max_minutes")},
             "pieces": pieces,
+            **({"drawing_mix": dict(MIX)} if cfg.drawings == "mix" else {}),
             "epochs_done": round(step / per_epoch, 3),
             "steps": step,
             "wall_time_s": round(wall, 1),
@@ -195,5 +218,13 @@ def train_pix2pix(cfg: Pix2PixTrainConfig, out: str | Path, resume: bool = False
         },
         "metrics": {"last_200_steps_mean": log.means()},
     }
+    if G_avg is not None:
+        G_avg.cpu()
+        drawn = lines if lines is not None else to_model_input(training_drawings(
+            data.images[keep], torch.Generator().manual_seed(cfg.seed + 1)))
+        recalibrate_batch_norm(G_avg, drawn.cpu(), labels, n_classes, cfg.hint_share, cfg.batch_size,
+                               torch.Generator().manual_seed(cfg.seed))
+        card["training"]["batch_norm"] = ("statistics of the weight average recomputed over 200 batches of "
+                                          "training drawings")
     zoo.save((G_avg if G_avg is not None else G).cpu().eval(), card, out)
     return card
