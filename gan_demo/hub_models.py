@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -194,3 +195,47 @@ def load_weights(name: str, mirror: Path | None = None) -> nn.Module:
         raise UserError(f"The file of {model.name} does not load as its architecture ({first}); it was "
                         "removed from the cache, so the next try downloads it again.") from None
     return net.eval()
+
+
+# ---- a drawing through the Hub's pix2pix (edges2shoes) ----------------------------------------
+
+def edge_image(source, side: int = 256, margin: float = 0.08) -> torch.Tensor:
+    """A person's drawing -> the kind of input edges2shoes trained on: dark one-to-three-pixel lines
+    on white, the drawing centred on a ``side`` x ``side`` square with a small margin, RGB in
+    [-1, 1], [1, 3, side, side]. Strokes are thinned first, so a thick brush reads as a pen line."""
+    from PIL import Image
+    from torch.nn import functional as F
+
+    from .sketch import MAX_INK, ink_of, thin
+
+    ink = ink_of(source)
+    mask = ink > 0.25
+    if not mask.any():
+        raise UserError("The canvas is empty: draw the outline of a shoe first.")
+    if mask.mean() > MAX_INK:
+        raise UserError("The canvas is almost all ink: draw an outline with a thin brush, not a filled shape.")
+    ys, xs = np.nonzero(mask)
+    crop = mask[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+    inner = round(side * (1 - 2 * margin))
+    scale = inner / max(crop.shape)
+    h, w = max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale))
+    small = np.asarray(Image.fromarray(crop.astype(np.uint8) * 255).resize((w, h), Image.BILINEAR)) > 64
+    frame = np.zeros((side, side), bool)
+    oy, ox = (side - h) // 2, (side - w) // 2
+    frame[oy: oy + h, ox: ox + w] = small
+    lines = thin(torch.from_numpy(frame)[None]).float()
+    lines = F.max_pool2d(lines[:, None], 3, 1, 1)[:, 0]  # a 3-pixel pen, as the data set's edges
+    return (1 - 2 * lines)[:, None].expand(1, 3, side, side).contiguous()
+
+
+@torch.inference_mode()
+def draw_shoe(model, source) -> tuple[np.ndarray, np.ndarray]:
+    """(the 256 x 256 edge image the model read, the photo it made), both uint8 RGB."""
+    x = edge_image(source)
+    G = model.generator
+    out = G(x.to(next(G.parameters()).device))
+
+    def rgb(t):
+        return ((t[0].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+
+    return rgb(x), rgb(out)

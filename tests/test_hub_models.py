@@ -129,3 +129,37 @@ def test_a_hub_model_is_explored_and_interpolated_like_ours(cache, tmp_path, mon
         "hub-dcgan-mnist")
     strip, gif, _ = InterpolateHandlers(ctx, cards).interpolate("hub-dcgan-mnist", 0, 1, 3, "slerp", 1.0)
     assert strip.shape[-1] == 3 and gif.endswith(".gif")
+
+
+def test_the_hub_pix2pix_draws_a_shoe_from_a_drawing_in_the_sketch_tab(cache, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from gan_demo import zoo
+    from gan_demo.training.live import TrainerPool
+    from gan_demo.ui.common import AppContext
+    from gan_demo.ui.sketch import SketchHandlers
+
+    thick = Image.new("RGB", (280, 280), "white")
+    ImageDraw.Draw(thick).line([(40, 60), (40, 200), (240, 200), (200, 120), (120, 100), (100, 60)],
+                               fill="black", width=14)
+    x = hub_models.edge_image(thick)
+    assert x.shape == (1, 3, 256, 256) and set(torch.unique(x).tolist()) == {-1.0, 1.0}
+    ink = float((x[0, 0] < 0).float().mean())
+    assert 0.005 < ink < 0.05  # the 14-pixel brush reads as a pen line, not a band
+    with pytest.raises(UserError, match="canvas is empty"):
+        hub_models.edge_image(Image.new("RGB", (100, 100), "white"))
+
+    monkeypatch.setenv(hub_models.MIRROR_ENV, str(_stand_in(tmp_path / "hub", "hub-pix2pix-edges2shoes")))
+    ctx = AppContext(models=zoo.ModelCache(), pool=TrainerPool(0))
+    cards = [*zoo.list_models(kind="sketch"), hub_models.card("hub-pix2pix-edges2shoes")]
+    h = SketchHandlers(ctx, cards)
+    drawing = Path(__file__).resolve().parent.parent / "examples" / "sketches" / "sneaker.png"
+    lines, photo, variations, text = h.draw("hub-pix2pix-edges2shoes", str(drawing), "no hint", 0, 2)
+    assert lines.shape == photo.shape == (256, 256, 3) and variations == [] and "256 x 256" in text
+    assert np.array_equal(photo, h.draw("hub-pix2pix-edges2shoes", str(drawing), None, 5, 0)[1])  # no noise
+    with pytest.raises(UserError, match="edges2shoes"):
+        h.test_pair("hub-pix2pix-edges2shoes", 0, 0)
+    assert h.draw("pix2pix-fashion-sketch", str(drawing), None, 0, 0)[1].shape == (224, 224)  # ours as before

@@ -91,7 +91,8 @@ def build_app(ctx: AppContext | None = None) -> gr.Blocks:
             with gr.Tab("Translate", id="translate"):
                 translate.build(demo, ctx, zoo.list_models(ctx.models.weights_dir, kind="translation"))
             with gr.Tab("Sketch", id="sketch"):
-                sketch.build(demo, ctx, zoo.list_models(ctx.models.weights_dir, kind="sketch"))
+                sketch.build(demo, ctx, zoo.list_models(ctx.models.weights_dir, kind="sketch")
+                             + [hub_models.card(name) for name in hub_models.names("sketch")])
             with gr.Tab("Train live", id="train"):
                 with gr.Tabs():
                     with gr.Tab("2D toy data", id="train-toy"):

@@ -7,9 +7,10 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from .. import sketch, validate
+from .. import hub_models, sketch, validate
 from ..errors import UserError
 from .common import HEAVY, AppContext, endpoint, fresh_seed, upload_path
+from .explore import choices, load_model
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "sketches"
 MAX_EXTRA = 8
@@ -34,10 +35,15 @@ class SketchHandlers:
 
     def __init__(self, ctx: AppContext, cards: list[dict]):
         self.ctx = ctx
-        self.names = [c["name"] for c in cards]
+        self.cards = {c["name"]: c for c in cards}
+        self.names = list(self.cards)
 
     def model(self, name):
-        return self.ctx.models.get(validate.as_choice(name, "model", self.names))
+        name = validate.as_choice(name, "model", self.names)
+        return load_model(self.ctx, name, self.cards.get(name))
+
+    def is_hub(self, name) -> bool:
+        return bool(self.cards.get(name, {}).get("hub")) if isinstance(name, str) else False
 
     @staticmethod
     def hint(model, value):
@@ -57,6 +63,10 @@ class SketchHandlers:
             # Not an error: a note in the caption, not a red badge on every output.
             message = "The canvas is empty: draw the outline of a garment first."
             return None, None, [], message
+        if self.is_hub(model):  # a Hub pix2pix at 256 x 256: no class hint, no dropout noise
+            lines, photo = hub_models.draw_shoe(m, source)
+            return (lines, photo, [], f"**{model}** read your lines at 256 x 256 (dark lines on white, as its "
+                    "training edge maps); it takes no class hint and draws one picture (its dropout is off).")
         result = sketch.draw(m, source, self.hint(m, hint), seed, 1 + extra)
         gallery = [(shown(g), f"seed {seed + 1 + k}") for k, g in enumerate(result.garments[1:])]
         text = (f"The model read {int(result.lines.sum())} ink pixels on a 28 x 28 frame"
@@ -75,6 +85,9 @@ class SketchHandlers:
         on, the model's garment from that edge map, and the real image. Returns the three (8x enlarged)
         and a caption."""
         index = validate.as_int(index, "Test image", 0, 9999)
+        if self.is_hub(model):
+            raise UserError(f"{model} was trained on edges2shoes, which this app does not hold; pick "
+                            "pix2pix-fashion-sketch to see a test pair.")
         lines, result, real, label = sketch.test_pair(self.model(model), index, validate.as_seed(seed))
         return (shown(sketch.render(lines)), shown(result.garments[0]), shown(real),
                 f"Test image {index}: a **{label}**.")
@@ -103,7 +116,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         "lines, the result updates when the stroke ends. The only randomness is dropout, so "
         "variations differ only a little: the paper saw the same.")
     with gr.Row():
-        model = gr.Dropdown(names, value=names[0], label="Model", scale=2)
+        model = gr.Dropdown(choices(cards), value=names[0], label="Model", scale=2)
         hint = gr.Dropdown([sketch.NO_HINT, *classes], value=sketch.NO_HINT, label="Class hint", scale=2,
                            info="optional: tell the model what you drew")
         seed = gr.Number(0, label="Noise seed", precision=0, minimum=0, scale=1)
