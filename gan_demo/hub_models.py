@@ -49,6 +49,7 @@ class HubModel:
     description: str
     dataset: str
     config: tuple[tuple[str, int], ...] = ()  # latent_dim, image_size, channels (a tuple: frozen)
+    request_ms: int = 0  # one picture through the app on our 2-core CPU (benchmarks/hub_latency.py, p50)
 
 
 ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
@@ -64,7 +65,7 @@ REGISTRY: dict[str, HubModel] = {m.name: m for m in (
         source="huggingface/community-events huggan/pytorch/dcgan/modeling_dcgan.py @ 6dafdff2",
         description="DCGAN on MNIST from the HugGAN community event: noise of 100 numbers -> a 64 x 64 digit "
                     "(trained as RGB).", dataset="mnist (64 x 64, RGB)",
-        config=(("latent_dim", 100), ("image_size", 64), ("channels", 3))),
+        config=(("latent_dim", 100), ("image_size", 64), ("channels", 3)), request_ms=5),
     HubModel(
         name="hub-pix2pix-edges2shoes", repo="huggan/pix2pix-edge2shoes",
         revision="64c0964925eddf9e83f45481fb2f8a99638523ad", filename="pytorch_model.bin", licence="MIT",
@@ -72,7 +73,7 @@ REGISTRY: dict[str, HubModel] = {m.name: m for m in (
         source="huggingface/community-events huggan/pytorch/pix2pix/modeling_pix2pix.py @ 33a0ed27",
         description="pix2pix from the HugGAN community event, trained 100 epochs on edges2shoes (50,025 pairs): "
                     "a line drawing of a shoe -> a 256 x 256 photo of one.", dataset="edges2shoes (256 x 256)",
-        config=(("image_size", 256), ("channels", 3))),
+        config=(("image_size", 256), ("channels", 3)), request_ms=400),
 )}
 
 
@@ -87,7 +88,7 @@ def card(name: str) -> dict:
     return {"name": model.name, "family": f"hub:{model.architecture}", "hub": True, "dataset": model.dataset,
             "config": dict(model.config), "description": model.description,
             "licence": model.licence, "repo": model.repo, "revision": model.revision, "source": model.source,
-            "size_mb": model.size_mb, "cached": is_cached(name)}
+            "size_mb": model.size_mb, "request_ms": model.request_ms, "cached": is_cached(name)}
 
 
 def label(name: str) -> str:

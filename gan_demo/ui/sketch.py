@@ -65,8 +65,10 @@ class SketchHandlers:
             return None, None, [], message
         if self.is_hub(model):  # a Hub pix2pix at 256 x 256: no class hint, no dropout noise
             lines, photo = hub_models.draw_shoe(m, source)
-            return (lines, photo, [], f"**{model}** read your lines at 256 x 256 (dark lines on white, as its "
-                    "training edge maps); it takes no class hint and draws one picture (its dropout is off).")
+            return (lines, photo, [], f"**{model}** (from the Hugging Face Hub, licence "
+                    f"{self.cards[model]['licence']}) read your lines at 256 x 256 (dark lines on white, as its "
+                    "training edge maps); it takes no class hint and draws one picture (its dropout is off), "
+                    f"in about {self.cards[model]['request_ms']:,} ms on a 2-core CPU.")
         result = sketch.draw(m, source, self.hint(m, hint), seed, 1 + extra)
         gallery = [(shown(g), f"seed {seed + 1 + k}") for k, g in enumerate(result.garments[1:])]
         text = (f"The model read {int(result.lines.sum())} ink pixels on a 28 x 28 frame"
