@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import UserError
+from .errors import Unavailable, UserError
 from .models.huggan import GeneratorUNet, HugGANDCGAN
 
 CACHE_ENV = "GAN_DEMO_CACHE"
@@ -141,7 +141,7 @@ def fetch(name: str, mirror: Path | None = None) -> Path:
         raise
     except Exception as exc:  # no network, a repo gone, a disk full: one sentence either way
         partial.unlink(missing_ok=True)
-        raise UserError(f"Could not download {model.name} ({model.repo}, {model.size_mb:g} MB) from the "
+        raise Unavailable(f"Could not download {model.name} ({model.repo}, {model.size_mb:g} MB) from the "
                         f"Hugging Face Hub ({type(exc).__name__}); it needs a network once.") from None
     return path
 
@@ -152,7 +152,7 @@ def _download(model: HubModel, target: Path) -> None:
     from .zoo import hub_reachable
 
     if not hub_reachable():  # huggingface_hub would retry for ~25 s first
-        raise UserError(f"{model.name} needs a network: this server cannot reach the Hugging Face Hub, "
+        raise Unavailable(f"{model.name} needs a network: this server cannot reach the Hugging Face Hub, "
                         "and the model is not in its cache yet.")
     got = hf_hub_download(model.repo, model.filename, revision=model.revision,
                           cache_dir=str(cache_dir() / "downloads"))

@@ -120,8 +120,14 @@ def test_a_hub_model_is_explored_and_interpolated_like_ours(cache, tmp_path, mon
     ctx = AppContext(models=zoo.ModelCache(), pool=TrainerPool(0))
     h = ExploreHandlers(ctx, cards)
     monkeypatch.setattr(zoo, "hub_reachable", lambda timeout_s=3.0: False)
-    with pytest.raises(UserError, match="needs a network"):
-        h.explore("hub-dcgan-mnist", 0, 1.0, 4)
+    # Offline: a warning, and no picture (not the previous model's samples under the Hub card)
+    with pytest.warns(UserWarning, match="needs a network"):
+        assert h.explore("hub-dcgan-mnist", 0, 1.0, 4) is None
+    with pytest.warns(UserWarning, match="needs a network"):
+        seed, grid = h.new_seed("hub-dcgan-mnist", 1.0, 4)
+    assert grid is None and isinstance(seed, int)
+    with pytest.warns(UserWarning, match="needs a network"):
+        assert InterpolateHandlers(ctx, cards).interpolate("hub-dcgan-mnist", 0, 1, 3, "slerp", 1.0) == (None,) * 3
     monkeypatch.setenv(hub_models.MIRROR_ENV, str(_stand_in(tmp_path / "hub", "hub-dcgan-mnist")))
     grid = h.explore("hub-dcgan-mnist", 0, 1.0, 4, 1.5)
     assert grid.shape[-1] == 3 and grid.shape[0] > 64  # 2 x 2 tiles of 64 x 64 RGB
@@ -152,11 +158,17 @@ def test_the_hub_pix2pix_draws_a_shoe_from_a_drawing_in_the_sketch_tab(cache, tm
     with pytest.raises(UserError, match="canvas is empty"):
         hub_models.edge_image(Image.new("RGB", (100, 100), "white"))
 
-    monkeypatch.setenv(hub_models.MIRROR_ENV, str(_stand_in(tmp_path / "hub", "hub-pix2pix-edges2shoes")))
     ctx = AppContext(models=zoo.ModelCache(), pool=TrainerPool(0))
     cards = [*zoo.list_models(kind="sketch"), hub_models.card("hub-pix2pix-edges2shoes")]
     h = SketchHandlers(ctx, cards)
     drawing = Path(__file__).resolve().parent.parent / "examples" / "sketches" / "sneaker.png"
+    with monkeypatch.context() as offline:  # the sentence in the caption, the pictures cleared
+        offline.setattr(zoo, "hub_reachable", lambda timeout_s=3.0: False)
+        with pytest.warns(UserWarning, match="needs a network"):
+            assert h.draw("hub-pix2pix-edges2shoes", str(drawing), None, 0, 0)[:3] == (None, None, [])
+        with pytest.warns(UserWarning, match="needs a network"):  # said on picking it, before any drawing
+            assert "needs a network" in h.draw_when_inked("hub-pix2pix-edges2shoes", None, None, 0, 0)[3]
+    monkeypatch.setenv(hub_models.MIRROR_ENV, str(_stand_in(tmp_path / "hub", "hub-pix2pix-edges2shoes")))
     lines, photo, variations, text = h.draw("hub-pix2pix-edges2shoes", str(drawing), "no hint", 0, 2)
     assert lines.shape == photo.shape == (256, 256, 3) and variations == [] and "256 x 256" in text
     assert np.array_equal(photo, h.draw("hub-pix2pix-edges2shoes", str(drawing), None, 5, 0)[1])  # no noise

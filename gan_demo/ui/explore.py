@@ -7,7 +7,7 @@ import gradio as gr
 import numpy as np
 
 from .. import hub_models, images, sampling, validate, zoo
-from ..errors import UserError
+from ..errors import Unavailable, UserError
 from .common import AppContext, endpoint, fresh_seed, upload_path
 
 N_SLIDERS = 16
@@ -101,7 +101,12 @@ class ExploreHandlers:
         psi = validate.as_float(truncation, "Truncation", 0.0, 2.0)
         n = validate.as_int(grid_size, "Grid size", 1, MAX_GRID)
         shifts = [validate.as_float(s, f"Latent slider {i}", -10.0, 10.0) for i, s in enumerate(shifts)]
-        return sampling.explore_grid(self.model(model, request), n, seed, psi, shifts)
+        try:
+            m = self.model(model, request)
+        except Unavailable as exc:  # a Hub model offline: say so, and show no other model's samples
+            gr.Warning(str(exc))
+            return None
+        return sampling.explore_grid(m, n, seed, psi, shifts)
 
     def new_seed(self, model, truncation, grid_size, *shifts, request: gr.Request = None):
         """Draw a fresh random seed and sample with it. Returns (seed, image grid)."""

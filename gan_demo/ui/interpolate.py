@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import plots, sampling, validate
+from ..errors import Unavailable
 from .common import HEAVY, AppContext, endpoint, fresh_seed
 from .explore import choices, load_model
 
@@ -25,7 +26,11 @@ class InterpolateHandlers:
         """Frames from `seed_a` to `seed_b` (for conditional models also from `class_a` to `class_b`),
         `steps` of them, by `mode` lerp or slerp. Returns (strip image, animated GIF, GIF to download)."""
         name = validate.as_choice(model, "model", self.names)
-        m = load_model(self.ctx, name, self.cards.get(name))
+        try:
+            m = load_model(self.ctx, name, self.cards.get(name))
+        except Unavailable as exc:  # a Hub model offline: say so, and clear the old frames
+            gr.Warning(str(exc))
+            return None, None, None
         steps = validate.as_int(steps, "Steps", 2, MAX_STEPS)
         mode = validate.as_choice(mode, "interpolation", [v for _, v in MODES])
         fps = validate.as_float(fps, "Frames per second", 1.0, 30.0)

@@ -8,7 +8,7 @@ import gradio as gr
 import numpy as np
 
 from .. import hub_models, sketch, validate
-from ..errors import UserError
+from ..errors import Unavailable, UserError
 from .common import HEAVY, AppContext, endpoint, fresh_seed, upload_path
 from .explore import choices, load_model
 
@@ -55,7 +55,11 @@ class SketchHandlers:
         lines on light or the reverse), an optional class hint, a seed for pix2pix's dropout noise
         and how many extra variations (0-8). Returns (the 28 x 28 lines the model read, the
         garment, the variations (all 8x enlarged), a line of text)."""
-        m = self.model(model)
+        try:
+            m = self.model(model)
+        except Unavailable as exc:  # a Hub model offline: the sentence in the caption, pictures cleared
+            gr.Warning(str(exc))
+            return None, None, [], str(exc)
         seed = validate.as_seed(seed)
         extra = validate.as_int(extra, "Variations", 0, MAX_EXTRA)
         source = canvas_image(drawing)
@@ -76,9 +80,16 @@ class SketchHandlers:
         return shown(sketch.render(result.lines)), shown(result.garments[0]), gallery, text
 
     def draw_when_inked(self, model, drawing, hint, seed, extra):
-        """``draw`` as a stroke ends or a setting changes; a cleared or blank canvas is no error."""
+        """``draw`` as a stroke ends or a setting changes; a cleared or blank canvas is no error
+        (but a Hub model that cannot be had says so at once, before anyone draws for it)."""
         source = canvas_image(drawing)
         if source is None or not _has_ink(source):
+            if self.is_hub(model):
+                try:
+                    self.model(model)
+                except Unavailable as exc:
+                    gr.Warning(str(exc))
+                    return None, None, [], str(exc)
             return gr.skip()
         return self.draw(model, drawing, hint, seed, extra)
 
