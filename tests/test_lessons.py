@@ -49,6 +49,7 @@ def test_equilibrium_d_settles_at_one_half():
     h = gan.history()
     assert abs(h["d_real"][-200:].mean() - 0.5) < 0.05 and abs(h["d_fake"][-200:].mean() - 0.5) < 0.05
     assert abs(gan.samples(2000).mean() - 4.0) < 0.3
+    assert abs(gan.samples(2000).std() - 0.5) < 0.2  # G's histogram matches the real one, not a spike at 4
 
 
 def test_minimax_saturates_where_nonsaturating_takes_off():
