@@ -158,8 +158,10 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             caption = gr.Markdown(elem_id="sketch-caption")
     with gr.Accordion("What it was trained on: a real test image, its edge map and the model's garment",
                       open=False) as trained_on:
-        gr.Markdown("Training pairs are the thinned edges of each Fashion-MNIST image and the image itself; "
-                    "your drawing is thinned the same way, so the model sees your lines as it saw these.")
+        gr.Markdown("Each epoch the model saw every Fashion-MNIST image drawn a different way (edge maps of "
+                    "several strengths, the outline alone, thick strokes, gaps, a slightly warped garment), "
+                    "thinned to one-pixel lines; your drawing is thinned the same way. Below: a test image's "
+                    "edge map, one of those ways.")
         with gr.Row():
             index = gr.Number(0, label="Test image (0-9999)", precision=0, minimum=0, maximum=9999)
             pick_btn = gr.Button("Show this test image")
