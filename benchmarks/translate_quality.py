@@ -70,7 +70,8 @@ def model_from_state(stem: Path, folder: Path) -> str:
 
     meta = load_checkpoint_meta(stem)
     cfg = meta["config"]
-    model_cfg = replace(SMALL if cfg["small"] else REFERENCE, generator=cfg.get("generator", "resnet"))
+    model_cfg = replace(SMALL if cfg["small"] else REFERENCE, generator=cfg.get("generator", "resnet"),
+                        decoder=cfg.get("decoder", "resize"))
     pair = CycleGANPair(model_cfg)
     net = "G_avg" if meta.get("g_average_since") is not None else "G"  # as the trainer saved it
     load_checkpoint(stem, {net: pair}, {})
