@@ -265,16 +265,23 @@ def test_the_half_line_is_drawn_only_where_ds_score_drifts_to_a_half():
     from gan_demo import plots
     from gan_demo.ui.versus import shared_curves
 
+    def series(update):  # the chart update's plotted series, and its legend
+        value = update.value
+        return {row[value["columns"].index("series")] for row in value["data"]}, set(update.color_map)
+
     h = {"step": np.arange(1, 4), "d_real": np.array([3.0, 2.5, 2.0]), "d_fake": np.array([-3.0, -2.0, -1.5])}
     frame = plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"})
-    assert "0.5 (can't tell)" in set(plots.d_scores(frame, ["ns"])["series"])
-    assert "0.5 (can't tell)" in set(plots.d_scores(frame, ["lsgan", "minimax"])["series"])
+    for losses in (["ns"], ["lsgan", "minimax"]):
+        drawn, legend = series(plots.d_scores(frame, losses))
+        assert "0.5 (can't tell)" in drawn and "0.5 (can't tell)" in legend
     for losses in (["wgan-gp"], ["hinge"], ["ns", "wgan"]):  # a critic's raw score has no 0.5
-        assert "0.5 (can't tell)" not in set(plots.d_scores(frame, losses)["series"])
+        drawn, legend = series(plots.d_scores(frame, losses))
+        assert "0.5 (can't tell)" not in drawn | legend and {"D(x)", "D(G(z))"} <= legend
     full = {**h, "d_loss": h["d_real"], "g_loss": h["d_fake"], "modes": np.full(3, np.nan),
             "kl": np.full(3, np.nan), "js": np.full(3, np.nan)}
     _, scores, _ = shared_curves("ring8", {"A": full, "B": full}, ("ns", "wgan-gp"))
-    assert "0.5 (can't tell)" not in set(scores["series"])
+    drawn, legend = series(scores)
+    assert not any(s.startswith("0.5") for s in drawn | legend) and "A D(x)" in legend
 
 
 def test_start_after_picking_other_data_trains_on_that_data_and_live_settings_carry_on():

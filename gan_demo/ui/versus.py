@@ -63,10 +63,11 @@ def status_text(v: Versus | None) -> str:
 
 
 def shared_curves(dataset: str, histories: dict[str, dict], losses: tuple[str, ...] = ("ns",)
-                  ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, Any]]]:
+                  ) -> tuple[pd.DataFrame, gr.LinePlot, list[tuple[str, Any]]]:
     """Both runs' curves in one frame per plot, series named by run, so the axes are shared: the
-    losses, D's scores, and the quality charts (title, frame) with one series per run, each metric
-    on its own chart (modes covered and HQ %; KL and JS; the Frechet distance for images)."""
+    losses, D's scores (a chart update, see plots.d_scores), and the quality charts (title, frame)
+    with one series per run, each metric on its own chart (modes covered and HQ %; KL and JS; the
+    Frechet distance for images)."""
     def both(columns, names, smooth=1, hs=histories):
         parts = [plots.curves_frame(h, columns, {c: f"{key} {names[c]}" for c in columns}, smooth=smooth)
                  for key, h in hs.items()]
@@ -78,7 +79,8 @@ def shared_curves(dataset: str, histories: dict[str, dict], losses: tuple[str, .
         return pd.concat(parts, ignore_index=True)
 
     losses = both(["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9)
-    scores = plots.d_scores(both(["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}, smooth=9), losses)
+    scores = plots.d_scores(both(["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}, smooth=9), losses,
+                            plots.versus_series(plots.SCORE_SERIES))
     first = next(iter(histories.values()))
     if "frechet" in first:
         quality = [("Frechet distance (lower is better)", per_run("frechet"))]
