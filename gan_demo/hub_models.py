@@ -204,26 +204,11 @@ def edge_image(source, side: int = 256, margin: float = 0.08) -> torch.Tensor:
     """A person's drawing -> the kind of input edges2shoes trained on: dark one-to-three-pixel lines
     on white, the drawing centred on a ``side`` x ``side`` square with a small margin, RGB in
     [-1, 1], [1, 3, side, side]. Strokes are thinned first, so a thick brush reads as a pen line."""
-    from PIL import Image
     from torch.nn import functional as F
 
-    from .sketch import MAX_INK, ink_of, thin
+    from .sketch import drawn_ink, frame_ink, thin
 
-    ink = ink_of(source)
-    mask = ink > 0.25
-    if not mask.any():
-        raise UserError("The canvas is empty: draw the outline of a shoe first.")
-    if mask.mean() > MAX_INK:
-        raise UserError("The canvas is almost all ink: draw an outline with a thin brush, not a filled shape.")
-    ys, xs = np.nonzero(mask)
-    crop = mask[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
-    inner = round(side * (1 - 2 * margin))
-    scale = inner / max(crop.shape)
-    h, w = max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale))
-    small = np.asarray(Image.fromarray(crop.astype(np.uint8) * 255).resize((w, h), Image.BILINEAR)) > 64
-    frame = np.zeros((side, side), bool)
-    oy, ox = (side - h) // 2, (side - w) // 2
-    frame[oy: oy + h, ox: ox + w] = small
+    frame = frame_ink(drawn_ink(source, "a shoe"), side, round(side * (1 - 2 * margin)))
     lines = thin(torch.from_numpy(frame)[None]).float()
     lines = F.max_pool2d(lines[:, None], 3, 1, 1)[:, 0]  # a 3-pixel pen, as the data set's edges
     return (1 - 2 * lines)[:, None].expand(1, 3, side, side).contiguous()

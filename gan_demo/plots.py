@@ -272,15 +272,13 @@ HALF_AT_EQUILIBRIUM = frozenset({"minimax", "ns", "lsgan"})
 
 
 def d_scores(frame, losses, colours: dict[str, str] | None = None):
-    """The D-score chart's update: D's mean scores, with the 0.5 line ("can't tell") and its legend
-    entry only when every run's loss has one (a chart keeps the legend of its colour map, so a
-    WGAN run would otherwise list a line it does not draw)."""
-    import gradio as gr
-
+    """(frame, colour map) of the D-score chart: D's mean scores, with the 0.5 line ("can't tell")
+    and its legend entry only when every run's loss has one (a chart keeps the legend of its
+    colour map, so a WGAN run would otherwise list a line it does not draw)."""
     colours = SCORE_SERIES if colours is None else colours
     if all(loss in HALF_AT_EQUILIBRIUM for loss in losses):
-        return gr.LinePlot(with_level(frame, 0.5, "0.5 (can't tell)"), color_map=colours)
-    return gr.LinePlot(frame, color_map={k: v for k, v in colours.items() if not k.startswith("0.5")})
+        return with_level(frame, 0.5, "0.5 (can't tell)"), colours
+    return frame, {k: v for k, v in colours.items() if not k.startswith("0.5")}
 
 
 def history_csv(history: dict[str, np.ndarray], path: str | Path) -> Path:

@@ -93,37 +93,42 @@ def ink_of(source) -> np.ndarray:
     return ink / max(paper, 1.0 - paper)
 
 
-def strokes(source) -> np.ndarray:
-    """A drawing (a Sketchpad composite, a file, an array) -> bool [28, 28] one-pixel lines, centred
-    and scaled like the training edge maps; a clear message when there is nothing to read."""
+def drawn_ink(source, what: str = "a garment") -> np.ndarray:
+    """A person's drawing -> float ink [H, W], or one sentence when it is blank or a filled area."""
     ink = ink_of(source)
     mask = ink > 0.25
     if not mask.any():
-        raise UserError("The canvas is empty: draw the outline of a garment first.")
+        raise UserError(f"The canvas is empty: draw the outline of {what} first.")
     if mask.mean() > MAX_INK:
         raise UserError("The canvas is almost all ink: draw an outline with a thin brush, "
                         "not a filled shape.")
-    return thin(torch.from_numpy(frame_ink(ink))[None])[0].numpy()
+    return ink
 
 
-def frame_ink(ink: np.ndarray) -> np.ndarray:
-    """Float ink [H, W] -> bool [28, 28]: the drawing's bounding box scaled so its longer side spans
-    the frame (``FILL``), centred, binarised; not yet thinned. Blank ink gives a blank frame."""
+def strokes(source) -> np.ndarray:
+    """A drawing (a Sketchpad composite, a file, an array) -> bool [28, 28] one-pixel lines, centred
+    and scaled like the training edge maps; a clear message when there is nothing to read."""
+    return thin(torch.from_numpy(frame_ink(drawn_ink(source)))[None])[0].numpy()
+
+
+def frame_ink(ink: np.ndarray, side: int = SIZE, fill: int = FILL) -> np.ndarray:
+    """Float ink [H, W] -> bool [side, side]: the drawing's bounding box scaled so its longer side
+    spans ``fill`` pixels, centred, binarised; not yet thinned. Blank ink gives a blank frame."""
     from PIL import Image
 
     mask = ink > 0.25
     if not mask.any():
-        return np.zeros((SIZE, SIZE), bool)
+        return np.zeros((side, side), bool)
     ys, xs = np.nonzero(mask)
     ink = ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
     h, w = ink.shape
-    scale = FILL / max(h, w)
+    scale = fill / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
     # Area averaging keeps a thin stroke as a faint line instead of dropping it between samples.
     small = np.asarray(Image.fromarray((np.clip(ink, 0, 1) * 255).astype(np.uint8)).resize((nw, nh), Image.BOX),
                        dtype=np.float32) / 255.0
-    frame = np.zeros((SIZE, SIZE), np.float32)
-    oy, ox = (SIZE - nh) // 2, (SIZE - nw) // 2
+    frame = np.zeros((side, side), np.float32)
+    oy, ox = (side - nh) // 2, (side - nw) // 2
     frame[oy: oy + nh, ox: ox + nw] = small
     return frame > 0.2 * max(frame.max(), 1e-6)
 

@@ -263,6 +263,7 @@ def test_the_half_line_is_drawn_only_where_ds_score_drifts_to_a_half():
     import numpy as np
 
     from gan_demo import plots
+    from gan_demo.ui.common import score_chart
     from gan_demo.ui.versus import shared_curves
 
     def series(update):  # the chart update's plotted series, and its legend
@@ -272,10 +273,10 @@ def test_the_half_line_is_drawn_only_where_ds_score_drifts_to_a_half():
     h = {"step": np.arange(1, 4), "d_real": np.array([3.0, 2.5, 2.0]), "d_fake": np.array([-3.0, -2.0, -1.5])}
     frame = plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"})
     for losses in (["ns"], ["lsgan", "minimax"]):
-        drawn, legend = series(plots.d_scores(frame, losses))
+        drawn, legend = series(score_chart(frame, losses))
         assert "0.5 (can't tell)" in drawn and "0.5 (can't tell)" in legend
     for losses in (["wgan-gp"], ["hinge"], ["ns", "wgan"]):  # a critic's raw score has no 0.5
-        drawn, legend = series(plots.d_scores(frame, losses))
+        drawn, legend = series(score_chart(frame, losses))
         assert "0.5 (can't tell)" not in drawn | legend and {"D(x)", "D(G(z))"} <= legend
     full = {**h, "d_loss": h["d_real"], "g_loss": h["d_fake"], "modes": np.full(3, np.nan),
             "kl": np.full(3, np.nan), "js": np.full(3, np.nan)}

@@ -155,6 +155,15 @@ def endpoint(method, names, request: bool = False):
     return with_param_names(user_errors(handler), list(names))
 
 
+def score_chart(frame, losses, colours: dict[str, str] | None = None) -> gr.LinePlot:
+    """The D-score chart's update: data and legend from ``plots.d_scores`` (the 0.5 line only
+    where the loss has one)."""
+    from .. import plots
+
+    data, colour_map = plots.d_scores(frame, losses, colours)
+    return gr.LinePlot(data, color_map=colour_map)
+
+
 # Every live chart's x axis: steps from 0 (a few steps alone drew ticks at 9.5, 10.5) written
 # short ("2k": wider tick labels ran together in the narrow charts).
 STEP_AXIS = dict(x="step", y="value", x_axis_format="~s", x_lim=[0, None])

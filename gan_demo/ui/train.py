@@ -12,8 +12,8 @@ from .. import settings
 from ..training.toy import ToyTrainConfig, check_config
 from ..errors import UserError
 from ..validate import as_float
-from .common import (STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, run_controls, user_errors,
-                     wake_after)
+from .common import (STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, run_controls, score_chart,
+                     user_errors, wake_after)
 from .live_panel import LiveRunHandlers
 from .settings_widgets import rest, setting_widget
 
@@ -102,8 +102,8 @@ class ToyRunHandlers(LiveRunHandlers):
                    for title, curve in plots.quality_curves(h, dataset)]
         return (frame.image, status_text(state),
                 plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
-                plots.d_scores(plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"},
-                                                  smooth=9), [frame.published.config.loss]),
+                score_chart(plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"},
+                                               smooth=9), [frame.published.config.loss]),
                 *quality,
                 keep_polling(frame.published.status))
 

@@ -12,7 +12,7 @@ from ..errors import UserError
 from ..validate import as_zoo_name
 from ..training.image_live import ImageLiveConfig, check_image_config
 from ..training.session import TrainSession
-from .common import (STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, run_controls,
+from .common import (STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, run_controls, score_chart,
                      wake_after)
 from .live_panel import LiveRunHandlers
 from .settings_widgets import rest, setting_widget
@@ -60,8 +60,8 @@ def curves(h: dict[str, np.ndarray], loss: str = "ns"):
     """The three plots' data: losses, D's mean scores (with the 0.5 line where the loss has one),
     the Frechet distance."""
     return (plots.curves_frame(h, ["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9),
-            plots.d_scores(plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"},
-                                              smooth=9), [loss]),
+            score_chart(plots.curves_frame(h, ["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"},
+                                           smooth=9), [loss]),
             plots.curves_frame(plots.at_evaluations(h, "frechet"), ["frechet"], {"frechet": "Frechet distance"}))
 
 

@@ -16,7 +16,7 @@ from ..training.toy import ToyTrainConfig
 from ..training.versus import (DIFFERENCES, IMAGE_DATASETS, PRESETS, TOY_DATASETS, VALUE_CHOICES, Versus,
                                 base_config, get_preset, make_pair, value_text)
 from ..validate import as_int
-from .common import STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, wake_after
+from .common import STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, score_chart, wake_after
 
 # Data sets titled as in the Train tabs (the configs' choice labels).
 TOY_TITLES = settings.spec(ToyTrainConfig, "dataset").choice_labels
@@ -65,7 +65,7 @@ def status_text(v: Versus | None) -> str:
 def shared_curves(dataset: str, histories: dict[str, dict], losses: tuple[str, ...] = ("ns",)
                   ) -> tuple[pd.DataFrame, gr.LinePlot, list[tuple[str, Any]]]:
     """Both runs' curves in one frame per plot, series named by run, so the axes are shared: the
-    losses, D's scores (a chart update, see plots.d_scores), and the quality charts (title, frame)
+    losses, D's scores (a chart update, see common.score_chart), and the quality charts (title, frame)
     with one series per run, each metric on its own chart (modes covered and HQ %; KL and JS; the
     Frechet distance for images)."""
     def both(columns, names, smooth=1, hs=histories):
@@ -79,7 +79,7 @@ def shared_curves(dataset: str, histories: dict[str, dict], losses: tuple[str, .
         return pd.concat(parts, ignore_index=True)
 
     losses = both(["d_loss", "g_loss"], {"d_loss": "D loss", "g_loss": "G loss"}, smooth=9)
-    scores = plots.d_scores(both(["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}, smooth=9), losses,
+    scores = score_chart(both(["d_real", "d_fake"], {"d_real": "D(x)", "d_fake": "D(G(z))"}, smooth=9), losses,
                             plots.versus_series(plots.SCORE_SERIES))
     first = next(iter(histories.values()))
     if "frechet" in first:
