@@ -167,7 +167,31 @@ def _wait_for_points(page, elem_id: str, n: int = 2, text: str = "", timeout: in
     return page.evaluate(_POINTS_JS, elem_id)
 
 
+def _image_pixels(page, selector: str):
+    """What the page shows of an element, as an RGB array (a screenshot of it, not its file)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(page.locator(selector).screenshot())).convert("RGB")).astype(int)
+
+
 CHARTS = ("train-losses-plot", "train-d-plot", "train-coverage-plot", "train-hq-plot")
+
+
+def test_a_fresh_train_tab_shows_the_start_and_no_empty_charts(page, artifacts):
+    page.get_by_role("tab", name="Train live").click()
+    img = page.locator("#train-view img")
+    img.wait_for(state="visible", timeout=30_000)  # step 0: the ring in green, G's first points in purple
+    pixels = _image_pixels(page, "#train-view img")
+    green = ((pixels[..., 1] > pixels[..., 0] + 40) & (pixels[..., 1] > pixels[..., 2] + 10)).sum()
+    purple = ((pixels[..., 0] > pixels[..., 1] + 30) & (pixels[..., 2] > pixels[..., 1] + 30)).sum()
+    assert green > 100 and purple > 20, (green, purple)
+    assert page.locator("#train-charts-note").is_visible()
+    for chart in CHARTS:
+        assert not page.locator(f"#{chart}").is_visible(), chart
+    page.screenshot(path=str(artifacts / "train_fresh.png"), full_page=True, timeout=120_000)
 
 
 def test_train_tab_starts_a_live_run_and_the_view_moves(page, artifacts):
@@ -302,11 +326,18 @@ def test_reset_on_the_grid_keeps_its_mode_charts_and_clears_them(page, artifacts
     page.wait_for_function("() => document.querySelector('#train-status')?.innerText.includes('Reset')",
                            timeout=30_000)
     page.wait_for_timeout(1500)  # a few polls of the reset run
+    # At step 0 there is nothing to plot: the note stands where the charts were (empty frames read
+    # as broken), and the view shows the new run's start.
+    assert page.locator("#train-charts-note").is_visible()
+    assert not page.locator("#train-coverage-plot").is_visible()
+    page.screenshot(path=str(artifacts / "train_grid_reset.png"), full_page=True, timeout=120_000)
+    page.locator("#train-step").click()
+    page.locator("#train-coverage-plot").wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(1500)
     # Reset once retitled the grid's charts KL and JS and kept the old run's line on them.
     assert page.locator("#train-coverage-plot .role-title-text").text_content() == "Modes covered"
     assert page.locator("#train-hq-plot .role-title-text").text_content().startswith("High-quality")
     assert page.evaluate(_POINTS_JS, "train-coverage-plot") <= 1, "the last run's modes line is still drawn"
-    page.screenshot(path=str(artifacts / "train_grid_reset.png"), full_page=True, timeout=120_000)
 
 
 def test_a_refused_start_leaves_the_status_line_readable(page, artifacts):

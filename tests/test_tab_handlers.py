@@ -124,3 +124,33 @@ def test_the_image_runs_other_controls_refuse_before_a_run(ctx):
     with pytest.raises(UserError, match="Nothing to export yet"):
         h.export_gif(None)
     assert h.view(None)[-1] is not None  # the poll goes quiet instead of failing
+
+
+def test_before_a_run_the_views_show_step_0_of_the_settings_on_screen(ctx):
+    from dataclasses import asdict
+
+    from gan_demo.training.image_live import ImageLiveConfig
+    from gan_demo.training.toy import ToyTrainConfig
+    from gan_demo.ui import train, train_images
+    import gradio as gr
+
+    from gan_demo.ui.versus import VersusHandlers
+
+    toy = train.handlers(ctx)
+    values = {k: v for k, v in asdict(ToyTrainConfig()).items() if k in toy.fields}
+    ring = toy.preview(None, *values.values(), None)
+    green = (ring[..., 1] > ring[..., 0] + 40) & (ring[..., 1] > ring[..., 2] + 10)
+    purple = (ring[..., 0] > ring[..., 1] + 30) & (ring[..., 2] > ring[..., 1] + 30)
+    assert green.sum() > 100 and purple.sum() > 20  # the real ring and G's first points
+    # Another data set draws another picture; a drawing not yet made keeps what is shown.
+    assert not np.array_equal(toy.preview(None, *{**values, "dataset": "spiral"}.values(), None), ring)
+    assert toy.preview(None, *{**values, "dataset": "custom"}.values(), None) == gr.skip()
+
+    images = train_images.handlers(ctx)
+    grid_values = {k: v for k, v in asdict(ImageLiveConfig()).items() if k in images.fields}
+    grid = images.preview(None, *grid_values.values())
+    assert grid.shape[0] > 200 and 100 < grid.mean() < 250  # 64 grey tiles of an untrained G on white
+    assert not np.array_equal(images.preview(None, *{**grid_values, "seed": 1}.values()), grid)
+
+    a, b = VersusHandlers.preview(None, "mbd", "toy", "ring8", "dcgan", 0, "minibatch_disc", "off", "on")
+    assert a.shape == b.shape == ring.shape

@@ -164,9 +164,10 @@ def score_chart(frame, losses, colours: dict[str, str] | None = None) -> gr.Line
     return gr.LinePlot(data, color_map=colour_map)
 
 
-# Every live chart's x axis: steps from 0 (a few steps alone drew ticks at 9.5, 10.5) written
-# short ("2k": wider tick labels ran together in the narrow charts).
-STEP_AXIS = dict(x="step", y="value", x_axis_format="~s", x_lim=[0, None])
+# Every live chart's x axis: steps from 0 (a few steps alone drew ticks at 9.5, 10.5), written as
+# plain numbers ("~s" shared one SI prefix over the axis and wrote its first tick "0k"; Vega drops
+# labels that would overlap in the narrow charts).
+STEP_AXIS = dict(x="step", y="value", x_axis_format="~r", x_lim=[0, None])
 
 
 def run_controls(prefix: str, status: str) -> tuple[gr.Markdown, gr.Button, gr.Button, gr.Button]:
@@ -178,6 +179,19 @@ def run_controls(prefix: str, status: str) -> tuple[gr.Markdown, gr.Button, gr.B
         pause = gr.Button("Pause", elem_id=f"{prefix}-pause", min_width=80)
         reset = gr.Button("Reset", elem_id=f"{prefix}-reset", min_width=80)
     return status_md, start, pause, reset
+
+
+def charts_note(text: str, elem_id: str) -> gr.Markdown:
+    """What stands where a live run's charts will be, until it has a step to plot: a fresh page
+    showed empty chart frames with an icon, which read as broken."""
+    return gr.Markdown(text, elem_id=elem_id, padding=True)
+
+
+def show_charts(event, charts: list, note: gr.Markdown, shown: bool = True) -> None:
+    """After ``event`` succeeds, show the charts and hide the note (or, ``shown=False``, the
+    reverse: a Reset starts from step 0, with nothing to plot)."""
+    event.success(lambda: [gr.update(visible=shown)] * len(charts) + [gr.update(visible=not shown)], None,
+                  [*charts, note], api_visibility="private", queue=False, show_progress="hidden")
 
 
 def live_timer(interval_s: float) -> gr.Timer:

@@ -98,6 +98,19 @@ class LiveRunHandlers:
         state.trainer.wait_idle()
         return self.status_text(state)
 
+    def preview(self, state, *values):
+        """The view at step 0 with these settings, before any run: the data, and where G starts.
+        Nothing once a run exists (its own view is polled), or while the settings are incomplete."""
+        from ..training.live_run import build_run
+
+        if state is not None and state.trainer is not None:
+            return gr.skip()
+        try:
+            cfg = self.config(values)
+        except UserError:  # e.g. "Draw your own" before a drawing: keep what is shown
+            return gr.skip()
+        return build_run(cfg, "cpu", view_only=True).render(None, True, False)
+
     @staticmethod
     def exported(state, kind: str, *args) -> str:
         """The session's run exported as ``kind`` (csv, png or gif): the file's path."""

@@ -12,8 +12,8 @@ from .. import settings
 from ..training.toy import ToyTrainConfig, check_config
 from ..errors import UserError
 from ..validate import as_float
-from .common import (STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, run_controls, score_chart,
-                     user_errors, wake_after)
+from .common import (STEP_AXIS, AppContext, charts_note, endpoint, keep_polling, live_timer, run_controls,
+                     score_chart, show_charts, user_errors, wake_after)
 from .live_panel import LiveRunHandlers
 from .settings_widgets import rest, setting_widget
 
@@ -207,22 +207,29 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                 step_btn = gr.Button("Step", elem_id="train-step")
                 phase_btn = gr.Button("Slow motion: next phase", elem_id="train-phase")
         with gr.Column(scale=3, min_width=400):
-            losses_plot = gr.LinePlot(**STEP_AXIS, color="series", title="Losses", height=210,
+            # Hidden until the run has a step to plot (show_charts); the note stands in their place.
+            note = charts_note("**The charts draw here from the first step:** D's and G's losses, D's mean "
+                               "score on real and on fake points, and how many of the data's modes G covers "
+                               "(or, on data without modes, how far its samples are from the data).\n\n"
+                               "The picture shows the start: the real data in green, G's first points in "
+                               "purple, D's opinion as the background. Press **Start** or **Step**.",
+                               "train-charts-note")
+            losses_plot = gr.LinePlot(**STEP_AXIS, color="series", title="Losses", height=210, visible=False,
                                       color_map=plots.LOSS_SERIES, y_title="loss", color_title="",
                                       elem_id="train-losses-plot")
             d_plot = gr.LinePlot(**STEP_AXIS, color="series",
-                                 title="D(x) and D(G(z))",
+                                 title="D(x) and D(G(z))", visible=False,
                                  height=210, color_map=plots.SCORE_SERIES, y_title="D's mean score", y_axis_format="~g",
                                  color_title="", elem_id="train-d-plot")
             # Modes (0-8 or 0-25) and HQ % (0-100), or KL and JS, each on its own axis: on one, the
             # smaller line lies flat along the bottom. One series each, named by the title (a legend
             # would keep the names of the run before).
             with gr.Row():
-                coverage_plot = gr.LinePlot(**STEP_AXIS, title="Modes covered", height=200,
+                coverage_plot = gr.LinePlot(**STEP_AXIS, title="Modes covered", height=200, visible=False,
                                             y_title="modes",
                                             label="Modes covered, or KL", show_label=False,
                                             elem_id="train-coverage-plot", min_width=180)
-                hq_plot = gr.LinePlot(**STEP_AXIS, title="High-quality samples %", height=200,
+                hq_plot = gr.LinePlot(**STEP_AXIS, title="High-quality samples %", height=200, visible=False,
                                       y_title="% of samples",
                                       label="High-quality %, or JS", show_label=False,
                                       elem_id="train-hq-plot", min_width=180)
@@ -251,18 +258,27 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                api_name="train_view", concurrency_limit=None, trigger_mode="always_last")
 
     raw = dict(preprocess=False)
-    for event in (
+    charts = [losses_plot, d_plot, coverage_plot, hq_plot]
+    runs = (
         start.click(start_fn, config_inputs, [session, status], api_name="train_start", **raw),
-        pause.click(endpoint(run.pause, ["session"]), session, status, api_name="train_pause"),
-        reset.click(reset_fn, config_inputs, [session, status, w["seed"]], api_name="train_reset", **raw),
         step_btn.click(endpoint(run.step, ["session", "n", "update", *run.names], request=True),
                        [session, n_steps, update, *config_widgets, drawing], [session, status],
                        api_name="train_step", **raw),
         start_json.click(endpoint(run.start_config, ["session", "config"], request=True), [session, config_json],
                          [session, status], api_name="train_start_config", **raw),
         phase_btn.click(on_phase, config_inputs, [session, status], api_name="train_slow_motion", **raw),
-    ):
+    )
+    resets = (reset.click(reset_fn, config_inputs, [session, status, w["seed"]], api_name="train_reset", **raw),)
+    for event in (*runs, *resets, pause.click(endpoint(run.pause, ["session"]), session, status,
+                                              api_name="train_pause")):
         wake_after(event, timer, REFRESH_S)
+    for event in runs:
+        show_charts(event, charts, note)
+    for event in resets:
+        show_charts(event, charts, note, shown=False)
+    # Before any run the view shows step 0 of the settings on screen (the data, G's first points).
+    on_preview = endpoint(run.preview, named)
+    demo.load(on_preview, config_inputs, view, api_visibility="private", **raw)
     speed.release(on_speed, [session, speed], None, api_name="train_speed", **raw)
     for live in run.live_widgets(w):
         live.input(change_fn, config_inputs, status, api_visibility="undocumented", **raw)
@@ -273,9 +289,12 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     # drew nothing: pick its brush as it appears, so picking "Draw your own" means drawing.
     dataset.change(None, dataset, None, js=PICK_BRUSH_JS, api_visibility="private")
     sketch.change(on_draw, sketch, drawing, api_visibility="private", show_progress="hidden")
-    wake_after(use_drawing.click(on_draw, sketch, drawing, api_visibility="private").then(
-        reset_fn, config_inputs, [session, status, w["seed"]], api_visibility="private", preprocess=False), timer,
-        REFRESH_S)
+    for name in ("dataset", "loss", "seed", "noise_dim", "noise_dist", "hidden_layers", "width"):
+        w[name].change(on_preview, config_inputs, view, api_visibility="private", show_progress="hidden", **raw)
+    drawn = use_drawing.click(on_draw, sketch, drawing, api_visibility="private").then(
+        reset_fn, config_inputs, [session, status, w["seed"]], api_visibility="private", preprocess=False)
+    wake_after(drawn, timer, REFRESH_S)
+    show_charts(drawn, charts, note, shown=False)
     lesson_fn = user_errors(on_lesson)
     lesson.input(lesson_fn, lesson, [lesson_text, *config_widgets, status], api_visibility="private")
     load_lesson.click(lesson_fn, lesson, [lesson_text, *config_widgets, status], api_name="train_lesson")

@@ -12,8 +12,8 @@ from ..errors import UserError
 from ..validate import as_zoo_name
 from ..training.image_live import ImageLiveConfig, check_image_config
 from ..training.session import TrainSession
-from .common import (STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, run_controls, score_chart,
-                     wake_after)
+from .common import (STEP_AXIS, AppContext, charts_note, endpoint, keep_polling, live_timer, run_controls,
+                     score_chart, show_charts, wake_after)
 from .live_panel import LiveRunHandlers
 from .settings_widgets import rest, setting_widget
 
@@ -162,18 +162,26 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
                 save_btn = gr.Button("Save to zoo", elem_id="img-save")
             saved_note = gr.Markdown(elem_id="img-saved")
         with gr.Column(scale=3, min_width=400):
-            losses_plot = gr.LinePlot(**STEP_AXIS, color="series", title="Losses", height=200,
+            # Hidden until the run has a step to plot (show_charts); the note stands in their place.
+            note = charts_note("**The charts draw here from the first step:** D's and G's losses, D's mean "
+                               "score on real and on generated images, and the Frechet distance between "
+                               "G's images and real ones (lower is closer).\n\nThe grid shows the start: "
+                               "an untrained G turns its 64 fixed noise vectors into grey noise. Press "
+                               "**Start** and watch each one become a garment (or a digit).",
+                               "img-charts-note")
+            losses_plot = gr.LinePlot(**STEP_AXIS, color="series", title="Losses", height=200, visible=False,
                                       color_map=plots.LOSS_SERIES, y_title="loss", color_title="",
                                       elem_id="img-losses-plot")
             d_plot = gr.LinePlot(**STEP_AXIS, color="series", title="D(x) and D(G(z))",
-                                 height=200,
+                                 height=200, visible=False,
                                  color_map=plots.SCORE_SERIES, y_title="D's mean score", y_axis_format="~g",
                                  color_title="",
                                  elem_id="img-d-plot")
-            # "~s" writes 2,000 as "2k": Vega cuts wider tick labels (and the axis title) off the left.
+            # "~r": 2000, 1000, 0 ("~s" wrote "2k, 1k, 0k"; ",": "2,000" was cut off at the left).
             # From 0 on the y axis too: the first point alone (a one-value domain) drew one clipped tick.
-            fid_plot = gr.LinePlot(**STEP_AXIS, y_title="Frechet distance", y_axis_format="~s", y_lim=[0, None],
+            fid_plot = gr.LinePlot(**STEP_AXIS, y_title="Frechet distance", y_axis_format="~r", y_lim=[0, None],
                                    title="Frechet distance of classifier features (lower is better)", height=200,
+                                   visible=False,
                                    elem_id="img-fid-plot")
             with gr.Row():
                 csv_btn = gr.Button("History CSV", size="sm")
@@ -194,18 +202,28 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
     timer.tick(on_tick, session, [view, status, losses_plot, d_plot, fid_plot, timer], show_progress="hidden",
                api_name="train_images_view", concurrency_limit=None, trigger_mode="always_last")
     raw = dict(preprocess=False)
-    for event in (
+    charts = [losses_plot, d_plot, fid_plot]
+    runs = (
         start.click(endpoint(run.start, named, request=True), inputs, [session, status],
                     api_name="train_images_start", **raw),
-        pause.click(endpoint(run.pause, ["session"]), session, status, api_name="train_images_pause"),
-        reset.click(endpoint(run.reset, named, request=True), inputs, [session, status, w["seed"]],
-                    api_name="train_images_reset", **raw),
         step_btn.click(endpoint(run.step, ["session", "n", "update", *run.names], request=True),
                        [session, n_steps, update, *widgets], [session, status], api_name="train_images_step", **raw),
         start_json.click(endpoint(run.start_config, ["session", "config"], request=True), [session, config_json],
                          [session, status], api_name="train_images_start_config", **raw),
-    ):
+    )
+    reset_event = reset.click(endpoint(run.reset, named, request=True), inputs, [session, status, w["seed"]],
+                              api_name="train_images_reset", **raw)
+    for event in (*runs, reset_event, pause.click(endpoint(run.pause, ["session"]), session, status,
+                                                  api_name="train_images_pause")):
         wake_after(event, timer, REFRESH_S)
+    for event in runs:
+        show_charts(event, charts, note)
+    show_charts(reset_event, charts, note, shown=False)
+    # Before any run the grid shows step 0 of the settings on screen: G's first images.
+    on_preview = endpoint(run.preview, named)
+    demo.load(on_preview, inputs, view, api_visibility="private", **raw)
+    for name in ("dataset", "model", "width", "latent_dim", "seed"):
+        w[name].change(on_preview, inputs, view, api_visibility="private", show_progress="hidden", **raw)
     w["model"].input(lambda m: MODEL_LOSS.get(m, "ns"), w["model"], w["loss"], api_visibility="private").then(
         change_fn, inputs, status, api_visibility="private", **raw)
     for live in run.live_widgets(w):

@@ -16,7 +16,8 @@ from ..training.toy import ToyTrainConfig
 from ..training.versus import (DIFFERENCES, IMAGE_DATASETS, PRESETS, TOY_DATASETS, VALUE_CHOICES, Versus,
                                 base_config, get_preset, make_pair, value_text)
 from ..validate import as_int
-from .common import STEP_AXIS, AppContext, endpoint, keep_polling, live_timer, score_chart, wake_after
+from .common import (STEP_AXIS, AppContext, charts_note, endpoint, keep_polling, live_timer, score_chart,
+                     show_charts, wake_after)
 
 # Data sets titled as in the Train tabs (the configs' choice labels).
 TOY_TITLES = settings.spec(ToyTrainConfig, "dataset").choice_labels
@@ -136,6 +137,21 @@ class VersusHandlers:
         return v, status_text(v)
 
     @staticmethod
+    def preview(v, preset_key, mode_value, dataset_value, model_value, seed_value, diff, a, b):
+        """A's and B's views at step 0, before any race: the same start, but for the difference.
+        Nothing once a race exists (its views are polled), or while a value is not valid."""
+        from ..training.live_run import build_run
+
+        if v is not None and v.is_open:
+            return gr.skip(), gr.skip()
+        try:
+            base = base_config(mode_value, preset_key, dataset_value, model_value, seed_value)
+            pair = make_pair(base, diff, a, b)
+        except UserError:
+            return gr.skip(), gr.skip()
+        return tuple(build_run(cfg, "cpu", view_only=True).render(None, True, False) for cfg in pair)
+
+    @staticmethod
     def pause(v):
         """Pause both runs."""
         if v is None or not v.is_open:
@@ -213,21 +229,25 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                                   elem_id="versus-a", elem_classes=["pixelated"])
                 view_b = gr.Image(label="B", type="numpy", format="png", interactive=False, height=360,
                                   elem_id="versus-b", elem_classes=["pixelated"])
-            losses_plot = gr.LinePlot(**STEP_AXIS, color="series",
+            # Hidden until the race has a step to plot (show_charts); the note stands in their place.
+            note = charts_note("**The charts draw here from the first step**, A and B on shared axes: the "
+                               "losses, D's mean scores, and how well each run covers the data. The two "
+                               "pictures show where both start. Press **Start both**.", "versus-charts-note")
+            losses_plot = gr.LinePlot(**STEP_AXIS, color="series", visible=False,
                                       title="Losses (A and B)", height=220,
                                       color_map=plots.versus_series(plots.LOSS_SERIES), y_title="loss",
                                       color_title="", elem_id="versus-losses-plot")
-            d_plot = gr.LinePlot(**STEP_AXIS, color="series",
+            d_plot = gr.LinePlot(**STEP_AXIS, color="series", visible=False,
                                  title="D(x) and D(G(z)) (A and B)",
                                  height=220, color_map=plots.versus_series(plots.SCORE_SERIES),
                                  y_title="D's mean score", y_axis_format="~g", color_title="", elem_id="versus-d-plot")
             with gr.Row():  # one metric per chart, A and B on the same axis
-                quality_plot = gr.LinePlot(**STEP_AXIS, color="series",
+                quality_plot = gr.LinePlot(**STEP_AXIS, color="series", visible=False,
                                            title="Modes covered",
                                            height=220, color_map=plots.RUN_SERIES, color_title="run",
                                            label="Modes covered, KL or Frechet distance", show_label=False,
                                            elem_id="versus-quality-plot")
-                quality2_plot = gr.LinePlot(**STEP_AXIS, color="series",
+                quality2_plot = gr.LinePlot(**STEP_AXIS, color="series", visible=False,
                                             title="High-quality samples %",
                                             height=220, color_map=plots.RUN_SERIES, color_title="run",
                                             label="High-quality % or JS", show_label=False,
@@ -239,12 +259,20 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     mode.input(on_mode, mode, [dataset, model], api_visibility="private")
     difference.input(on_difference, difference, [value_a, value_b], api_visibility="private")
     timer = live_timer(REFRESH_S)
+    started = start.click(on_start, settings, [race, status], api_name="versus_start", preprocess=False)
     for event in (
-        start.click(on_start, settings, [race, status], api_name="versus_start", preprocess=False),
+        started,
         pause.click(on_pause, race, status, api_name="versus_pause"),
         step_btn.click(on_step, [race, n_steps], status, api_name="versus_step", preprocess=False),
     ):
         wake_after(event, timer, REFRESH_S)
+    # The quality charts' visibility is the view's (images have one); the loss and score charts show here.
+    show_charts(started, [losses_plot, d_plot], note)
+    on_preview = endpoint(h.preview, choice)
+    demo.load(on_preview, settings, [view_a, view_b], api_visibility="private", preprocess=False)
+    for widget in (preset, mode, dataset, model, seed, difference, value_a, value_b):
+        widget.change(on_preview, settings, [view_a, view_b], api_visibility="private", show_progress="hidden",
+                      preprocess=False)
     timer.tick(on_tick, race, [view_a, view_b, status, losses_plot, d_plot, quality_plot, quality2_plot, timer],
                show_progress="hidden",
                api_name="versus_view", concurrency_limit=None, trigger_mode="always_last")
