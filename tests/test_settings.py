@@ -97,6 +97,8 @@ def test_handlers_work_without_a_page(toy_handlers):
     assert "step 5 " in status and "New networks from step 0: Minibatch std feature changed" in status
     status = toy_handlers.change(state, *{**values, "minibatch_std": False, "g_average": 0.99}.values(), None)
     assert "Applied: G weight average 0.99." in status  # only what changed, by its label
+    # Paused (Step leaves it paused): the readouts shown were measured before the change, and say so.
+    assert "readouts are the last step's" in status
     state, status, seed = toy_handlers.reset(state, *values.values(), None)
     assert seed == 1 and state.trainer.published.config.seed == 1
     toy_handlers.pause(state)

@@ -154,3 +154,17 @@ def test_before_a_run_the_views_show_step_0_of_the_settings_on_screen(ctx):
 
     a, b = VersusHandlers.preview(None, "mbd", "toy", "ring8", "dcgan", 0, "minibatch_disc", "off", "on")
     assert a.shape == b.shape == ring.shape
+
+
+def test_the_lesson_text_says_when_the_settings_on_screen_are_no_longer_the_lessons():
+    from gan_demo.training.lessons import LESSONS
+    from gan_demo.ui import train
+
+    key, lesson = next(iter(LESSONS.items()))
+    values = {f: getattr(lesson.config(), f) for f in train.FIELDS}
+    assert train.lesson_text(key, *values.values()) == lesson.text
+    assert train.lesson_text(key, *{**values, "seed": 7}.values()) == lesson.text  # Reset moves the seed
+    other = "hinge" if values["loss"] != "hinge" else "ns"
+    text = train.lesson_text(key, *{**values, "loss": other, "batch_size": float(values["batch_size"])}.values())
+    assert text.startswith("_You changed Loss since this lesson loaded") and text.endswith(lesson.text)
+    assert train.lesson_text(None, *values.values()) == train.LESSON_PROMPT

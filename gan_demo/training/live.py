@@ -259,6 +259,8 @@ class LiveTrainer:
                     self._message = "Applied: " + ", ".join(
                         f"{settings.spec(type(gan.cfg), k).label} {f'{v:g}' if isinstance(v, float) else v}"
                         for k, v in changed.items()) + "."
+                    if not self._running and gan.step_count:  # paused: nothing has run with it yet
+                        self._message += " It takes effect from the next step; the readouts are the last step's."
             except UserError as exc:
                 self._message = str(exc)
         elif name == "speed":

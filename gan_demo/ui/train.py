@@ -136,6 +136,32 @@ def on_lesson(key):
     return (lesson.text, *[getattr(cfg, f) for f in FIELDS], status)
 
 
+LESSON_PROMPT = "Pick a lesson: it sets the data, the loss and the settings for one idea, and says what to watch."
+
+
+def lesson_text(key, *values):
+    """The lesson's text, told when the settings on screen are no longer the lesson's (its text
+    would describe another run): which ones differ, and how to get them back. The seed may differ."""
+    if not key or key not in LESSONS:
+        return LESSON_PROMPT
+    lesson = get_lesson(key)
+    cfg = lesson.config()
+    changed = [settings.spec(ToyTrainConfig, f).label for f, v in zip(FIELDS, values)
+               if f != "seed" and v != getattr(cfg, f) and not _same_number(v, getattr(cfg, f))]
+    if not changed:
+        return lesson.text
+    return (f"_You changed {', '.join(changed[:3])}{' and more' if len(changed) > 3 else ''} since this lesson "
+            f"loaded: what follows describes its own settings (**Load lesson again** restores them)._\n\n"
+            + lesson.text)
+
+
+def _same_number(a, b) -> bool:
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return False
+
+
 def on_draw(value):
     """The canvas's picture (an RGBA array) from its editor value."""
     return (value or {}).get("composite") if isinstance(value, dict) else None
@@ -160,8 +186,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                 lesson = gr.Dropdown([(l.title, l.key) for l in LESSONS.values()], value=None, info="pick one to begin",
                                      label="Lesson", elem_id="lesson-pick")
                 load_lesson = gr.Button("Load lesson again", elem_id="load-lesson", size="sm")
-            lesson_text = gr.Markdown("Pick a lesson: it sets the data, the loss and the settings for one "
-                                      "idea, and says what to watch.", elem_id="lesson-text",
+            lesson_md = gr.Markdown(LESSON_PROMPT, elem_id="lesson-text",
                                       padding=True)
             w["dataset"] = widget("dataset", control=gr.Radio)
             sketch = gr.Sketchpad(label="Draw the real data", type="numpy",
@@ -296,8 +321,11 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     wake_after(drawn, timer, REFRESH_S)
     show_charts(drawn, charts, note, shown=False)
     lesson_fn = user_errors(on_lesson)
-    lesson.input(lesson_fn, lesson, [lesson_text, *config_widgets, status], api_visibility="private")
-    load_lesson.click(lesson_fn, lesson, [lesson_text, *config_widgets, status], api_name="train_lesson")
+    lesson.input(lesson_fn, lesson, [lesson_md, *config_widgets, status], api_visibility="private")
+    load_lesson.click(lesson_fn, lesson, [lesson_md, *config_widgets, status], api_name="train_lesson")
+    for widget in config_widgets:  # a person's change, not a lesson's loading
+        widget.input(lesson_text, [lesson, *config_widgets], lesson_md, api_visibility="private",
+                     show_progress="hidden", queue=False)
     # The download box appears once it holds a file (an API caller gets the file itself).
     reveal = dict(fn=lambda: gr.File(visible=True), inputs=None, outputs=export, api_visibility="private",
                   queue=False, show_progress="hidden")
