@@ -23,7 +23,7 @@ from dataclasses import asdict
 
 from common import write
 
-from gan_demo.training.image_live import ImageLiveConfig
+from gan_demo.training.image_config import ImageConfig
 from gan_demo.training.toy import ToyTrainConfig
 from gan_demo.ui import build_app, launch_kwargs
 from gan_demo.ui import train as toy_tab
@@ -67,7 +67,7 @@ def toy(client, seconds: float, poll_s: float) -> dict:
 
 
 def images(client, seconds: float, poll_s: float) -> dict:
-    defaults = asdict(ImageLiveConfig())
+    defaults = asdict(ImageConfig())
     t0 = time.perf_counter()
     client.predict(*[defaults[f] for f in image_tab.FIELDS], api_name="/train_images_start")
     trace = _poll(client, "/train_images_view", seconds, poll_s,

@@ -3,7 +3,7 @@ watching costs.
 
     python benchmarks/live_images.py [--seconds 180] [--watch-hz 5] [--speed-seconds 60]
 
-1. The Images sub-tab's default run (``ImageLiveConfig()``) in a ``LiveTrainer`` for ``--seconds``
+1. The Images sub-tab's default run (``ImageConfig()``) in a ``LiveTrainer`` for ``--seconds``
    while a viewer draws the fixed-z grid at ``--watch-hz`` (the page's refresh), with the torch
    threads the app gives training (all cores but one). Records the Frechet distance every 200
    steps against wall time, images/s, and how "recognisable" the final samples are: the share
@@ -26,7 +26,7 @@ from common import RESULTS, write
 
 from gan_demo.metrics.classifier import load_classifier
 from gan_demo.data import load_images
-from gan_demo.training.image_live import ImageLiveConfig
+from gan_demo.training.image_config import ImageConfig
 from gan_demo.training.live import TrainerPool
 from gan_demo.training.session import TrainSession
 from gan_demo.ui import serving_threads
@@ -39,7 +39,7 @@ def confident_share(clf, images: torch.Tensor, threshold: float = 0.9) -> float:
     return round(float((probs.max(1).values >= threshold).float().mean()) * 100, 1)
 
 
-def watched_run(cfg: ImageLiveConfig, seconds: float, hz: float) -> tuple[dict, TrainSession]:
+def watched_run(cfg: ImageConfig, seconds: float, hz: float) -> tuple[dict, TrainSession]:
     pool = TrainerPool(1)
     session = TrainSession(pool)
     trainer = session.ensure(cfg)
@@ -68,7 +68,7 @@ def watched_run(cfg: ImageLiveConfig, seconds: float, hz: float) -> tuple[dict, 
             "frechet_timeline": timeline}, session
 
 
-def throughput(cfg: ImageLiveConfig, seconds: float, hz: float | None) -> float:
+def throughput(cfg: ImageConfig, seconds: float, hz: float | None) -> float:
     """Steps per second of a LiveTrainer over ``seconds`` (after a 5 s warm-up), watched or not."""
     pool = TrainerPool(1)
     session = TrainSession(pool)
@@ -97,7 +97,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(serving_threads())
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    cfg = ImageLiveConfig()
+    cfg = ImageConfig()
 
     run, session = watched_run(cfg, args.seconds, args.watch_hz)
     gan, pub = session.trainer.reader()

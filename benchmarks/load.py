@@ -187,10 +187,10 @@ def race(url: str, deadline: float, record) -> None:
 
     from gradio_client import Client
 
-    from gan_demo.training.image_live import ImageLiveConfig
+    from gan_demo.training.image_config import ImageConfig
     from gan_demo.ui.train_images import FIELDS
 
-    images = [asdict(ImageLiveConfig())[f] for f in FIELDS]
+    images = [asdict(ImageConfig())[f] for f in FIELDS]
     calls = [("/train_start", TRAIN), ("/train_reset", TRAIN), ("/train_pause", []),
              ("/train_images_start", images), ("/train_images_pause", [])]
     wave = 0

@@ -63,11 +63,12 @@ def plain_loop(device: torch.device, steps: int, batch: int, data: torch.Tensor,
 
 
 def ours(device: str, steps: int, batch: int, family: str, dataset: str) -> float:
-    from gan_demo.training.image import ImageTrainConfig, train_image_gan
+    from gan_demo.training.image import train_image_gan
+    from gan_demo.training.image_config import recipe
 
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = ImageTrainConfig(family=family, dataset=dataset, batch_size=batch, device=device,
-                               max_steps=steps + 5, checkpoint_every=10**9)
+        cfg = recipe(family, dataset=dataset, batch_size=batch, device=device, max_steps=steps + 5,
+                     checkpoint_every=10**9)
         times = []
         train_image_gan(cfg, f"{tmp}/run", progress=False,
                         on_step=lambda s, m: times.append(time.perf_counter()))

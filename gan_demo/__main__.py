@@ -168,61 +168,6 @@ def cmd_evaluate(args) -> None:
         print(f"metrics written to {path}")
 
 
-def _given(value, default):
-    """A flag's value, or ``default`` when it was left out (0 is a value, and a wrong one, not "unset")."""
-    return default if value is None else value
-
-
-def cmd_train_cyclegan(args) -> None:
-    from . import settings
-    from .training.cyclegan import CycleGANTrainConfig, train_cyclegan
-
-    size = _given(args.size, 256)
-    if size not in (128, 256) and not args.any_size:
-        raise UserError(f"--size must be 128 or 256, got {size} (--any-size allows other multiples of 4).")
-    cfg = CycleGANTrainConfig(dataset=args.dataset or "horse2zebra", size=size, epochs=args.epochs,
-                              decay_from=args.decay_from, small=args.small, batch_size=_given(args.batch_size, 1),
-                              lr=_given(args.lr, 2e-4), seed=args.seed, data_root=args.data_root,
-                              device=args.device, max_steps=args.max_steps, max_minutes=args.max_minutes,
-                              init_from=args.init_from, generator=args.generator, decoder=args.decoder,
-                              lambda_change=args.lambda_change, attention_d_from=args.attention_d_from,
-                              lambda_mask_identity=args.lambda_mask_identity,
-                              g_average=_given(args.g_average, 0.0),
-                              lambda_identity=0.5 if args.lambda_identity is None else args.lambda_identity)
-    cfg = settings.check(cfg, by_flag=True)  # the limits the config declares, named by flag
-    if cfg.decay_from is not None and not 0 <= cfg.decay_from <= cfg.epochs:
-        raise UserError(f"--decay-from must be between 0 and --epochs, got {cfg.decay_from}.")
-    if cfg.attention_d_from is not None and (cfg.generator != "attention"
-                                             or not 0 <= cfg.attention_d_from <= cfg.epochs):
-        raise UserError("--attention-d-from needs --generator attention and an epoch between 0 and --epochs, "
-                        f"got {cfg.attention_d_from}.")
-    if cfg.decoder != "resize" and cfg.generator == "resnet":
-        raise UserError("--decoder needs --generator residual or attention (the reference keeps its "
-                        "transposed convolutions, so the released weights load).")
-    if cfg.lambda_mask_identity > 0 and cfg.generator != "attention":
-        raise UserError("--lambda-mask-identity needs --generator attention (only it has masks).")
-    _report_training(args.out, train_cyclegan(cfg, args.out, resume=args.resume, progress=not args.quiet))
-
-
-def cmd_train_pix2pix(args) -> None:
-    from . import settings
-    from .training.pix2pix import Pix2PixTrainConfig, train_pix2pix
-
-    if args.dataset not in (None, "fashion", "mnist"):
-        raise UserError(f"pix2pix trains on fashion or mnist, not {args.dataset}.")
-    cfg = Pix2PixTrainConfig(dataset=args.dataset or "fashion", epochs=args.epochs,
-                             batch_size=_given(args.batch_size, 64), lr=_given(args.lr, 2e-4),
-                             beta1=0.5 if args.beta1 is None else args.beta1, loss=args.loss or "ns",
-                             ngf=_given(args.width, 16), seed=args.seed, data_root=args.data_root,
-                             device=args.device, max_steps=args.max_steps, drawings=args.drawings,
-                             decay_from=args.decay_from, g_average=_given(args.g_average, 0.0),
-                             max_minutes=args.max_minutes)
-    cfg = settings.check(cfg, by_flag=True)
-    if cfg.decay_from is not None and cfg.decay_from > cfg.epochs:
-        raise UserError(f"--decay-from must be between 0 and --epochs, got {cfg.decay_from}.")
-    _report_training(args.out, train_pix2pix(cfg, args.out, resume=args.resume, progress=not args.quiet))
-
-
 def cmd_sketch(args) -> None:
     from PIL import Image
 
@@ -273,32 +218,88 @@ def cmd_translate(args) -> None:
         raise UserError(f"{failed} of {len(args.inputs)} inputs could not be translated.")
 
 
-def cmd_train(args) -> None:
-    from .models import get_family
-    from .training.image import ImageTrainConfig, check_train_config, train_image_gan
+def _flags_for(title: str, args, **fixed):
+    """One trainer's config from ``train``'s flags: the values a left-out flag means
+    (``train_flag_sources``), then ``fixed`` (the command's own: data, device), then what was given."""
+    from dataclasses import replace
 
-    if args.family == "cyclegan":
-        return cmd_train_cyclegan(args)
-    if args.family == "pix2pix":
-        return cmd_train_pix2pix(args)
+    from . import settings
+
+    cls, base = train_flag_sources()[title]
+    return replace(base, **fixed, **settings.given_flags(cls, args))
+
+
+def _cyclegan_config(args):
+    from . import settings
+
+    cfg = _flags_for("cyclegan", args, dataset=args.dataset or "horse2zebra", data_root=args.data_root,
+                     device=args.device)
+    cfg = settings.check(cfg, by_flag=True)  # the limits the config declares, named by flag
+    if cfg.size not in (128, 256) and not (args.any_size and cfg.size % 4 == 0):
+        raise UserError(f"--size must be 128 or 256, got {cfg.size} (--any-size allows other multiples of 4).")
+    if cfg.decay_from is not None and not 0 <= cfg.decay_from <= cfg.epochs:
+        raise UserError(f"--decay-from must be between 0 and --epochs, got {cfg.decay_from}.")
+    if cfg.attention_d_from is not None and (cfg.generator != "attention"
+                                             or not 0 <= cfg.attention_d_from <= cfg.epochs):
+        raise UserError("--attention-d-from needs --generator attention and an epoch between 0 and --epochs, "
+                        f"got {cfg.attention_d_from}.")
+    if cfg.decoder != "resize" and cfg.generator == "resnet":
+        raise UserError("--decoder needs --generator residual or attention (the reference keeps its "
+                        "transposed convolutions, so the released weights load).")
+    if cfg.lambda_mask_identity > 0 and cfg.generator != "attention":
+        raise UserError("--lambda-mask-identity needs --generator attention (only it has masks).")
+    return cfg
+
+
+def _pix2pix_config(args):
+    from . import settings
+
+    if args.dataset not in (None, "fashion", "mnist"):
+        raise UserError(f"pix2pix trains on fashion or mnist, not {args.dataset}.")
+    cfg = settings.check(_flags_for("pix2pix", args, dataset=args.dataset or "fashion", data_root=args.data_root,
+                                    device=args.device), by_flag=True)
+    if cfg.decay_from is not None and cfg.decay_from > cfg.epochs:
+        raise UserError(f"--decay-from must be between 0 and --epochs, got {cfg.decay_from}.")
+    return cfg
+
+
+def _image_config(args):
+    from dataclasses import replace
+
+    from . import settings, validate
+    from .training.image_config import ImageConfig, check_train_config, recipe
+
     if args.dataset not in (None, "fashion", "mnist"):
         raise UserError(f"{args.family} trains on fashion or mnist, not {args.dataset}.")
-    args.dataset = args.dataset or "fashion"
-    args.batch_size = _given(args.batch_size, 64)
+    # A flag left out takes the model's recipe (image_config.recipe: the family's own settings);
+    # --lr is both rates, named as typed when it is out of range.
+    lr = {}
+    if args.lr is not None:
+        spec = settings.spec(ImageConfig, "lr_d")
+        lr = dict.fromkeys(("lr_d", "lr_g"), validate.as_float(args.lr, "--lr", spec.lo, spec.hi))
+    cfg = replace(recipe(args.family), **{**lr, "dataset": args.dataset or "fashion", "data_root": args.data_root,
+                                          "device": args.device, **settings.given_flags(ImageConfig, args)})
+    return check_train_config(cfg)  # the limits ImageConfig declares, named by flag
 
-    # A flag left out takes the family's default (models/__init__.py), then the trainer's.
-    given = {k: v for k, v in vars(args).items() if v is not None}
-    opts = {**get_family(args.family).train_defaults,
-            **{k: given[k] for k in ("lr", "beta1", "beta2", "loss", "mode_seeking", "r1", "g_average") if k in given}}
-    loss = opts.get("loss", "ns")
-    cfg = ImageTrainConfig(
-        family=args.family, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
-        d_steps=args.d_steps, width=_given(args.width, 32), d_norm=args.d_norm or ("layer" if loss == "wgan-gp" else "batch"),
-        latent_dim=args.latent_dim, seed=args.seed, data_root=args.data_root, device=args.device,
-        max_steps=args.max_steps, max_minutes=args.max_minutes, live_preview=args.live_preview,
-        preview_every=args.preview_every, frechet_every=args.frechet_every, decay_from=args.decay_from, **opts)
-    cfg = check_train_config(cfg)  # the limits ImageTrainConfig declares, named by flag
-    _report_training(args.out, train_image_gan(cfg, args.out, resume=args.resume, progress=not args.quiet))
+
+def train_config(args):
+    """The validated config ``train`` runs with these flags (``UserError`` for a bad one)."""
+    if args.family == "cyclegan":
+        return _cyclegan_config(args)
+    if args.family == "pix2pix":
+        return _pix2pix_config(args)
+    return _image_config(args)
+
+
+def cmd_train(args) -> None:
+    cfg = train_config(args)
+    if args.family == "cyclegan":
+        from .training.cyclegan import train_cyclegan as train
+    elif args.family == "pix2pix":
+        from .training.pix2pix import train_pix2pix as train
+    else:
+        from .training.image import train_image_gan as train
+    _report_training(args.out, train(cfg, args.out, resume=args.resume, progress=not args.quiet))
 
 
 def _report_training(out: str, card: dict) -> None:
@@ -450,81 +451,36 @@ def _parser_evaluate(sub) -> None:
     p.set_defaults(func=cmd_evaluate)
 
 
+def train_flag_sources() -> dict[str, tuple[type, object]]:
+    """Each trainer of ``train`` by title: its config class, and the config a left-out flag means."""
+    from .training.cyclegan import CycleGANTrainConfig
+    from .training.image_config import ImageConfig, recipe
+    from .training.pix2pix import Pix2PixTrainConfig
+
+    # `train cyclegan` without --epochs has always trained 5 epochs (the paper's 200 take weeks here).
+    return {"image GANs": (ImageConfig, recipe("dcgan")), "cyclegan": (CycleGANTrainConfig, CycleGANTrainConfig(epochs=5)),
+            "pix2pix": (Pix2PixTrainConfig, Pix2PixTrainConfig())}
+
+
 def _parser_train(sub) -> None:
-    from .losses import LOSSES
+    from . import settings
     from .models import image_families
 
-    # One command for three trainers; --help shows each one's flags under its own heading.
-    top = sub.add_parser("train", help="train an image GAN (or a CycleGAN) and write weights + card")
+    # One command for three trainers; each one's flags come from its config (settings.py), and
+    # --help shows them under its own heading.
+    top = sub.add_parser("train", help="train an image GAN (or a CycleGAN, or pix2pix) and write weights + card")
     p = top.add_argument_group("every trainer")
-    image = top.add_argument_group("image GANs (dcgan, cgan, vaegan, stylegan)")
-    cycle = top.add_argument_group("cyclegan")
-    sketchy = top.add_argument_group("pix2pix")
+    groups = {"image GANs": top.add_argument_group("image GANs (dcgan, cgan, vaegan, stylegan)"),
+              "cyclegan": top.add_argument_group("cyclegan"), "pix2pix": top.add_argument_group("pix2pix")}
     top.add_argument("family", choices=[*image_families(), "cyclegan", "pix2pix"])
     p.add_argument("--dataset", choices=["fashion", "mnist", "horse2zebra"], default=None,
                    help="default: fashion; horse2zebra for cyclegan")
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=None, help="default 64; 1 for cyclegan")
-    cycle.add_argument("--size", type=int, default=None, help="cyclegan: crop size, 128 or 256 (default 256)")
-    cycle.add_argument("--any-size", action="store_true", help="cyclegan: allow other crop sizes (multiples of 4)")
-    cycle.add_argument("--small", action="store_true",
-                   help="cyclegan: the small generator (ngf 16, 6 blocks) instead of resnet_9blocks")
-    cycle.add_argument("--generator", choices=["resnet", "residual", "attention"], default="resnet",
-                   help="cyclegan: resnet (the reference's), residual (a change laid onto the photo at its "
-                        "own size, resize-convolutions: no checkerboard, the photo kept where G changes nothing) "
-                        "or attention (paint laid onto the photo through a mask G predicts)")
-    cycle.add_argument("--decoder", choices=["resize", "subpixel"], default="resize",
-                   help="cyclegan residual / attention: upsample by nearest resize + convolution, or by "
-                        "sub-pixel convolution (PixelShuffle, ICNR-initialised: no checkerboard at the start, "
-                        "finer detail than a resize)")
-    cycle.add_argument("--lambda-change", type=float, default=0.0,
-                   help="cyclegan residual / attention: weight of the mean |change| / mean mask (default 0)")
-    cycle.add_argument("--attention-d-from", type=int, default=None, metavar="EPOCH",
-                   help="cyclegan attention: from this epoch on, D judges only the masked region "
-                        "(Mejjati et al. 2018; default: never)")
-    cycle.add_argument("--lambda-mask-identity", type=float, default=0.0,
-                   help="cyclegan attention: weight of each G's mean mask on photos of its own target "
-                        "domain, which need no paint (trains the masks only; default 0)")
-    sketchy.add_argument("--drawings", choices=["edges", "mix"], default="edges",
-                   help="pix2pix: train on one edge map per image, or on each image drawn anew every epoch "
-                        "a random way (edge strength, outline only, thick strokes, gaps, warps)")
-    cycle.add_argument("--lambda-identity", type=float, default=None,
-                   help="cyclegan: identity loss weight, times the cycle weight (default 0.5, the reference's)")
-    p.add_argument("--max-minutes", type=float, default=None,
-                   help="stop after this much training time in this run and write the model (--resume goes on)")
-    p.add_argument("--g-average", type=float, default=None,
-                   help="image GANs, cyclegan and pix2pix: ship an exponential moving average of G's weights with "
-                        "this beta (e.g. 0.999; default: the family's, 0 = off)")
-    image.add_argument("--frechet-every", type=int, default=0,
-                   help="image GANs: every this many steps, measure the Frechet distance on 2,000 samples "
-                        "for the card's curve over training (0 = off)")
-    cycle.add_argument("--init-from", default=None, metavar="STEM",
-                   help="cyclegan: continue from shipped generators (e.g. weights/cyclegan-horse2zebra) "
-                        "when no training state is left; D and the optimisers start fresh (a residual "
-                        "generator takes the encoder and residual blocks of a resnet one)")
-    p.add_argument("--decay-from", type=int, default=None,
-                   help="epoch where the learning rate starts its linear decay to 0 at --epochs "
-                        "(cyclegan default: half way; image GANs default: no decay)")
-    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 2e-4)")
-    p.add_argument("--beta1", type=float, default=None, help="Adam beta1 (default 0.5; WGAN-GP paper: 0)")
-    p.add_argument("--beta2", type=float, default=None, help="Adam beta2 (default 0.999; WGAN-GP paper: 0.9)")
-    p.add_argument("--loss", choices=list(LOSSES), default=None,
-                   help="default: hinge for cgan, ns otherwise (pix2pix: ns or lsgan)")
-    image.add_argument("--r1", type=float, default=None, help="R1 penalty gamma (default: 0.1 for stylegan, else 0)")
-    image.add_argument("--d-steps", type=int, default=1, help="D (critic) steps per G step (WGAN-GP paper: 5)")
-    image.add_argument("--d-norm", choices=["batch", "layer", "none"], default=None,
-                   help="D's normalisation (default: layer for wgan-gp, batch otherwise)")
-    image.add_argument("--mode-seeking", type=float, default=None,
-                   help="MSGAN lambda: reward different images for different z (default: 1 for cgan, else 0)")
-    p.add_argument("--width", type=int, default=None, help="channels of G's first layer (default 32; pix2pix 16)")
-    image.add_argument("--latent-dim", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
+    settings.add_trainer_flags(p, groups, train_flag_sources(),
+                               notes={"--lr": "image GANs: both D's and G's (--lr-d, --lr-g set one)"})
+    groups["cyclegan"].add_argument("--any-size", action="store_true",
+                                    help="allow other crop sizes than 128 and 256 (multiples of 4)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--data-root", default=None, help="data folder (else $GAN_DEMO_DATA, else ./data)")
-    image.add_argument("--live-preview", default=None, metavar="DIR",
-                   help="write the fixed-z sample grid (64 noise vectors) to DIR every --preview-every steps")
-    image.add_argument("--preview-every", type=int, default=100, help="steps between live-preview grids")
     p.add_argument("--resume", action="store_true",
                    help="continue an unfinished schedule from its training state, DIR/training/NAME.ckpt.* "
                         "for --out DIR/NAME (deleted once the schedule is done)")

@@ -1,8 +1,10 @@
 """Run settings described once, on the config dataclass itself.
 
-Each field of a run's config (``ToyTrainConfig``, ``ImageLiveConfig``) is declared with
-``setting(...)``: its label, its limits or choices, a line of help, whether a running trainer takes a
-new value at its next step (``live``), and whether the Train tab shows it (``widget``). Validation,
+Each field of a run's config (``ToyTrainConfig``, ``ImageConfig``, ``CycleGANTrainConfig``,
+``Pix2PixTrainConfig``) is declared with ``setting(...)``: its label, its limits or choices, a line
+of help, whether a running trainer takes a new value at its next step (``live``), whether the Train
+tab shows it (``widget``), and where a web visitor may ask for less than the command line (``web``:
+the server's CPU is shared). Validation,
 the messages that name a setting, the CLI's flags, the Train tab's widgets and the lists of
 live-changeable settings are all read from here, so a new setting is one new field.
 
@@ -38,6 +40,8 @@ class Spec:
     slider: tuple | None = None  # a widget's (lo, hi, step) where the useful range is narrower
     cli: str | None = None  # the flag, when not --field-name; "" = no flag
     optional: bool = False  # None is allowed (and means "the default for this data")
+    web: tuple | None = None  # (lo, hi) a web visitor may ask for, where narrower than (lo, hi)
+    web_choices: tuple = ()  # the choices a web visitor may pick (and a widget offers), where fewer
 
     @property
     def flag(self) -> str | None:
@@ -49,9 +53,9 @@ class Spec:
         """How a message names the setting: its label, with the field for API and CLI callers."""
         return f"{self.label} ({self.name})" if self.label != self.name else self.name
 
-    def check(self, value, by_flag: bool = False):
+    def check(self, value, by_flag: bool = False, web: bool = False):
         """The cleaned value, or a ``UserError`` that names the setting (by its CLI flag when
-        ``by_flag``) and what it allows."""
+        ``by_flag``) and what it allows (a web visitor: the ``web`` range and choices)."""
         from . import validate
 
         if value is None and self.optional:
@@ -60,13 +64,15 @@ class Spec:
         if self.kind is bool:
             return validate.as_bool(value, name)
         if self.choices:
-            if not isinstance(value, str) or value not in self.choices:
-                raise UserError(f"{name} must be one of: {', '.join(self.choices)}; got {str(value)[:40]!r}.")
+            choices = self.web_choices if web and self.web_choices else self.choices
+            if not isinstance(value, str) or value not in choices:
+                raise UserError(f"{name} must be one of: {', '.join(choices)}; got {str(value)[:40]!r}.")
             return value
+        lo, hi = self.web if web and self.web else (self.lo, self.hi)
         if self.kind is int:
-            return validate.as_int(value, name, self.lo, self.hi)
+            return validate.as_int(value, name, lo, hi)
         if self.kind is float:
-            return validate.as_float(value, name, self.lo, self.hi)
+            return validate.as_float(value, name, lo, hi)
         if not isinstance(value, str):
             raise UserError(f"{name} must be text, got {type(value).__name__}.")
         return value
@@ -74,14 +80,15 @@ class Spec:
 
 def setting(default, label: str, *, help: str = "", lo=None, hi=None, choices=(), live: bool = False,
             widget: bool = False, slider: tuple | None = None, cli: str | None = None, kind: type | None = None,
-            optional: bool = False):
+            optional: bool = False, web: tuple | None = None, web_choices: tuple = ()):
     """A config field with its spec; ``choices`` may be values or (label, value) pairs."""
     from dataclasses import field
 
     pairs = tuple((c, c) if not isinstance(c, tuple) else c for c in choices)
     spec = dict(label=label, help=help, lo=lo, hi=hi, choices=tuple(v for _, v in pairs),
                 choice_labels=pairs if any(isinstance(c, tuple) for c in choices) else (),
-                live=live, widget=widget, slider=slider, cli=cli, kind=kind, optional=optional)
+                live=live, widget=widget, slider=slider, cli=cli, kind=kind, optional=optional, web=web,
+                web_choices=tuple(web_choices))
     return field(default=default, metadata={"setting": spec})
 
 
@@ -126,10 +133,11 @@ def live_change(current, changes: dict[str, Any], check_fn=None):
     return new
 
 
-def check(cfg, by_flag: bool = False):
+def check(cfg, by_flag: bool = False, web: bool = False):
     """``cfg`` with every declared setting cleaned; raises ``UserError`` naming the first bad one
-    (by its CLI flag when ``by_flag``: "--epochs must be between 1 and 100000, got 0.")."""
-    return replace(cfg, **{n: s.check(getattr(cfg, n), by_flag) for n, s in specs(type(cfg)).items()})
+    (by its CLI flag when ``by_flag``: "--epochs must be between 1 and 100000, got 0."; within the
+    ``web`` limits for a web visitor)."""
+    return replace(cfg, **{n: s.check(getattr(cfg, n), by_flag, web) for n, s in specs(type(cfg)).items()})
 
 
 def from_json(cls, config) -> dict[str, Any]:
@@ -187,3 +195,64 @@ def flag_values(cls, args: argparse.Namespace, skip: tuple[str, ...] = ()) -> di
     """The values ``add_flags``' flags parsed into, by field name."""
     return {n: getattr(args, n) for n, s in specs(cls).items()
             if n not in skip and s.flag is not None and hasattr(args, n)}
+
+
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def add_trainer_flags(every: argparse._ActionsContainer, groups: dict[str, argparse._ActionsContainer],
+                      trainers: dict[str, tuple[type, Any]], notes: dict[str, str] | None = None) -> None:
+    """The flags of several trainers under one command (``train FAMILY``), each declared by its
+    config class: ``trainers`` maps a trainer's title to (config class, the config whose values a
+    left-out flag means). A flag that one trainer has goes in that trainer's group (``groups``), one
+    that several share in ``every``, its help naming who takes it and each one's default.
+
+    Every flag parses to None when left out, so the command knows what was given (``given_flags``);
+    a value is checked by the trainer's own ``check`` once its config is built. ``notes`` adds a
+    line to a flag's help (how a trainer without that setting reads it).
+    """
+    notes = notes or {}
+    uses: dict[str, list[tuple[str, Spec, Any]]] = {}
+    for title, (cls, base) in trainers.items():
+        for name, s in specs(cls).items():
+            if s.flag is not None:
+                uses.setdefault(s.flag, []).append((title, s, getattr(base, name)))
+    for flag, users in uses.items():
+        first = users[0][1]
+        group = groups[users[0][0]] if len(users) == 1 and flag not in notes else every
+        help_text = first.help or first.label
+        if len(users) < len(trainers) and group is every:
+            help_text = f"{', '.join(t for t, _, _ in users)}: {help_text}"
+        if flag in notes:
+            help_text += f"; {notes[flag]}"
+        shown = [(t, d) for t, _, d in users if d is not None]
+
+        def fmt(v):
+            return f"{v:g}" if isinstance(v, float) else str(v)
+        if shown and first.kind is not bool:
+            if len({fmt(d) for _, d in shown}) == 1:
+                help_text += f" (default {fmt(shown[0][1])})"
+            else:
+                help_text += " (default " + ", ".join(f"{t} {fmt(d)}" for t, d in shown) + ")"
+        kwargs: dict[str, Any] = dict(dest=_dest(flag), default=None, help=help_text)
+        if all(s.kind is bool for _, s, _ in users):
+            group.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
+            continue
+        choices = [c for _, s, _ in users for c in s.choices]
+        if choices and all(s.choices for _, s, _ in users):
+            kwargs["choices"] = list(dict.fromkeys(choices))
+        else:
+            kinds = {s.kind for _, s, _ in users}
+            kwargs["type"] = float if float in kinds else int if kinds == {int} else str
+        group.add_argument(flag, **kwargs)
+
+
+def given_flags(cls, args: argparse.Namespace) -> dict[str, Any]:
+    """The settings of ``cls`` whose flags were given (``add_trainer_flags``), by field name."""
+    out = {}
+    for name, s in specs(cls).items():
+        value = getattr(args, _dest(s.flag), None) if s.flag else None
+        if value is not None:
+            out[name] = value
+    return out

@@ -146,3 +146,33 @@ def test_train_toy_noise_size_and_distribution(tmp_path):
     proc = run_cli("train-toy", "--dataset", "ring8", "--noise-dim", 0, "--quiet", "--out", tmp_path / "g.npz",
                    check=False)
     assert proc.returncode == 2 and "(noise_dim) must be between" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_train_flags_come_from_each_trainers_config_and_left_out_ones_keep_their_recipes():
+    from gan_demo.__main__ import build_parser, train_config
+    from gan_demo.training.image_config import resolved
+
+    def cfg(*args):
+        return train_config(build_parser().parse_args(["train", *args, "--out", "x"]))
+
+    c = cfg("cgan")  # the family's own: hinge and mode seeking; the zoo's batch, width and rate
+    assert (c.loss, c.mode_seeking, c.batch_size, c.width, c.lr_d, c.lr_g, c.eval_every, c.epochs) == (
+        "hinge", 1.0, 64, 32, 2e-4, 2e-4, 0, 5)
+    c = cfg("dcgan", "--loss", "wgan-gp", "--lr", "1e-4", "--lr-g", "3e-4", "--frechet-every", "500")
+    assert (resolved(c).d_norm, c.lr_d, c.lr_g, c.eval_every) == ("layer", 1e-4, 3e-4, 500)
+    c = cfg("stylegan", "--lr", "0.001")
+    assert (c.beta1, c.beta2, c.r1, c.lr_g, c.loss) == (0.0, 0.99, 0.1, 1e-3, "ns")
+    c = cfg("cyclegan", "--generator", "residual", "--decoder", "subpixel", "--small", "--size", "128",
+            "--batch-size", "4", "--epochs", "30", "--decay-from", "15", "--g-average", "0.999")
+    assert (c.size, c.small, c.generator, c.decoder, c.batch_size, c.epochs, c.decay_from, c.g_average) == (
+        128, True, "residual", "subpixel", 4, 30, 15, 0.999)
+    c = cfg("cyclegan")  # the command has always trained 5 epochs of the reference at 256
+    assert (c.epochs, c.size, c.batch_size, c.lambda_identity, c.small, c.generator) == (5, 256, 1, 0.5, False, "resnet")
+    c = cfg("pix2pix", "--drawings", "mix", "--width", "24")
+    assert (c.ngf, c.drawings, c.batch_size, c.lr) == (24, "mix", 64, 2e-4)
+    # A flag belongs to the trainers whose configs declare it: --help shows each under its heading.
+    text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
+    sections = {part.split("\n")[0]: part for part in text.split("\n\n")}
+    for heading, flag in (("image GANs (dcgan, cgan, vaegan, stylegan):", "--lr-d"), ("cyclegan:", "--decoder"),
+                          ("pix2pix:", "--drawings"), ("every trainer:", "--g-average")):
+        assert f"  {flag}" in sections[heading], (heading, flag)

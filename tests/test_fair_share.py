@@ -34,14 +34,14 @@ def roomy_app():
 def test_fifty_concurrent_first_calls_from_one_session_hold_only_the_slots_its_runs_need(roomy_app):
     from gradio_client import Client
 
-    from gan_demo.training.image_live import ImageLiveConfig
+    from gan_demo.training.image_config import ImageConfig
     from gan_demo.training.live import LiveTrainer
     from gan_demo.ui import train_images as image_tab
     from test_app_api import TRAIN_OK
 
     ctx, url = roomy_app
     client = Client(url, verbose=False)
-    images = [asdict(ImageLiveConfig())[f] for f in image_tab.FIELDS]
+    images = [asdict(ImageConfig())[f] for f in image_tab.FIELDS]
     calls = [("/train_start", TRAIN_OK), ("/train_reset", TRAIN_OK), ("/train_pause", []),
              ("/train_images_start", images), ("/train_images_pause", []),
              ("/versus_start", ["mbd", "toy", "ring8", "dcgan", 0, "minibatch_disc", "off", "on"])]

@@ -1,6 +1,7 @@
 """Train live on images: the ImageGAN engine, the live trainer running it, saving to the zoo, the API."""
 
 import gc
+from dataclasses import replace
 import re
 import weakref
 
@@ -12,13 +13,14 @@ from gradio_client import Client
 from gan_demo import zoo
 from gan_demo.errors import UserError
 from gan_demo.sampling import explore_grid
-from gan_demo.training.image_live import ImageGAN, ImageLiveConfig, check_image_config
+from gan_demo.training.image_config import ImageConfig, check_image_config
+from gan_demo.training.image_live import ImageGAN
 from gan_demo.training.live import LiveTrainer, TrainerPool
 from gan_demo.training.session import TrainSession
 from gan_demo.training.toy import ToyTrainConfig
 from tests.test_live import live_threads, wait_for
 
-TINY = ImageLiveConfig(width=8, batch_size=16, eval_every=20, fid_samples=100)
+TINY = ImageConfig(width=8, batch_size=16, eval_every=20, fid_samples=100)
 
 
 def test_an_image_run_trains_measures_and_draws_the_same_noise_every_time(data_root):
@@ -52,11 +54,11 @@ def test_d_only_and_g_only_steps_update_only_that_network(data_root):
 
 def test_conditional_and_wgan_gp_models_train(data_root):
     for model, loss in (("cgan", "hinge"), ("wgan-gp", "wgan-gp")):
-        gan = ImageGAN(ImageLiveConfig(model=model, loss=loss, width=8, batch_size=16, dataset="mnist"))
+        gan = ImageGAN(ImageConfig(model=model, loss=loss, width=8, batch_size=16, dataset="mnist"))
         for _ in range(3):
             gan.step()
         assert np.isfinite(gan.history()["d_loss"]).all()
-    assert ImageGAN(ImageLiveConfig(model="cgan", width=8), view_only=True).grid.labels is not None
+    assert ImageGAN(ImageConfig(model="cgan", width=8), view_only=True).grid.labels is not None
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -66,8 +68,6 @@ def test_conditional_and_wgan_gp_models_train(data_root):
     (dict(dataset="cifar"), "Data (dataset) must be one of: fashion, mnist"), (dict(loss="wat"), "Loss (loss)"),
 ])
 def test_absurd_image_settings_get_one_sentence(changes, message):
-    from dataclasses import replace
-
     with pytest.raises(UserError, match=re.escape(message)):
         check_image_config(replace(TINY, **changes))
 
@@ -201,8 +201,17 @@ def test_a_session_swaps_a_toy_run_for_an_image_run_and_back(data_root):
         assert isinstance(session.trainer.published.config, ToyTrainConfig)
         session.step(TINY, 2, "both")  # same trainer and pool slot, now an image run
         pub = session.trainer.published
-        assert isinstance(pub.config, ImageLiveConfig) and pub.step == 2 and pool.active == 1
+        assert isinstance(pub.config, ImageConfig) and pub.step == 2 and pool.active == 1
         session.pause()
         assert session.trainer.published.status == "paused"
     finally:
         session.close()
+
+
+def test_the_live_trainer_refuses_what_only_the_command_line_runs_and_keeps_to_the_web_limits():
+    with pytest.raises(UserError, match=r"G weight average \(g_average\) is a setting of the command line"):
+        check_image_config(replace(TINY, g_average=0.999))
+    with pytest.raises(UserError, match=r"Model \(model\) must be one of: dcgan, cgan, wgan-gp"):
+        check_image_config(replace(TINY, model="stylegan"))
+    with pytest.raises(UserError, match=r"Width .* must be between 4 and 64"):
+        check_image_config(replace(TINY, width=128))  # the command line may (settings.check without web)

@@ -129,7 +129,7 @@ def test_the_image_runs_other_controls_refuse_before_a_run(ctx):
 def test_before_a_run_the_views_show_step_0_of_the_settings_on_screen(ctx):
     from dataclasses import asdict
 
-    from gan_demo.training.image_live import ImageLiveConfig
+    from gan_demo.training.image_config import ImageConfig
     from gan_demo.training.toy import ToyTrainConfig
     from gan_demo.ui import train, train_images
     import gradio as gr
@@ -147,7 +147,7 @@ def test_before_a_run_the_views_show_step_0_of_the_settings_on_screen(ctx):
     assert toy.preview(None, *{**values, "dataset": "custom"}.values(), None) == gr.skip()
 
     images = train_images.handlers(ctx)
-    grid_values = {k: v for k, v in asdict(ImageLiveConfig()).items() if k in images.fields}
+    grid_values = {k: v for k, v in asdict(ImageConfig()).items() if k in images.fields}
     grid = images.preview(None, *grid_values.values())
     assert grid.shape[0] > 200 and 100 < grid.mean() < 250  # 64 grey tiles of an untrained G on white
     assert not np.array_equal(images.preview(None, *{**grid_values, "seed": 1}.values()), grid)

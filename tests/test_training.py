@@ -5,7 +5,8 @@ import torch
 from gan_demo import zoo
 from gan_demo.models.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 from gan_demo.training.checkpoint import load_checkpoint, save_checkpoint
-from gan_demo.training.image import ImageTrainConfig, train_image_gan
+from gan_demo.training.image import train_image_gan
+from gan_demo.training.image_config import recipe
 from gan_demo.training.steps import StepConfig, discriminator_step
 
 
@@ -50,9 +51,9 @@ def test_weights_save_and_load_round_trip_through_the_zoo(tmp_path):
 def test_training_resumes_exactly_where_it_stopped(tmp_path, data_root):
     base = dict(dataset="mnist", width=8, latent_dim=8, batch_size=32, data_root=str(data_root),
                 device="cpu", checkpoint_every=1000)
-    straight = train_image_gan(ImageTrainConfig(**base, max_steps=6), tmp_path / "a", progress=False)
-    train_image_gan(ImageTrainConfig(**base, max_steps=3), tmp_path / "b", progress=False)
-    resumed = train_image_gan(ImageTrainConfig(**base, max_steps=6), tmp_path / "b", resume=True,
+    straight = train_image_gan(recipe(**base, max_steps=6), tmp_path / "a", progress=False)
+    train_image_gan(recipe(**base, max_steps=3), tmp_path / "b", progress=False)
+    resumed = train_image_gan(recipe(**base, max_steps=6), tmp_path / "b", resume=True,
                               progress=False)
     assert straight["training"]["steps"] == resumed["training"]["steps"] == 6
     card = json.loads((tmp_path / "b.json").read_text())
@@ -99,9 +100,9 @@ def test_live_preview_writes_the_same_noise_every_few_steps(tmp_path, data_root)
     import numpy as np
     from PIL import Image
 
-    cfg = ImageTrainConfig(family="cgan", dataset="mnist", width=8, latent_dim=8, batch_size=32,
-                           data_root=str(data_root), device="cpu", max_steps=5, preview_every=2,
-                           live_preview=str(tmp_path / "live"))
+    cfg = recipe("cgan", dataset="mnist", width=8, latent_dim=8, batch_size=32,
+                 data_root=str(data_root), device="cpu", max_steps=5, preview_every=2,
+                 live_preview=str(tmp_path / "live"))
     train_image_gan(cfg, tmp_path / "g", progress=False)
     names = sorted(p.name for p in (tmp_path / "live").glob("step_*.png"))
     assert names == ["step_000000.png", "step_000002.png", "step_000004.png", "step_000005.png"]
@@ -121,8 +122,8 @@ def test_the_shipped_generator_is_the_weight_average_and_the_card_draws_the_frec
     from safetensors.torch import load_file
 
     base = dict(dataset="mnist", width=8, latent_dim=8, batch_size=500, epochs=1, data_root=str(data_root),
-                device="cpu", g_average=0.9, frechet_every=2, frechet_samples=200)
-    card = train_image_gan(ImageTrainConfig(**base, max_steps=4), tmp_path / "m", progress=False)
+                device="cpu", g_average=0.9, eval_every=2, fid_samples=200)
+    card = train_image_gan(recipe(**base, max_steps=4), tmp_path / "m", progress=False)
     state = tmp_path / "training" / "m.ckpt.safetensors"
     saved, shipped = load_file(str(state)), load_file(str(tmp_path / "m.safetensors"))
     moved = [k for k in shipped if k.endswith("weight") and not torch.equal(saved[f"net.G.{k}"], saved[f"net.G_avg.{k}"])]
@@ -131,7 +132,7 @@ def test_the_shipped_generator_is_the_weight_average_and_the_card_draws_the_frec
     assert [p[0] for p in card["metrics"]["frechet_curve"]["points"]] == [2, 4]
 
     # The rest of the schedule in a second piece: the curve goes on, the state is gone.
-    card = train_image_gan(ImageTrainConfig(**base), tmp_path / "m", resume=True, progress=False)
+    card = train_image_gan(recipe(**base), tmp_path / "m", resume=True, progress=False)
     schedule = card["training"]["schedule_steps"]
     assert card["training"]["steps"] == schedule and not state.exists()
     assert [p[0] for p in card["metrics"]["frechet_curve"]["points"]] == list(range(2, schedule + 1, 2))
@@ -142,13 +143,13 @@ def test_the_shipped_generator_is_the_weight_average_and_the_card_draws_the_frec
 def test_a_decay_started_in_a_later_piece_scales_the_rates_the_run_trained_at(tmp_path, data_root):
     """--decay-from on a resumed run: each group's rate falls linearly from the one it trained at
     (StyleGAN's per-part rates keep their ratios) and reaches 0 at the end of the schedule."""
-    base = dict(family="stylegan", dataset="mnist", width=8, latent_dim=8, batch_size=500, epochs=2,
-                data_root=str(data_root), device="cpu", lr=1e-3)
-    train_image_gan(ImageTrainConfig(**base, max_steps=5), tmp_path / "s", progress=False)
+    base = dict(model="stylegan", dataset="mnist", width=8, latent_dim=8, batch_size=500, epochs=2,
+                data_root=str(data_root), device="cpu", lr_d=1e-3, lr_g=1e-3)
+    train_image_gan(recipe(**base, max_steps=5), tmp_path / "s", progress=False)
     meta = json.loads((tmp_path / "training" / "s.ckpt.json").read_text())
     before = [g["lr"] for g in meta["param_groups"]["G"]]
     assert len(set(before)) > 1  # per-part rates
-    card = train_image_gan(ImageTrainConfig(**base, decay_from=1, max_steps=16), tmp_path / "s", resume=True,
+    card = train_image_gan(recipe(**base, decay_from=1, max_steps=16), tmp_path / "s", resume=True,
                     progress=False)
     meta = json.loads((tmp_path / "training" / "s.ckpt.json").read_text())
     after = [g["lr"] for g in meta["param_groups"]["G"]]

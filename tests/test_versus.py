@@ -8,7 +8,7 @@ import pytest
 from gradio_client import Client
 
 from gan_demo.errors import UserError
-from gan_demo.training.image_live import ImageLiveConfig
+from gan_demo.training.image_config import ImageConfig
 from gan_demo.training.live import TrainerPool
 from gan_demo.training.toy import ToyTrainConfig
 from gan_demo.training.versus import PRESETS, Versus, make_pair, with_difference
@@ -38,8 +38,8 @@ def test_a_pair_differs_in_exactly_the_chosen_setting(name, a, b, fields):
     (SMALL, "d_steps", "1", "500", "D steps must be between"),
     (SMALL, "lr", "1e-3", "nan", "finite"),
     (SMALL, "seed", "0", "1", "difference"),
-    (ImageLiveConfig(), "minibatch_disc", "off", "on", "toy networks only"),
-    (ImageLiveConfig(), "n_discriminators", 1, 3, "toy networks only"),
+    (ImageConfig(), "minibatch_disc", "off", "on", "toy networks only"),
+    (ImageConfig(), "n_discriminators", 1, 3, "toy networks only"),
     (SMALL, "n_discriminators", 1, 9, "discriminators must be between"),
 ])
 def test_a_bad_difference_gets_one_sentence(base, name, a, b, message):

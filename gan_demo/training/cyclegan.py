@@ -31,42 +31,60 @@ from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, lo
                          load_checkpoint_extras, load_checkpoint_meta, save_checkpoint, state_stem)
 from .progress import StepLog
 from .image import _device_name, lr_factor, pick_device
+from .image_config import DECAY_HELP, MAX_MINUTES_HELP
 
 
 @dataclass
 class CycleGANTrainConfig:
     dataset: str = "horse2zebra"
-    size: int = 256  # crop size; photos load at round(1.12 * size), as 286 for 256
+    # photos load at round(1.12 * size), as 286 for 256
+    size: int = setting(256, "Crop size", lo=16, hi=1024,
+                        help="crop size, 128 or 256 (--any-size allows other multiples of 4)")
     epochs: int = setting(200, "Epochs", lo=1, hi=100_000)
     # epoch where the linear decay starts; None: half way
-    decay_from: int | None = setting(None, "Decay from epoch", lo=0, hi=100_000, kind=int, optional=True)
-    small: bool = False  # the small generator (models/cyclegan.SMALL) instead of resnet_9blocks
-    # or "residual" / "attention" (models/cyclegan.RESIDUAL, ATTENTION)
-    generator: str = setting("resnet", "Generator", choices=("resnet", "residual", "attention"))
+    decay_from: int | None = setting(None, "Decay from epoch", lo=0, hi=100_000, kind=int, optional=True,
+                                     help=DECAY_HELP + " (cyclegan: half way)")
+    small: bool = setting(False, "Small generator",
+                          help="the small generator (ngf 16, 6 blocks) instead of resnet_9blocks")
+    generator: str = setting("resnet", "Generator", choices=("resnet", "residual", "attention"),
+                             help="resnet (the reference's), residual (a change laid onto the photo at its own "
+                                  "size, resize-convolutions: no checkerboard, the photo kept where G changes "
+                                  "nothing) or attention (paint laid onto the photo through a mask G predicts)")
     # residual / attention: how the decoder upsamples (models/cyclegan.CycleGANConfig.decoder)
-    decoder: str = setting("resize", "Decoder", choices=("resize", "subpixel"))
-    # residual: weight of the mean |change|; attention: of the mean mask
-    lambda_change: float = setting(0.0, "Change weight", lo=0.0, hi=1000.0)
-    # attention: epoch from which D sees only what the masks hold
-    attention_d_from: int | None = setting(None, "Attention D from epoch", lo=0, hi=100_000, kind=int, optional=True)
-    # attention: weight of G_AB's mean mask on zebras (G_BA's on horses)
-    lambda_mask_identity: float = setting(0.0, "Mask identity weight", lo=0.0, hi=1000.0)
+    decoder: str = setting("resize", "Decoder", choices=("resize", "subpixel"),
+                           help="residual / attention: upsample by nearest resize + convolution, or by sub-pixel "
+                                "convolution (PixelShuffle, ICNR-initialised: no checkerboard at the start, finer "
+                                "detail than a resize)")
+    lambda_change: float = setting(0.0, "Change weight", lo=0.0, hi=1000.0,
+                                   help="residual / attention: weight of the mean |change| / mean mask")
+    attention_d_from: int | None = setting(None, "Attention D from epoch", lo=0, hi=100_000, kind=int, optional=True,
+                                           help="attention: from this epoch on, D judges only the masked region "
+                                                "(Mejjati et al. 2018; default: never)")
+    lambda_mask_identity: float = setting(0.0, "Mask identity weight", lo=0.0, hi=1000.0,
+                                          help="attention: weight of each G's mean mask on photos of its own "
+                                               "target domain, which need no paint (trains the masks only)")
     # exponential moving average of both generators' weights (0: off); shipped if on
     g_average: float = setting(0.0, "G weight average", lo=0.0, hi=0.9999)
     distill_steps: int = 300  # --init-from a pair with another decoder: steps of learning to paint as it did
     batch_size: int = setting(1, "Batch size", lo=1, hi=256)
-    lr: float = setting(2e-4, "Learning rate", lo=1e-8, hi=1.0)
-    beta1: float = 0.5
+    lr: float = setting(2e-4, "Learning rate", lo=1e-8, hi=1.0, help="Adam learning rate")
+    beta1: float = setting(0.5, "Adam beta1", lo=0.0, hi=0.9999)
     lambda_cycle: float = 10.0
-    lambda_identity: float = setting(0.5, "Identity weight", lo=0.0, hi=1000.0)  # times lambda_cycle
+    lambda_identity: float = setting(0.5, "Identity weight", lo=0.0, hi=1000.0,
+                                     help="identity loss weight, times the cycle weight (the reference's 0.5)")
     pool_size: int = 50
-    seed: int = 0
+    seed: int = setting(0, "Seed", lo=0, hi=2**32 - 1)
     data_root: str | None = None
     device: str = "auto"
     checkpoint_minutes: float = 10.0
-    max_steps: int | None = None
-    max_minutes: float | None = None  # stop (and write the model) after this much training time
-    init_from: str | None = None  # a shipped pair (path stem) to continue from when no checkpoint is left
+    max_steps: int | None = setting(None, "Max steps", lo=1, hi=10**9, kind=int, optional=True)
+    # stop (and write the model) after this much training time
+    max_minutes: float | None = setting(None, "Max minutes", lo=1e-6, hi=1e7, kind=float, optional=True,
+                                        help=MAX_MINUTES_HELP)
+    init_from: str | None = setting(None, "Init from", kind=str, optional=True,
+                                    help="a shipped pair (path stem, e.g. weights/cyclegan-horse2zebra) to continue "
+                                         "from when no training state is left; D and the optimisers start fresh (a "
+                                         "residual generator takes the encoder and residual blocks of a resnet one)")
 
 
 class ImagePool:

@@ -10,7 +10,7 @@ import copy
 import platform
 import time
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
@@ -18,63 +18,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import settings, zoo
+from .. import zoo
 from ..data import load_images
 from ..errors import UserError
-from ..losses import LOSSES
-from ..settings import setting
 from ..models import config_from_dict, get_family
 from . import distributed
+from .image_config import ImageConfig, resolved
 from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint, save_checkpoint,
                          state_stem)
 from .preview import FixedGrid
 from .steps import StepConfig, discriminator_step, generator_step, vaegan_step
-
-
-@dataclass
-class ImageTrainConfig:
-    """What ``python -m gan_demo train FAMILY`` trains; the limits are checked by ``check_train_config``."""
-
-    family: str = "dcgan"
-    dataset: str = "fashion"
-    epochs: int = setting(5, "Epochs", lo=1, hi=100_000)
-    batch_size: int = setting(64, "Batch size", lo=1, hi=4096)
-    lr: float = setting(2e-4, "Learning rate", lo=1e-8, hi=1.0)  # Radford et al.'s Adam settings
-    beta1: float = setting(0.5, "Adam beta1", lo=0.0, hi=0.9999)
-    beta2: float = setting(0.999, "Adam beta2", lo=0.0, hi=0.9999)
-    loss: str = setting("ns", "Loss", choices=tuple(LOSSES))
-    d_steps: int = setting(1, "D steps per G step", lo=1, hi=100)
-    width: int = setting(32, "Width", lo=1, hi=1024)
-    latent_dim: int = setting(64, "Noise size", lo=1, hi=4096)
-    d_norm: str = setting("batch", "D's normalisation", choices=("batch", "layer", "none"))  # "layer" for WGAN-GP critics (see models/dcgan.py)
-    mode_seeking: float = setting(0.0, "Mode seeking", lo=0.0, hi=100.0)  # MSGAN's lambda (losses.py); 1.0 for conditional models
-    r1: float = setting(0.0, "R1 gamma", lo=0.0, hi=100.0)  # R1 gamma (losses.py)
-    kl_weight: float = 1.0  # VAE-GAN only: KL per pixel (training/steps.py vaegan_step)
-    feature_weight: float = 1.0  # VAE-GAN only: D-feature reconstruction
-    seed: int = setting(0, "Seed", lo=0, hi=2**32 - 1)
-    data_root: str | None = None
-    device: str = "auto"
-    checkpoint_every: int = 500  # steps
-    # exponential moving average of G's weights (0: off); the shipped G is the average
-    g_average: float = setting(0.0, "G weight average", lo=0.0, hi=0.9999)
-    # steps between Frechet probes on the card's curve (0: off)
-    frechet_every: int = setting(0, "Frechet every K steps", lo=0, hi=10**9)
-    frechet_samples: int = 2000
-    max_steps: int | None = setting(None, "Max steps", lo=1, hi=10**9, kind=int, optional=True)  # stop early
-    # stop this piece after so much training time; --resume goes on
-    max_minutes: float | None = setting(None, "Max minutes", lo=1e-6, hi=1e7, kind=float, optional=True)
-    # epoch where every learning rate starts falling linearly to 0 (None: constant)
-    decay_from: float | None = setting(None, "Decay from epoch", lo=0.0, hi=100_000.0, kind=float, optional=True)
-    live_preview: str | None = None  # a folder for the fixed-z grid every preview_every steps
-    preview_every: int = setting(100, "Preview every K steps", lo=1, hi=10**9)
-
-
-def check_train_config(cfg: ImageTrainConfig) -> ImageTrainConfig:
-    """Every limit of ``cfg``, named by its CLI flag; ``UserError`` for the first one broken."""
-    cfg = settings.check(cfg, by_flag=True)
-    if cfg.decay_from is not None and cfg.decay_from > cfg.epochs:
-        raise UserError(f"--decay-from must be between 0 and --epochs, got {cfg.decay_from}.")
-    return cfg
 
 
 def lr_factor(epoch: float, epochs: int, decay_from: float) -> float:
@@ -100,7 +53,7 @@ def _device_name(device: torch.device) -> str:
     return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
-def train_image_gan(cfg: ImageTrainConfig, out: str | Path, resume: bool = False,
+def train_image_gan(cfg: ImageConfig, out: str | Path, resume: bool = False,
                     progress: bool = True,
                     on_step: Callable[[int, dict[str, float]], None] | None = None,
                     on_finish: Callable[[nn.Module, nn.Module], None] | None = None) -> dict[str, Any]:
@@ -117,10 +70,11 @@ def train_image_gan(cfg: ImageTrainConfig, out: str | Path, resume: bool = False
         ddp.close()
 
 
-def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
+def _train(cfg: ImageConfig, out: Path, resume: bool, progress: bool,
            on_step: Callable[[int, dict[str, float]], None] | None,
            on_finish: Callable[[nn.Module, nn.Module], None] | None, ddp: distributed.Dist,
            device: torch.device) -> dict[str, Any]:
+    cfg = resolved(cfg)  # the model's D normalisation, mode seeking and R1 where left to it
     family = get_family(cfg.family)
     data = load_images(cfg.dataset, cfg.data_root, train=True)
     model_cfg = config_from_dict(family, {"latent_dim": cfg.latent_dim, "width": cfg.width,
@@ -129,9 +83,9 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
     G = family.generator(model_cfg).to(device)
     D = family.discriminator(model_cfg).to(device)
     # A generator may ask for per-part learning rates (StyleGAN's slow mapping network).
-    g_params = G.param_groups(cfg.lr) if hasattr(G, "param_groups") else G.parameters()
-    opt_g = torch.optim.Adam(g_params, cfg.lr, betas=(cfg.beta1, cfg.beta2))
-    opt_d = torch.optim.Adam(D.parameters(), cfg.lr, betas=(cfg.beta1, cfg.beta2))
+    g_params = G.param_groups(cfg.lr_g) if hasattr(G, "param_groups") else G.parameters()
+    opt_g = torch.optim.Adam(g_params, cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+    opt_d = torch.optim.Adam(D.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
     step_cfg = StepConfig(loss=cfg.loss, amp=device.type == "cuda", mode_seeking=cfg.mode_seeking,
                           r1=cfg.r1)
 
@@ -185,10 +139,10 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
                             seed=cfg.seed)
         preview.write(shipped, cfg.live_preview, step)
     probe = None
-    if cfg.frechet_every and ddp.main:
+    if cfg.eval_every and ddp.main:
         from ..metrics.evaluation import FrechetProbe
         probe = FrechetProbe(cfg.dataset, model_cfg.latent_dim, len(data.classes), family.conditional,
-                             n=cfg.frechet_samples, seed=cfg.seed, data_root=cfg.data_root)
+                             n=cfg.fid_samples, seed=cfg.seed, data_root=cfg.data_root)
 
     def checkpoint() -> None:
         if not ddp.main:
@@ -258,10 +212,10 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
                     on_step(step, metrics)
                 if preview is not None and (step % cfg.preview_every == 0 or step >= total):
                     preview.write(shipped, cfg.live_preview, step)
-                if probe is not None and step % cfg.frechet_every == 0:
+                if probe is not None and step % cfg.eval_every == 0:
                     curve.append([step, probe(shipped)])
                     if bar is not None:
-                        bar.write(f"step {step}: Frechet distance {curve[-1][1]} ({cfg.frechet_samples} samples)")
+                        bar.write(f"step {step}: Frechet distance {curve[-1][1]} ({cfg.fid_samples} samples)")
                 piece["wall_time_s"] = round(time.perf_counter() - piece_start, 1)
                 if step % cfg.checkpoint_every == 0:
                     checkpoint()
@@ -292,7 +246,8 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
         "training": {
             **{k: v for k, v in asdict(cfg).items()
                if k not in ("data_root", "max_steps", "max_minutes", "checkpoint_every", "live_preview",
-                            "preview_every")},
+                            "preview_every", "train_weaker")},
+            "family": cfg.family,
             "epochs_done": round(step / n_batches, 3),
             "steps": step,
             "wall_time_s": round(wall, 1),
@@ -304,7 +259,7 @@ def _train(cfg: ImageTrainConfig, out: Path, resume: bool, progress: bool,
             "torch": torch.__version__,
         },
         "metrics": {"last_100_steps_mean": {k: round(v, 4) for k, v in final.items()},
-                    **({"frechet_curve": {"samples": cfg.frechet_samples, "points": curve}} if curve else {})},
+                    **({"frechet_curve": {"samples": cfg.fid_samples, "points": curve}} if curve else {})},
     }
     if on_finish is not None:
         on_finish(G, D)

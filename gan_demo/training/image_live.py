@@ -10,7 +10,7 @@ No Gradio, no threads.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -20,67 +20,20 @@ from .. import settings, zoo
 from ..metrics.classifier import load_classifier
 from ..data import IMAGE_DATASETS, load_images
 from ..errors import UserError
-from ..losses import LOSS_TITLES
-from ..settings import setting
 from ..metrics import frechet_distance
 from ..models import FAMILIES, config_from_dict
+from .image_config import MODEL_TITLES, ImageConfig, check_image_config, resolved
 from .preview import FixedGrid
 from .steps import StepConfig, discriminator_step, generator_step
 from .toy import WEAKER_HI, WEAKER_LO
-
-# What the model menu offers: the family it builds and the settings that make it that model.
-MODELS = {
-    "dcgan": dict(family="dcgan", d_norm="batch"),
-    "cgan": dict(family="cgan", d_norm="batch"),
-    # Batch norm couples a batch's samples, which breaks the per-sample gradient penalty (Gulrajani
-    # et al. 2017, section 4): the WGAN-GP critic uses layer norm instead.
-    "wgan-gp": dict(family="dcgan", d_norm="layer"),
-}
-MODEL_TITLES = {"dcgan": "DCGAN", "cgan": "Conditional DCGAN", "wgan-gp": "WGAN-GP critic (DCGAN G)"}
 
 HISTORY_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "wasserstein", "updated", "frechet",
                    "images_per_s")
 
 
-@dataclass
-class ImageLiveConfig:
-    """Defaults sized for a 2-core CPU: recognisable garments within 3 minutes (benchmarks/live_images.py).
-
-    The fields with ``widget=True`` are the Images tab's controls, in the order its endpoints take
-    them positionally: append a new one at the end of that group."""
-
-    dataset: str = setting("fashion", "Data", choices=(("Fashion-MNIST", "fashion"), ("MNIST digits", "mnist")),
-                           widget=True)
-    model: str = setting("dcgan", "Model", choices=tuple((t, k) for k, t in MODEL_TITLES.items()), widget=True)
-    loss: str = setting("ns", "Loss", choices=tuple((t, k) for k, t in LOSS_TITLES.items()), live=True, widget=True)
-    train_weaker: bool = setting(False, "Train only the weaker network", live=True, widget=True)
-    d_steps: int = setting(1, "D steps per G step", lo=1, hi=10, live=True, widget=True)
-    # Twice Radford et al.'s 2e-4: on a 3-minute CPU run it reached a Frechet distance of 325 vs 360
-    # (2,500 steps of batch 32, width 16), and batch 64 only 432 in the same time (fewer steps).
-    lr_d: float = setting(4e-4, "D learning rate", lo=1e-6, hi=1e-1, live=True, widget=True)
-    lr_g: float = setting(4e-4, "G learning rate", lo=1e-6, hi=1e-1, live=True, widget=True)
-    batch_size: int = setting(32, "Batch size", lo=4, hi=256, live=True, widget=True, slider=(8, 128, 8))
-    width: int = setting(16, "Width (channels; slower when wider)", lo=4, hi=64, widget=True, slider=(8, 64, 8))
-    latent_dim: int = setting(64, "Noise size", lo=2, hi=256, widget=True, slider=(8, 128, 8))
-    seed: int = setting(0, "Seed", lo=0, hi=2**32 - 1, widget=True)
-    eval_every: int = setting(200, "Frechet distance every K steps", lo=20, hi=100_000, live=True, widget=True,
-                              slider=(50, 2000, 50))
-    fid_samples: int = setting(500, "Samples per Frechet distance", lo=50, hi=5000, live=True)
-    data_root: str | None = None  # the server's setting, not the user's (see data.data_root)
-
-    @property
-    def family(self) -> str:
-        return MODELS[self.model]["family"]
-
-
 # Frechet measurements before the first ``eval_every``: the chart has its first points within
 # seconds of Start instead of after 200 steps (20-60 s on a busy CPU), when the drop is steepest.
 EARLY_EVALUATIONS = (10, 40, 100)
-
-
-def check_image_config(cfg: ImageLiveConfig) -> ImageLiveConfig:
-    """Validate what a person can set; returns the config or raises ``UserError``."""
-    return settings.check(cfg)
 
 
 class ImageGAN:
@@ -91,7 +44,7 @@ class ImageGAN:
     G_avg = None  # no weight average on the live image runs
     check = staticmethod(check_image_config)
 
-    def __init__(self, cfg: ImageLiveConfig, device: str | torch.device = "cpu", view_only: bool = False):
+    def __init__(self, cfg: ImageConfig, device: str | torch.device = "cpu", view_only: bool = False):
         self.cfg = check_image_config(cfg)
         self.device = torch.device(device)
         family = FAMILIES[self.cfg.family]
@@ -99,7 +52,7 @@ class ImageGAN:
         self.classes = list(IMAGE_DATASETS[self.cfg.dataset])
         self.model_cfg = config_from_dict(family, {"latent_dim": self.cfg.latent_dim, "width": self.cfg.width,
                                                    "num_classes": len(self.classes),
-                                                   "d_norm": MODELS[self.cfg.model]["d_norm"]})
+                                                   "d_norm": resolved(self.cfg).d_norm})
         torch.manual_seed(self.cfg.seed)
         self.G = family.generator(self.model_cfg).to(self.device)
         self.D = None if view_only else family.discriminator(self.model_cfg).to(self.device)
@@ -114,7 +67,7 @@ class ImageGAN:
         self.images = torch.from_numpy(np.array(data.images)).to(self.device)
         self.labels = torch.from_numpy(data.labels.astype(np.int64)).to(self.device)
         self.data_source = data.source
-        betas = (0.5, 0.999)
+        betas = (self.cfg.beta1, self.cfg.beta2)
         self.opt_g = torch.optim.Adam(self.G.parameters(), self.cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), self.cfg.lr_d, betas=betas)
         self.gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed)
@@ -129,9 +82,9 @@ class ImageGAN:
         self._judge = None  # (classifier, real features), loaded at the first evaluation
 
     def step_config(self) -> StepConfig:
-        # Conditional generators ignore z without mode seeking (see steps.py); the zoo's cgan uses 1.0.
-        return StepConfig(loss=self.cfg.loss, amp=self.device.type == "cuda",
-                          mode_seeking=1.0 if self.conditional else 0.0)
+        # Conditional generators ignore z without mode seeking (see steps.py): the cgan model's default is 1.
+        full = resolved(self.cfg)
+        return StepConfig(loss=full.loss, amp=self.device.type == "cuda", mode_seeking=full.mode_seeking, r1=full.r1)
 
     def set_hyperparameters(self, **changes: Any) -> None:
         new = settings.live_change(self.cfg, changes, check_image_config)
@@ -191,7 +144,7 @@ class ImageGAN:
             self._rows = self._rows[:100_000:2] + self._rows[100_000:]
         if not np.isfinite(metrics["d_loss"] + metrics["g_loss"]) and self.diverged_at is None:
             self.diverged_at = self.step_count
-        if self.step_count % cfg.eval_every == 0 or self.step_count in EARLY_EVALUATIONS:
+        if cfg.eval_every and (self.step_count % cfg.eval_every == 0 or self.step_count in EARLY_EVALUATIONS):
             self.evaluate()
 
     # -- reading -------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from .. import settings
-from .image_live import ImageGAN, ImageLiveConfig
+from .image_config import ImageConfig
+from .image_live import ImageGAN
 from .toy import ToyGAN, ToyTrainConfig
 
 
@@ -58,8 +59,8 @@ class LiveRun(Protocol):
 
 
 # Each config type and the run it builds.
-RUN_KINDS: dict[type, type] = {ToyTrainConfig: ToyGAN, ImageLiveConfig: ImageGAN}
-RunConfig = ToyTrainConfig | ImageLiveConfig
+RUN_KINDS: dict[type, type] = {ToyTrainConfig: ToyGAN, ImageConfig: ImageGAN}
+RunConfig = ToyTrainConfig | ImageConfig
 
 
 def run_kind(cfg) -> type:

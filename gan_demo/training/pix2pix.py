@@ -30,6 +30,7 @@ from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, lo
                          load_checkpoint_meta, save_checkpoint, state_stem)
 from .progress import StepLog
 from .image import _device_name, lr_factor, pick_device
+from .image_config import DECAY_HELP, MAX_MINUTES_HELP
 
 
 @dataclass
@@ -45,20 +46,24 @@ class Pix2PixTrainConfig:
     hint_share: float = 0.5  # share of examples that carry their class as a hint
     # "edges": one edge map per image (sketch.edge_maps); "mix": every epoch each image drawn anew
     # a random way (sketch_styles.training_drawings: edge strength, outline only, thick, gaps, warps)
-    drawings: str = setting("edges", "Drawings", choices=("edges", "mix"))
-    ngf: int = setting(16, "Width", lo=1, hi=1024, cli="--width")
+    drawings: str = setting("edges", "Drawings", choices=("edges", "mix"),
+                            help="one edge map per image, or each image drawn anew every epoch a random way "
+                                 "(edge strength, outline only, thick strokes, gaps, warps)")
+    ngf: int = setting(16, "Width", lo=1, hi=1024, cli="--width", help="channels of G's first layer")
     ndf: int = 32
-    seed: int = 0
+    seed: int = setting(0, "Seed", lo=0, hi=2**32 - 1)
     data_root: str | None = None
     device: str = "auto"
     checkpoint_every: int = 500  # steps
     # epoch where the learning rate starts falling linearly to 0 at the end (None: constant)
-    decay_from: int | None = setting(None, "Decay from epoch", lo=0, hi=100_000, kind=int, optional=True)
+    decay_from: int | None = setting(None, "Decay from epoch", lo=0, hi=100_000, kind=int, optional=True,
+                                     help=DECAY_HELP)
     # exponential moving average of G's weights (0: off); shipped if on
     g_average: float = setting(0.0, "G weight average", lo=0.0, hi=0.9999)
-    max_steps: int | None = None
+    max_steps: int | None = setting(None, "Max steps", lo=1, hi=10**9, kind=int, optional=True)
     # stop this piece after so much training time; --resume goes on
-    max_minutes: float | None = setting(None, "Max minutes", lo=1e-6, hi=1e7, kind=float, optional=True)
+    max_minutes: float | None = setting(None, "Max minutes", lo=1e-6, hi=1e7, kind=float, optional=True,
+                                        help=MAX_MINUTES_HELP)
     limit: int | None = None  # train on the first N images only (quick looks, tests)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import UserError
 from .lessons import LESSONS
-from .image_live import MODEL_TITLES, ImageLiveConfig
+from .image_config import LIVE_MODELS, ImageConfig
 from .live import Lockstep, TrainerPool
 from .live_run import RunConfig, check_run_config
 from .session import TrainSession
@@ -86,7 +86,7 @@ def with_difference(cfg: RunConfig, name: str, value: Any) -> RunConfig:
 
     name = as_choice(name, "difference", list(DIFFERENCES))
     value = _parse(name, value)
-    if isinstance(cfg, ImageLiveConfig) and name in ("minibatch_disc", "n_discriminators"):
+    if isinstance(cfg, ImageConfig) and name in ("minibatch_disc", "n_discriminators"):
         raise UserError(f"{DIFFERENCES[name].split(' (')[0].capitalize()} is built into the toy networks only; "
                         "pick another difference for images.")
     changes = {"lr_d": value, "lr_g": value} if name == "lr" else {name: value}
@@ -142,7 +142,7 @@ PRESETS: dict[str, Preset] = {p.key: p for p in (
     Preset("images-loss", "Images: non-saturating vs hinge loss",
            "Two DCGANs learn Fashion-MNIST from the same seed; only the loss differs. Compare how fast "
            "the garments in the fixed grids sharpen and which Frechet distance falls faster.",
-           ImageLiveConfig(), "loss", "ns", "hinge", 2000),
+           ImageConfig(), "loss", "ns", "hinge", 2000),
 )}
 
 
@@ -162,9 +162,9 @@ def base_config(mode: str, preset_key: str | None, dataset: str, model: str, see
         base = preset.base if preset is not None and isinstance(preset.base, ToyTrainConfig) else ToyTrainConfig(
             eval_every=100)
         return replace(base, dataset=as_choice(dataset, "toy data set", TOY_DATASETS), seed=as_seed(seed))
-    base = preset.base if preset is not None and isinstance(preset.base, ImageLiveConfig) else ImageLiveConfig()
+    base = preset.base if preset is not None and isinstance(preset.base, ImageConfig) else ImageConfig()
     return replace(base, dataset=as_choice(dataset, "image data set", IMAGE_DATASETS),
-                   model=as_choice(model, "model", list(MODEL_TITLES)), seed=as_seed(seed))
+                   model=as_choice(model, "model", list(LIVE_MODELS)), seed=as_seed(seed))
 
 
 

@@ -23,12 +23,15 @@ def setting_widget(cls, name: str, value=None, *, control=None, info: bool = Fal
         return (control or gr.Checkbox)(value, **common)
     if s.choices:
         options = list(s.choice_labels) or list(s.choices)
+        if s.web_choices:  # a web page offers what a web visitor may pick
+            options = [o for o in options if (o[1] if isinstance(o, tuple) else o) in s.web_choices]
         return (control or (gr.Radio if len(options) <= 4 else gr.Dropdown))(options, value=value, **common)
     if s.kind is int and s.slider is not None:
         lo, hi, step = s.slider
         return (control or gr.Slider)(lo, hi, value=value, step=step, **common)
-    if s.kind is int and s.hi is not None and s.hi - s.lo <= 100:
-        return (control or gr.Slider)(s.lo, s.hi, value=value, step=1, **common)
+    lo, hi = s.web or (s.lo, s.hi)
+    if s.kind is int and hi is not None and hi - lo <= 100:
+        return (control or gr.Slider)(lo, hi, value=value, step=1, **common)
     if s.kind is int:
         return (control or gr.Number)(value, precision=0, **common)
     return (control or gr.Number)(value, **common)

@@ -10,24 +10,22 @@ import numpy as np
 from .. import plots, settings
 from ..errors import UserError
 from ..validate import as_zoo_name
-from ..training.image_live import ImageLiveConfig, check_image_config
+from ..training.image_config import ImageConfig, check_image_config, model_loss
 from ..training.session import TrainSession
 from .common import (STEP_AXIS, AppContext, charts_note, endpoint, keep_polling, live_timer, run_controls,
-                     score_chart, show_charts, wake_after)
+                     score_chart, show_charts, user_errors, wake_after)
 from .live_panel import LiveRunHandlers
 from .settings_widgets import rest, setting_widget
 
-# The loss each model is usually trained with; picking a model selects it (it can be changed after).
-MODEL_LOSS = {"dcgan": "ns", "cgan": "hinge", "wgan-gp": "wgan-gp"}
 REFRESH_S = 0.2
 MAX_SAVED_PER_SESSION = 5
 
 # The config widgets, in the order the handlers (and the API, positionally) receive their values.
-FIELDS = settings.widget_settings(ImageLiveConfig)
+FIELDS = settings.widget_settings(ImageConfig)
 
 
-def config_from(values: dict) -> ImageLiveConfig:
-    return check_image_config(ImageLiveConfig(**values))
+def config_from(values: dict) -> ImageConfig:
+    return check_image_config(ImageConfig(**values))
 
 
 def status_text(session: TrainSession | None) -> str:
@@ -38,7 +36,7 @@ def status_text(session: TrainSession | None) -> str:
     pub = t.published
     h = pub.history
     cfg = pub.config
-    if not isinstance(cfg, ImageLiveConfig):
+    if not isinstance(cfg, ImageConfig):
         return "This session's trainer runs toy data; press **Reset** to start an image run."
     images_s = pub.steps_per_sec * cfg.batch_size * (cfg.d_steps + 1)
     line = (f"**{pub.status}** · step {pub.step:,} · {images_s:,.0f} images/s · "
@@ -72,7 +70,7 @@ class ImageRunHandlers(LiveRunHandlers):
     @staticmethod
     def view(state):
         """The fixed-z grid, status and curves of this session's image run (what the page polls)."""
-        if state is None or state.trainer is None or not isinstance(state.trainer.published.config, ImageLiveConfig):
+        if state is None or state.trainer is None or not isinstance(state.trainer.published.config, ImageConfig):
             return (gr.skip(),) * 5 + (keep_polling(None),)
         frame = state.frame()
         return (frame.image, status_text(state), *curves(frame.published.history, frame.published.config.loss),
@@ -112,7 +110,7 @@ class ImageRunHandlers(LiveRunHandlers):
 
 def handlers(ctx: AppContext) -> ImageRunHandlers:
     """The image run's handlers (testable without a page)."""
-    return ImageRunHandlers(ctx, "images", ImageLiveConfig, config_from, status_text, max_steps=1000,
+    return ImageRunHandlers(ctx, "images", ImageConfig, config_from, status_text, max_steps=1000,
                             step_timeout_s=300.0)
 
 
@@ -122,7 +120,7 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
     run = handlers(ctx)
 
     def widget(name, **kwargs):
-        return setting_widget(ImageLiveConfig, name, **kwargs)
+        return setting_widget(ImageConfig, name, **kwargs)
 
     w: dict[str, gr.Component] = {}
 
@@ -141,7 +139,7 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
                     w["lr_g"] = widget("lr_g")
                 for name in ("batch_size", "width", "latent_dim", "seed", "eval_every"):
                     w[name] = widget(name)
-                for name in rest(ImageLiveConfig, w):  # a new setting with a widget lands here
+                for name in rest(ImageConfig, w):  # a new setting with a widget lands here
                     w[name] = widget(name, info=True)
             # The whole config as one JSON object, for API callers (no widget on the page).
             config_json = gr.JSON({}, visible=False, label="config")
@@ -224,7 +222,8 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
     demo.load(on_preview, inputs, view, api_visibility="private", **raw)
     for name in ("dataset", "model", "width", "latent_dim", "seed"):
         w[name].change(on_preview, inputs, view, api_visibility="private", show_progress="hidden", **raw)
-    w["model"].input(lambda m: MODEL_LOSS.get(m, "ns"), w["model"], w["loss"], api_visibility="private").then(
+    # Picking a model selects the loss it is usually trained with (it can be changed after).
+    w["model"].input(user_errors(model_loss), w["model"], w["loss"], api_visibility="private").then(
         change_fn, inputs, status, api_visibility="private", **raw)
     for live in run.live_widgets(w):
         live.input(change_fn, inputs, status, api_visibility="undocumented", **raw)

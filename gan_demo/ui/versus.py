@@ -11,7 +11,7 @@ import pandas as pd
 from .. import plots, settings
 from ..errors import UserError
 from ..losses import LOSS_TITLES
-from ..training.image_live import MODEL_TITLES, ImageLiveConfig
+from ..training.image_config import LIVE_MODELS, MODEL_TITLES, ImageConfig
 from ..training.toy import ToyTrainConfig
 from ..training.versus import (DIFFERENCES, IMAGE_DATASETS, PRESETS, TOY_DATASETS, VALUE_CHOICES, Versus,
                                 base_config, get_preset, make_pair, value_text)
@@ -21,7 +21,7 @@ from .common import (STEP_AXIS, AppContext, charts_note, endpoint, keep_polling,
 
 # Data sets titled as in the Train tabs (the configs' choice labels).
 TOY_TITLES = settings.spec(ToyTrainConfig, "dataset").choice_labels
-IMAGE_TITLES = settings.spec(ImageLiveConfig, "dataset").choice_labels
+IMAGE_TITLES = settings.spec(ImageConfig, "dataset").choice_labels
 
 REFRESH_S = 0.5  # two views to draw per tick: half the toy tab's rate leaves the CPU to the runs
 
@@ -104,7 +104,7 @@ class VersusHandlers:
     def preset(key):
         """Load a preset: its text, mode, data, seed, difference and the two values."""
         p = get_preset(key)
-        is_img = isinstance(p.base, ImageLiveConfig)
+        is_img = isinstance(p.base, ImageConfig)
         return (p.text, "images" if is_img else "toy",
                 gr.update(choices=dataset_choices("images" if is_img else "toy"), value=p.base.dataset),
                 gr.update(visible=is_img, value=getattr(p.base, "model", "dcgan")), p.base.seed, p.difference,
@@ -207,7 +207,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             preset_text = gr.Markdown(first.text, label="Preset")
             mode = gr.Radio([("Toy data", "toy"), ("Images", "images")], value="toy", label="Mode")
             dataset = gr.Dropdown(dataset_choices("toy"), value=first.base.dataset, label="Data")
-            model = gr.Dropdown([(t, k) for k, t in MODEL_TITLES.items()], value="dcgan",
+            model = gr.Dropdown([(MODEL_TITLES[k], k) for k in LIVE_MODELS], value="dcgan",
                                 label="Model (images)", visible=False)
             seed = gr.Number(first.base.seed, label="Seed (both runs)", precision=0)
             difference = gr.Dropdown([(text, key) for key, text in DIFFERENCES.items()], value=first.difference,

@@ -8,7 +8,8 @@ from safetensors.torch import save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from gan_demo.training.image import ImageTrainConfig, train_image_gan  # noqa: E402
+from gan_demo.training.image import train_image_gan
+from gan_demo.training.image_config import recipe  # noqa: E402
 
 
 def main(out_dir: str, family: str) -> None:
@@ -20,8 +21,8 @@ def main(out_dir: str, family: str) -> None:
         state.update({f"D.{k}": v.detach().cpu().contiguous() for k, v in D.named_parameters()})
         save_file(state, f"{out_dir}/rank{rank}.safetensors")
 
-    cfg = ImageTrainConfig(family=family, dataset="mnist", width=8, latent_dim=8, batch_size=16, max_steps=4,
-                           device="cpu", checkpoint_every=10**6)
+    cfg = recipe(family, dataset="mnist", width=8, latent_dim=8, batch_size=16, max_steps=4,
+                 device="cpu", checkpoint_every=10**6)
     train_image_gan(cfg, f"{out_dir}/model", progress=False, on_finish=dump)
 
 
