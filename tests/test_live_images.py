@@ -181,10 +181,10 @@ def test_image_training_through_the_api_with_separate_sessions_and_save_to_explo
 
 
 @pytest.mark.parametrize("values, message", [
-    ('["fashion", "dcgan", "ns", false, 1, NaN, 0.0002, 16, 8, 64, 0, 50]', "(lr_d) must be a finite"),
-    ('["fashion", "dcgan", "ns", false, 1, 0.0002, 0.0002, 0, 8, 64, 0, 50]', "(batch_size) must be between"),
-    ('["fashion", "dcgan", "ns", false, 1, 0.0002, 0.0002, 16, 10000, 64, 0, 50]', "(width) must be between"),
-    ('["cifar", "dcgan", "ns", false, 1, 0.0002, 0.0002, 16, 8, 64, 0, 50]', "Data (dataset) must be one of"),
+    ('["fashion", "dcgan", "ns", false, 1, NaN, 0.0002, 16, 8, 64, 0, 50, 0.0]', "(lr_d) must be a finite"),
+    ('["fashion", "dcgan", "ns", false, 1, 0.0002, 0.0002, 0, 8, 64, 0, 50, 0.0]', "(batch_size) must be between"),
+    ('["fashion", "dcgan", "ns", false, 1, 0.0002, 0.0002, 16, 10000, 64, 0, 50, 0.0]', "(width) must be between"),
+    ('["cifar", "dcgan", "ns", false, 1, 0.0002, 0.0002, 16, 8, 64, 0, 50, 0.0]', "Data (dataset) must be one of"),
 ])
 def test_image_start_refuses_absurd_settings(app_url, values, message):
     from tests.test_app_api import _raw_call
@@ -209,9 +209,24 @@ def test_a_session_swaps_a_toy_run_for_an_image_run_and_back(data_root):
 
 
 def test_the_live_trainer_refuses_what_only_the_command_line_runs_and_keeps_to_the_web_limits():
-    with pytest.raises(UserError, match=r"G weight average \(g_average\) is a setting of the command line"):
-        check_image_config(replace(TINY, g_average=0.999))
+    with pytest.raises(UserError, match=r"Decay from epoch \(decay_from\) is a setting of the command line"):
+        check_image_config(replace(TINY, decay_from=3.0))
     with pytest.raises(UserError, match=r"Model \(model\) must be one of: dcgan, cgan, wgan-gp"):
         check_image_config(replace(TINY, model="stylegan"))
     with pytest.raises(UserError, match=r"Width .* must be between 4 and 64"):
         check_image_config(replace(TINY, width=128))  # the command line may (settings.check without web)
+
+
+def test_the_weight_average_is_a_live_setting_the_grid_and_the_frechet_distance_come_from(data_root):
+    gan = ImageGAN(replace(TINY, data_root=str(data_root), dataset="mnist", g_average=0.9))
+    for _ in range(5):
+        gan.step()
+    assert gan.output_G is gan.G_avg
+    moved = [a for a, b in zip(gan.G_avg.parameters(), gan.G.parameters()) if not torch.equal(a, b)]
+    assert moved, "the average lags G after a few steps"
+    assert np.array_equal(gan.fixed_grid(), gan.grid.render(gan.G_avg))
+    assert not np.array_equal(gan.fixed_grid(), gan.grid.render(gan.G))
+    gan.set_hyperparameters(g_average=0.0)  # off at once: G itself again
+    assert gan.G_avg is None and np.array_equal(gan.fixed_grid(), gan.grid.render(gan.G))
+    gan.set_hyperparameters(g_average=0.99)  # on mid-run: the average starts from G as it is
+    assert all(torch.equal(a, b) for a, b in zip(gan.G_avg.parameters(), gan.G.parameters()))

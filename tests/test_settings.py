@@ -60,8 +60,9 @@ def test_the_weight_average_pack_and_minibatch_std_reach_the_train_tab():
     assert toy_tab.FIELDS[:17] == ("dataset", "loss", "minibatch_disc", "train_weaker", "d_steps", "optimizer",
                                    "lr_d", "lr_g", "batch_size", "noise_dim", "noise_dist", "hidden_layers",
                                    "width", "seed", "n_discriminators", "gman", "noise_codes")
+    # The Images tab's first 12 likewise; the weight average was appended to them.
     assert image_tab.FIELDS == ("dataset", "model", "loss", "train_weaker", "d_steps", "lr_d", "lr_g",
-                                "batch_size", "width", "latent_dim", "seed", "eval_every")
+                                "batch_size", "width", "latent_dim", "seed", "eval_every", "g_average")
 
 
 def test_live_settings_apply_at_once_and_the_rest_need_a_reset():
@@ -130,6 +131,12 @@ def test_api_takes_todays_positional_calls_keywords_and_a_json_config(app_url):
     assert "step" in status
     with pytest.raises(Exception, match="Unknown setting"):
         client.predict(config={"bogus": 1}, api_name="/train_images_start_config")
+    # The Images tab's 12 positional values from before the weight average: it takes its default (off).
+    status = client.predict(10, "both", "mnist", "dcgan", "ns", False, 1, 4e-4, 4e-4, 16, 8, 16, 0, 200,
+                            api_name="/train_images_step")
+    assert "step 10 " in status and "weight average" not in status
+    status = client.predict(g_average=0.99, width=8, latent_dim=16, dataset="mnist", n=2, api_name="/train_images_step")
+    assert "step 12 " in status and "Drawn from G's weight average (decay 0.99)" in status
 
 
 def test_the_mcp_server_lists_the_apps_tools_with_their_docstrings():

@@ -30,6 +30,7 @@ from ..models.cyclegan import REFERENCE, SMALL, CycleGANConfig, CycleGANPair, Pa
 from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint,
                          load_checkpoint_extras, load_checkpoint_meta, save_checkpoint, state_stem)
 from .progress import StepLog
+from .steps import update_average
 from .image import _device_name, lr_factor, pick_device
 from .image_config import DECAY_HELP, MAX_MINUTES_HELP
 
@@ -357,9 +358,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         loss_g.backward()
         opt_g.step()
         if pair_avg is not None:
-            with torch.no_grad():
-                for pa, p in zip(pair_avg.parameters(), pair.parameters()):
-                    pa.lerp_(p, 1 - cfg.g_average)
+            update_average(pair_avg, pair, cfg.g_average, buffers=False)
         for p in [*D_A.parameters(), *D_B.parameters()]:
             p.requires_grad_(True)
         # Discriminators, on pooled fakes.

@@ -27,7 +27,7 @@ from .image_config import ImageConfig, resolved
 from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint, save_checkpoint,
                          state_stem)
 from .preview import FixedGrid
-from .steps import StepConfig, discriminator_step, generator_step, vaegan_step
+from .steps import StepConfig, discriminator_step, generator_step, update_average, vaegan_step
 
 
 def lr_factor(epoch: float, epochs: int, decay_from: float) -> float:
@@ -152,12 +152,8 @@ def _train(cfg: ImageConfig, out: Path, resume: bool, progress: bool,
                          "pieces": [*pieces, {**piece, "to_step": step}], "frechet_curve": curve,
                          "z_rng": z_gen.get_state().tolist() if device.type == "cpu" else None})
 
-    @torch.no_grad()
     def average() -> None:
-        for pa, p in zip(G_avg.parameters(), G.parameters()):
-            pa.lerp_(p, 1 - cfg.g_average)
-        for ba, b in zip(G_avg.buffers(), G.buffers()):
-            ba.copy_(b)
+        update_average(G_avg, G, cfg.g_average)
 
     def fake_classes(n: int) -> torch.Tensor | None:
         # Uniform classes for fakes: G must cover every class, whatever the data's balance.

@@ -79,6 +79,11 @@ class ImageConfig:
                               widget=True, slider=(50, 2000, 50), cli="--frechet-every",
                               help="every this many steps, measure the Frechet distance for the chart (the "
                                    "card's curve over training; 0 = off)")
+    # A GAN's weights keep circling the equilibrium; their average sits nearer it (Yazici et al. 2019).
+    g_average: float = setting(0.0, "G weight average", lo=0.0, hi=0.9999, live=True, widget=True,
+                               help="0 to 0.9999: an exponential moving average of G's weights with this decay per "
+                                    "step (0.999 averages about 1,000 steps); the grid, the Frechet distance and "
+                                    "a saved model come from it (the command line ships it); 0 = off")
     fid_samples: int = setting(500, "Samples per Frechet distance", lo=50, hi=100_000, web=(50, 5000), live=True,
                                cli="")
     # -- what the command line's schedule adds ------------------------------------------------------
@@ -96,8 +101,6 @@ class ImageConfig:
     kl_weight: float = 1.0  # VAE-GAN only: KL per pixel (training/steps.py vaegan_step)
     feature_weight: float = 1.0  # VAE-GAN only: D-feature reconstruction
     # exponential moving average of G's weights (0: off); the shipped G is the average
-    g_average: float = setting(0.0, "G weight average", lo=0.0, hi=0.9999,
-                               help="ship an exponential moving average of G's weights with this beta (e.g. 0.999)")
     max_steps: int | None = setting(None, "Max steps", lo=1, hi=10**9, kind=int, optional=True,
                                     help="stop after this many steps")
     max_minutes: float | None = setting(None, "Max minutes", lo=1e-6, hi=1e7, kind=float, optional=True,
@@ -147,7 +150,7 @@ def recipe(model: str = "dcgan", **changes: Any) -> ImageConfig:
 
 
 # What the command line's schedule runs and the live trainer does not (it steps until paused).
-CLI_ONLY = ("epochs", "g_average", "max_steps", "max_minutes", "decay_from", "live_preview", "preview_every")
+CLI_ONLY = ("epochs", "max_steps", "max_minutes", "decay_from", "live_preview", "preview_every")
 
 
 def check_image_config(cfg: ImageConfig) -> ImageConfig:

@@ -9,6 +9,7 @@ No Gradio, no threads.
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import asdict
 from typing import Any
@@ -24,7 +25,7 @@ from ..metrics import frechet_distance
 from ..models import FAMILIES, config_from_dict
 from .image_config import MODEL_TITLES, ImageConfig, check_image_config, resolved
 from .preview import FixedGrid
-from .steps import StepConfig, discriminator_step, generator_step
+from .steps import StepConfig, discriminator_step, generator_step, update_average
 from .toy import WEAKER_HI, WEAKER_LO
 
 HISTORY_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "wasserstein", "updated", "frechet",
@@ -41,7 +42,6 @@ class ImageGAN:
 
     publishes_d = False  # the views only draw G's images, so D's weights are never copied out
     saves_to_zoo = True
-    G_avg = None  # no weight average on the live image runs
     check = staticmethod(check_image_config)
 
     def __init__(self, cfg: ImageConfig, device: str | torch.device = "cpu", view_only: bool = False):
@@ -56,6 +56,9 @@ class ImageGAN:
         torch.manual_seed(self.cfg.seed)
         self.G = family.generator(self.model_cfg).to(self.device)
         self.D = None if view_only else family.discriminator(self.model_cfg).to(self.device)
+        # The moving average of G's weights, when asked for: the grid, the Frechet distance and a
+        # saved model come from it; training goes on with G itself.
+        self.G_avg = copy.deepcopy(self.G) if self.cfg.g_average else None
         self.grid = FixedGrid(self.cfg.latent_dim, len(self.classes) if self.conditional else None,
                               self.device, seed=self.cfg.seed)
         self.step_count = 0
@@ -91,7 +94,16 @@ class ImageGAN:
         for opt, lr in ((self.opt_d, new.lr_d), (self.opt_g, new.lr_g)):
             for group in opt.param_groups:
                 group["lr"] = lr
+        if not new.g_average:
+            self.G_avg = None
+        elif self.G_avg is None:  # switched on mid-run: the average starts from G as it is
+            self.G_avg = copy.deepcopy(self.G)
         self.cfg = new
+
+    @property
+    def output_G(self) -> torch.nn.Module:
+        """The G whose images the run shows, measures and saves: the weight average when it is on."""
+        return self.G_avg if self.G_avg is not None else self.G
 
     # -- training ------------------------------------------------------------------------------
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -135,6 +147,8 @@ class ImageGAN:
         if do_g:
             metrics.update(generator_step(self.G, self.D, self.opt_g, self._noise(cfg.batch_size), step_cfg,
                                           self._fake_classes(cfg.batch_size)))
+            if self.G_avg is not None:
+                update_average(self.G_avg, self.G, cfg.g_average)
         self._last = metrics
         self.train_time_s += time.perf_counter() - t0
         self.step_count += 1
@@ -164,12 +178,13 @@ class ImageGAN:
         n = len(real_feats)
         z = torch.randn(n, self.cfg.latent_dim, generator=gen, device=self.device)
         labels = (torch.arange(n, device=self.device) % len(self.classes)) if self.conditional else None
-        was = self.G.training
-        self.G.eval()
+        G = self.output_G
+        was = G.training
+        G.eval()
         try:
-            fake = self.G(z, labels).float().cpu()
+            fake = G(z, labels).float().cpu()
         finally:
-            self.G.train(was)
+            G.train(was)
         if not torch.isfinite(fake).all():
             if self.diverged_at is None:
                 self.diverged_at = self.step_count
@@ -202,7 +217,7 @@ class ImageGAN:
 
     def fixed_grid(self) -> np.ndarray:
         """The same 64 noise vectors every time, as one uint8 grid (conditional: a class per column)."""
-        return self.grid.render(self.G)
+        return self.grid.render(self.output_G)
 
     def step_phases(self):
         raise UserError("Slow motion walks through the 2D toy data; image runs step with Step instead.")
@@ -239,7 +254,8 @@ class ImageGAN:
             "metrics": ({"frechet_live": round(float(frechet), 3), "frechet_live_samples": self.cfg.fid_samples}
                         if frechet is not None and np.isfinite(frechet) else {}),
         }
-        was = self.G.training
-        zoo.save(self.G.eval(), card, stem)
-        self.G.train(was)
+        G = self.output_G
+        was = G.training
+        zoo.save(G.eval(), card, stem)
+        G.train(was)
         return {"name": name, **card}

@@ -29,6 +29,7 @@ from ..sketch_styles import MIX, training_drawings
 from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint,
                          load_checkpoint_meta, save_checkpoint, state_stem)
 from .progress import StepLog
+from .steps import update_average
 from .image import _device_name, lr_factor, pick_device
 from .image_config import DECAY_HELP, MAX_MINUTES_HELP
 
@@ -155,10 +156,8 @@ def train_pix2pix(cfg: Pix2PixTrainConfig, out: str | Path, resume: bool = False
         opt_g.zero_grad(set_to_none=True)
         (g_gan + cfg.lambda_l1 * l1).backward()
         opt_g.step()
-        if G_avg is not None:
-            with torch.no_grad():
-                for pa, p in zip(G_avg.parameters(), G.parameters()):
-                    pa.lerp_(p, 1 - cfg.g_average)
+        if G_avg is not None:  # its batch-norm statistics are recomputed at the end (recalibrate_batch_norm)
+            update_average(G_avg, G, cfg.g_average, buffers=False)
         for p in D.parameters():
             p.requires_grad_(True)
         return {"d_loss": d_loss.item(), "g_gan": g_gan.item(), "l1": l1.item()}

@@ -219,6 +219,8 @@ class TrainSession:
         # A private copy from the publication: saving never waits for, or races with, the views.
         gan = build_run(pub.config, "cpu", view_only=True)
         gan.G.load_state_dict(pub.g_state)
+        if gan.G_avg is not None and pub.g_avg_state:  # what the grid showed is what is saved
+            gan.G_avg.load_state_dict(pub.g_avg_state)
         fid = pub.history["frechet"]
         last = float(fid[np.isfinite(fid)][-1]) if np.isfinite(fid).any() else None
         card = gan.save_to_zoo(Path(folder) / name, name, pub.step, pub.elapsed_s, last)

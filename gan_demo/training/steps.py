@@ -15,6 +15,18 @@ from torch import Tensor, nn
 from ..losses import d_output_to_score, get_loss, gradient_penalty, mode_seeking_ratio, r1_penalty
 
 
+@torch.no_grad()
+def update_average(avg: nn.Module, net: nn.Module, decay: float, buffers: bool = True) -> None:
+    """One step of the exponential moving average of ``net``'s weights that ``avg`` holds (Yazici et
+    al. 2019): a GAN's weights orbit the equilibrium, their average sits nearer it. ``buffers``:
+    batch-norm statistics are copied as they are (an average of running statistics matches no
+    weights)."""
+    torch._foreach_lerp_(list(avg.parameters()), list(net.parameters()), 1.0 - decay)
+    if buffers:
+        for ba, b in zip(avg.buffers(), net.buffers()):
+            ba.copy_(b)
+
+
 @dataclass
 class StepConfig:
     loss: str = "ns"

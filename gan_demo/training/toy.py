@@ -35,6 +35,7 @@ from ..losses import LOSS_TITLES, PROBABILITY_LOSSES, get_loss, gradient_penalty
 from ..metrics import kl_js, mode_coverage
 from ..models.toy import ACTIVATIONS, DiscriminatorEnsemble, ToyConfig, ToyDiscriminator, ToyGenerator
 from .fast_mlp import apply_grads, hand_mlps, output_grads
+from .steps import update_average
 
 # "Train only the weaker network": when one player is clearly ahead, skip its update for that
 # step. D's batch accuracy (real above, fake below the midpoint of its mean scores) measures who
@@ -422,10 +423,9 @@ class ToyGAN:
             apply_grads(self.opt_g, self.g_params, grads)
         self._record(d_loss, g_loss, d_real, d_fake, do_d, do_g)
 
-    @torch.no_grad()
     def _average(self) -> None:
         if self.G_avg is not None:
-            torch._foreach_lerp_(list(self.G_avg.parameters()), self.g_params, 1.0 - self.cfg.g_average)
+            update_average(self.G_avg, self.G, self.cfg.g_average)
 
     @property
     def output_G(self) -> ToyGenerator:

@@ -47,6 +47,8 @@ def status_text(session: TrainSession | None) -> str:
         fid = h["frechet"][np.isfinite(h["frechet"])]
         if fid.size:
             line += f" · Frechet distance {fid[-1]:.1f} ({cfg.fid_samples} samples)"
+    if cfg.g_average:  # the grid, the Frechet distance and a saved model come from the average
+        line += f"  \n_Drawn from G's weight average (decay {cfg.g_average:g})._"
     if pub.message:
         line += f"  \n_{pub.message}_"
     if t.parked:
