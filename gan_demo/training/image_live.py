@@ -25,7 +25,7 @@ from ..metrics import frechet_distance
 from ..models import FAMILIES, config_from_dict
 from .image_config import MODEL_TITLES, ImageConfig, check_image_config, resolved
 from .preview import FixedGrid
-from .steps import StepConfig, discriminator_step, generator_step, update_average
+from .steps import StepConfig, discriminator_step, generator_step, take_live_settings, update_average
 from .toy import WEAKER_HI, WEAKER_LO
 
 HISTORY_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "wasserstein", "updated", "frechet",
@@ -90,15 +90,7 @@ class ImageGAN:
         return StepConfig(loss=full.loss, amp=self.device.type == "cuda", mode_seeking=full.mode_seeking, r1=full.r1)
 
     def set_hyperparameters(self, **changes: Any) -> None:
-        new = settings.live_change(self.cfg, changes, check_image_config)
-        for opt, lr in ((self.opt_d, new.lr_d), (self.opt_g, new.lr_g)):
-            for group in opt.param_groups:
-                group["lr"] = lr
-        if not new.g_average:
-            self.G_avg = None
-        elif self.G_avg is None:  # switched on mid-run: the average starts from G as it is
-            self.G_avg = copy.deepcopy(self.G)
-        self.cfg = new
+        take_live_settings(self, settings.live_change(self.cfg, changes, check_image_config))
 
     @property
     def output_G(self) -> torch.nn.Module:

@@ -1,4 +1,5 @@
-"""One discriminator step and one generator step: nets + batch + config in, metrics out.
+"""One discriminator step and one generator step: nets + batch + config in, metrics out; and
+what runs between steps: G's weight average, and new learning rates for a live run.
 
 The CLI's image trainer and the live toy trainer both call these, so a loss or trick behaves the
 same everywhere. Nothing here knows about threads, files or Gradio.
@@ -6,6 +7,7 @@ same everywhere. Nothing here knows about threads, files or Gradio.
 
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
@@ -25,6 +27,20 @@ def update_average(avg: nn.Module, net: nn.Module, decay: float, buffers: bool =
     if buffers:
         for ba, b in zip(avg.buffers(), net.buffers()):
             ba.copy_(b)
+
+
+def take_live_settings(run, new) -> None:
+    """Give a live run (toy or image: ``opt_d``, ``opt_g``, ``G``, ``G_avg``) a checked config
+    ``new``: both learning rates at the next step, G's weight average switched on (starting from G
+    as it is) or off; the other live settings are read from ``run.cfg`` at each step."""
+    for opt, lr in ((run.opt_d, new.lr_d), (run.opt_g, new.lr_g)):
+        for group in opt.param_groups:
+            group["lr"] = lr
+    if not new.g_average:
+        run.G_avg = None
+    elif run.G_avg is None:
+        run.G_avg = copy.deepcopy(run.G)
+    run.cfg = new
 
 
 @dataclass

@@ -35,7 +35,7 @@ from ..losses import LOSS_TITLES, PROBABILITY_LOSSES, get_loss, gradient_penalty
 from ..metrics import kl_js, mode_coverage
 from ..models.toy import ACTIVATIONS, DiscriminatorEnsemble, ToyConfig, ToyDiscriminator, ToyGenerator
 from .fast_mlp import apply_grads, hand_mlps, output_grads
-from .steps import update_average
+from .steps import take_live_settings, update_average
 
 # "Train only the weaker network": when one player is clearly ahead, skip its update for that
 # step. D's batch accuracy (real above, fake below the midpoint of its mean scores) measures who
@@ -233,15 +233,7 @@ class ToyGAN:
 
     def set_hyperparameters(self, **changes: Any) -> None:
         """Apply at the next step what can change mid-run (learning rates, loss, tricks, batch)."""
-        new = settings.live_change(self.cfg, changes, check_config)
-        for opt, lr in ((self.opt_d, new.lr_d), (self.opt_g, new.lr_g)):
-            for group in opt.param_groups:
-                group["lr"] = lr
-        if not new.g_average:
-            self.G_avg = None
-        elif self.G_avg is None:  # switched on mid-run: the average starts from G as it is
-            self.G_avg = copy.deepcopy(self.G)
-        self.cfg = new
+        take_live_settings(self, settings.live_change(self.cfg, changes, check_config))
 
     def noise(self, n: int, gen: torch.Generator | None = None) -> Tensor:
         gen = gen or self.gen
