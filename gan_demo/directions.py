@@ -147,7 +147,7 @@ def render_edits(model: LoadedModel, z: torch.Tensor, offsets: torch.Tensor, psi
     if truncates_in_w(model):
         # Edit after truncation, as GANSpace does.
         return render_w(model, G.w(z.to(device), psi).cpu() + offsets)
-    return render(model, z + offsets, labels)
+    return render(model, z + offsets, labels, psi=psi)
 
 
 def edit(model: LoadedModel, seed: int, amounts: Sequence[float], psi: float = 1.0,

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from .errors import Unavailable, UserError
-from .models.huggan import GeneratorUNet, HugGANDCGAN
+from .models.huggan import GeneratorUNet, HugGANDCGAN, PGGANGenerator
 
 CACHE_ENV = "GAN_DEMO_CACHE"
 MIRROR_ENV = "GAN_DEMO_HUB_MIRROR"
@@ -50,11 +50,15 @@ class HubModel:
     dataset: str
     config: tuple[tuple[str, int], ...] = ()  # latent_dim, image_size, channels (a tuple: frozen)
     request_ms: int = 0  # one picture through the app on our 2-core CPU (benchmarks/hub_latency.py, p50)
+    max_grid: int = 64  # the most pictures one Explore request draws (a slow model's grid stays quick)
 
 
 ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
     "huggan-dcgan": HugGANDCGAN,
     "pix2pix-unet": GeneratorUNet,
+    # Made at its full 1024 x 1024 and shown at 256: the lower levels' toRGB layers were left behind
+    # as progressive growing moved on, so stopping there would show stale colours.
+    "pggan-1024": lambda: PGGANGenerator(1024, display_res=256),
 }
 
 REGISTRY: dict[str, HubModel] = {m.name: m for m in (
@@ -74,6 +78,16 @@ REGISTRY: dict[str, HubModel] = {m.name: m for m in (
         description="pix2pix from the HugGAN community event, trained 100 epochs on edges2shoes (50,025 pairs): "
                     "a line drawing of a shoe -> a 256 x 256 photo of one.", dataset="edges2shoes (256 x 256)",
         config=(("image_size", 256), ("channels", 3)), request_ms=400),
+    HubModel(
+        name="hub-pggan-celebahq", repo="huggan/pggan-celebahq-1024",
+        revision="278449f8416d38a0233c980774528d32c4eee99c", filename="pytorch_model.bin",
+        licence="CC BY-NC 4.0 (NVIDIA's PGGAN CelebA-HQ snapshot, ported by genforce/sefa; the Hub repo "
+                "says apache-2.0); generator code MIT", architecture="pggan-1024", kind="sample", size_mb=92.3,
+        source="genforce/sefa models/pggan_generator.py @ 69467f2f",
+        description="Progressive GAN (Karras et al. 2018) on CelebA-HQ: 512 noise numbers -> a face, made at "
+                    "1024 x 1024 and shown at 256. No mapping network: truncation pulls its first 4 x 4 "
+                    "features toward their mean.", dataset="celebahq (1024 x 1024)",
+        config=(("latent_dim", 512), ("image_size", 256), ("channels", 3)), request_ms=1100, max_grid=4),
 )}
 
 
@@ -88,7 +102,8 @@ def card(name: str) -> dict:
     return {"name": model.name, "family": f"hub:{model.architecture}", "hub": True, "dataset": model.dataset,
             "config": dict(model.config), "description": model.description,
             "licence": model.licence, "repo": model.repo, "revision": model.revision, "source": model.source,
-            "size_mb": model.size_mb, "request_ms": model.request_ms, "cached": is_cached(name)}
+            "size_mb": model.size_mb, "request_ms": model.request_ms, "max_grid": model.max_grid,
+            "cached": is_cached(name)}
 
 
 def label(name: str) -> str:

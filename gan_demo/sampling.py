@@ -48,7 +48,7 @@ def latents(model: LoadedModel, n: int, seed: int, psi: float = 1.0,
     """Seeded latents, truncated by ``psi`` (unless G truncates in w; see ``render``), with
     ``shifts[i]`` added to dimension i of every latent."""
     z = sample_z(n, model.latent_dim, seed)
-    if not truncates_in_w(model):
+    if not truncates_inside(model):
         z = truncate(z, psi)
     if shifts is not None and len(shifts):
         k = min(len(shifts), model.latent_dim)
@@ -59,6 +59,12 @@ def latents(model: LoadedModel, n: int, seed: int, psi: float = 1.0,
 def truncates_in_w(model: LoadedModel) -> bool:
     """StyleGAN truncates its intermediate latent w toward the mean w, not z toward 0."""
     return bool(getattr(model.generator, "truncates_in_w", False))
+
+
+def truncates_inside(model: LoadedModel) -> bool:
+    """G takes the truncation ``psi`` itself (StyleGAN in w; PGGAN, whose z is pixel-normalised,
+    in its first features) instead of z being scaled toward 0."""
+    return truncates_in_w(model) or bool(getattr(model.generator, "takes_psi", False))
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
@@ -73,7 +79,7 @@ def render(model: LoadedModel, z: torch.Tensor, labels: torch.Tensor | None = No
     """Run G on ``z`` in chunks; returns uint8 [N, H, W, C]. ``psi`` matters only for generators
     that truncate in w (for the others ``latents`` has already truncated z)."""
     device = next(model.generator.parameters()).device
-    extra = {"psi": psi} if truncates_in_w(model) else {}
+    extra = {"psi": psi} if truncates_inside(model) else {}
     parts = []
     for i in range(0, len(z), batch):
         zz = z[i:i + batch].to(device)

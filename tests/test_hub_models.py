@@ -11,11 +11,13 @@ import torch
 
 from gan_demo import hub_models
 from gan_demo.errors import UserError
-from gan_demo.models.huggan import GeneratorUNet, HugGANDCGAN
+from gan_demo.models.huggan import GeneratorUNet, HugGANDCGAN, PGGANGenerator
 
 # Parameter counts that reproduce the released pytorch_model.bin sizes (float32): pix2pix-edge2shoes
 # 218 MB, dcgan-mnist 14.3 MB; and their numbers of tensors (hub_research: keys read from the source).
-RELEASED = {"hub-pix2pix-edges2shoes": (54_404_099, 17), "hub-dcgan-mnist": (3_578_624, 25)}
+RELEASED = {"hub-pix2pix-edges2shoes": (54_404_099, 17), "hub-dcgan-mnist": (3_578_624, 25),
+            # pggan-celebahq-1024: 92.3 MB; 23,079,115 weights and the scalar `lod` (sefa's buffer)
+            "hub-pggan-celebahq": (23_079_116, 55)}
 
 
 @pytest.fixture()
@@ -175,3 +177,36 @@ def test_the_hub_pix2pix_draws_a_shoe_from_a_drawing_in_the_sketch_tab(cache, tm
     with pytest.raises(UserError, match="edges2shoes"):
         h.test_pair("hub-pix2pix-edges2shoes", 0, 0)
     assert h.draw("pix2pix-fashion-sketch", str(drawing), None, 0, 0)[1].shape == (224, 224)  # ours as before
+
+
+def test_pggan_has_sefas_keys_and_draws_faces_at_256_with_truncation_in_its_first_features(cache, tmp_path,
+                                                                                          monkeypatch):
+    from gan_demo import sampling, zoo
+    from gan_demo.training.live import TrainerPool
+    from gan_demo.ui.common import AppContext
+    from gan_demo.ui.explore import ExploreHandlers
+
+    keys = list(PGGANGenerator().state_dict())
+    assert keys[:3] == ["lod", "layer0.weight", "layer0.bias"] and keys[-2:] == ["output8.weight", "output8.bias"]
+    assert PGGANGenerator().state_dict()["layer0.weight"].shape == (512, 512, 4, 4)  # the 4 x 4 "Dense"
+    monkeypatch.setenv(hub_models.MIRROR_ENV, str(_stand_in(tmp_path / "hub", "hub-pggan-celebahq")))
+    m = hub_models.load("hub-pggan-celebahq")
+    assert isinstance(m.generator, PGGANGenerator) and m.latent_dim == 512
+    z = sampling.latents(m, 2, 0, psi=0.5)
+    assert torch.equal(z, sampling.latents(m, 2, 0))  # z is not scaled: G truncates inside
+    full, half, none = (sampling.render(m, z, psi=p) for p in (1.0, 0.5, 0.0))
+    assert full.shape == (2, 256, 256, 3)
+    assert not (full == half).all() and (none[0] == none[1]).all()  # psi 0: every z the mean face
+    # The 256 x 256 picture is the 1024 x 1024 one, averaged down.
+    G = m.generator
+    with torch.no_grad():
+        G.display_res = None
+        big = G(z)
+        G.display_res = 256
+        assert torch.allclose(torch.nn.functional.avg_pool2d(big, 4), G(z), atol=1e-5)
+    # Explore draws at most max_grid faces a request, and says so in the model's summary.
+    h = ExploreHandlers(AppContext(models=zoo.ModelCache(), pool=TrainerPool(0)), [hub_models.card("hub-pggan-celebahq")])
+    grid = h.explore("hub-pggan-celebahq", 0, 0.7, 16)
+    assert grid.shape[0] < 2 * 256 + 20 and grid.shape[1] < 2 * 256 + 20  # 2 x 2 faces, not 4 x 4
+    summary = h.describe_model("hub-pggan-celebahq")
+    assert "CC BY-NC" in summary and "up to 4 at a time" in summary

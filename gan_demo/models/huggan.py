@@ -10,6 +10,11 @@ loaded with ``strict=False``, which would hide a wrong key; we never do). Source
 * ``HugGANDCGAN``: huggingface/community-events, ``huggan/pytorch/dcgan/modeling_dcgan.py``
   @ 6dafdff2a422141903e93c0ec30f6c491387c380 (Apache-2.0), the ``Generator`` of ``huggan/dcgan-mnist``:
   noise [B, 100, 1, 1] -> 64 x 64 RGB in [-1, 1].
+* ``PGGANGenerator``: genforce/sefa, ``models/pggan_generator.py`` @ 69467f2f4406a42f960f15d12cac548036416f50
+  (MIT), the generator of ``huggan/pggan-celebahq-1024`` (the Space ``huggan/sefa`` pushed its
+  ``state_dict()`` with ``PyTorchModelHubMixin``): 55 tensors, ``lod`` and ``layer0..17`` /
+  ``output0..8``, 23,079,116 numbers (the file's 92.3 MB). Pixel norm before every convolution (the
+  toRGB ones too), weights scaled at run time (equalised learning rate), no tanh at the end.
 
 The mixins the originals inherit add no parameters; here they are plain ``nn.Module``s.
 """
@@ -113,3 +118,103 @@ class HugGANDCGAN(nn.Module):
         if noise.dim() == 2:
             noise = noise[:, :, None, None]
         return self.model(noise)
+
+
+# ---- PGGAN (Karras et al. 2018) as genforce/sefa ports it ----------------------------------------
+
+class PixelNorm(nn.Module):
+    """Each pixel's feature vector scaled to unit root-mean-square (PGGAN section 4.2)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x / torch.sqrt(torch.mean(x ** 2, dim=1, keepdim=True) + 1e-8)
+
+
+class PGGANConvBlock(nn.Module):
+    """sefa's ``ConvBlock`` without its unused options (bias always, no fused up-convolution):
+    pixel norm, optional nearest 2x upsample, a convolution with the equalised learning rate (weights
+    stored unscaled, scaled by gain / sqrt(fan-in) at run time), leaky ReLU or linear."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, padding: int = 1,
+                 upsample: bool = False, gain: float = 2 ** 0.5, linear: bool = False):
+        super().__init__()
+        self.pixel_norm = PixelNorm()
+        self.upsample = upsample
+        self.padding = padding
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        self.wscale = gain / (kernel_size * kernel_size * in_channels) ** 0.5
+        # A module, not a function: GANSpace's PCA (directions.py) finds the first activation by it.
+        self.activate = nn.Identity() if linear else nn.LeakyReLU(0.2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        from torch.nn import functional as F
+
+        x = self.pixel_norm(x)
+        if self.upsample:
+            x = F.interpolate(x, scale_factor=2, mode="nearest")
+        return self.activate(F.conv2d(x, self.weight * self.wscale, self.bias, padding=self.padding))
+
+
+class PGGANGenerator(nn.Module):
+    """PGGAN's generator with sefa's state-dict keys (``lod``, ``layer{0..2L-1}``, ``output{0..L-1}``):
+    z [B, 512] (pixel-normalised inside) -> RGB in about [-1, 1], two convolutions per resolution
+    from 4 x 4 up, channels min(16384 / res, 512).
+
+    ``out_res`` stops the pass at a lower resolution, through that level's own toRGB layer: the
+    image progressive growing had made at that stage (sefa's ``lod``), at a fraction of the cost.
+    ``psi`` < 1 pulls the 4 x 4 features toward their mean over many z: the truncation trick
+    (Karras et al. 2019) in the first layer's space, since a pixel-normalised z has no length to
+    shrink (PGGAN itself has none).
+    """
+
+    takes_psi = True  # sampling.render passes the truncation to G instead of scaling z
+
+    def __init__(self, resolution: int = 1024, z_dim: int = 512, out_res: int | None = None,
+                 display_res: int | None = None, fmaps_base: int = 16 << 10, fmaps_max: int = 512):
+        super().__init__()
+        self.latent_dim = z_dim
+        self.display_res = display_res  # area-downsampled to this for the screen (None: as made)
+        self.resolution = resolution
+        self.levels = resolution.bit_length() - 2  # 4, 8, ..., resolution
+        self.out_res = out_res or resolution
+        if self.out_res not in [4 << i for i in range(self.levels)]:
+            raise ValueError(f"out_res must be a power of two from 4 to {resolution}, got {out_res}")
+        self.register_buffer("lod", torch.zeros(()))
+
+        def nf(res: int) -> int:
+            return min(fmaps_base // res, fmaps_max)
+
+        for i in range(self.levels):
+            res = 4 << i
+            if i == 0:  # the "Dense" layer: a 4 x 4 convolution with padding 3 on the 1 x 1 code
+                first = PGGANConvBlock(z_dim, nf(res), kernel_size=4, padding=3)
+            else:
+                first = PGGANConvBlock(nf(res // 2), nf(res), upsample=True)
+            self.add_module(f"layer{2 * i}", first)
+            self.add_module(f"layer{2 * i + 1}", PGGANConvBlock(nf(res), nf(res)))
+            self.add_module(f"output{i}", PGGANConvBlock(nf(res), 3, kernel_size=1, padding=0, gain=1.0,
+                                                         linear=True))
+        self._mean4: torch.Tensor | None = None
+
+    @torch.no_grad()
+    def mean_features(self) -> torch.Tensor:
+        """The 4 x 4 features' mean over 2,048 fixed z (computed once): the truncation's centre."""
+        if self._mean4 is None or self._mean4.device != self.lod.device:
+            z = torch.randn(2048, self.latent_dim, generator=torch.Generator().manual_seed(0)).to(self.lod.device)
+            self._mean4 = self.layer0(z[:, :, None, None]).mean(0, keepdim=True)
+        return self._mean4
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None, psi: float = 1.0) -> torch.Tensor:
+        x = self.layer0(z.reshape(len(z), self.latent_dim, 1, 1))  # layer0 pixel-normalises z itself
+        if psi != 1.0:
+            mean = self.mean_features()
+            x = mean + psi * (x - mean)
+        x = self.layer1(x)
+        for i in range(1, self.out_res.bit_length() - 2):
+            x = getattr(self, f"layer{2 * i + 1}")(getattr(self, f"layer{2 * i}")(x))
+        image = getattr(self, f"output{self.out_res.bit_length() - 3}")(x)
+        if self.display_res and self.display_res < self.out_res:
+            from torch.nn import functional as F
+
+            image = F.adaptive_avg_pool2d(image, self.display_res)
+        return image

@@ -52,7 +52,9 @@ def hub_summary(card: dict) -> str:
     return (f"**{card['name']}** (from the Hugging Face Hub): {card['description']}  \n"
             f"{cfg.get('image_size', '?')}x{cfg.get('image_size', '?')}, latent size {cfg.get('latent_dim', '?')}; "
             f"{where}, licence: {card['licence']}; {fetch}; about {card['request_ms']:,} ms a picture "
-            "on a 2-core CPU.  \n"
+            "on a 2-core CPU"
+            + (f" (Explore draws up to {card['max_grid']} at a time)" if card.get("max_grid", MAX_GRID) < MAX_GRID
+               else "") + ".  \n"
             f"Generator code rebuilt from {card['source']}. Not trained by this project: no Frechet "
             "distance of ours.")
 
@@ -106,6 +108,7 @@ class ExploreHandlers:
         except Unavailable as exc:  # a Hub model offline: say so, and show no other model's samples
             gr.Warning(str(exc))
             return None
+        n = min(n, m.card.get("max_grid", MAX_GRID))  # a slow Hub model draws a few (its card says so)
         return sampling.explore_grid(m, n, seed, psi, shifts)
 
     def new_seed(self, model, truncation, grid_size, *shifts, request: gr.Request = None):
