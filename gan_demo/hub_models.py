@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from .errors import Unavailable, UserError
-from .models.huggan import GeneratorUNet, HugGANDCGAN, PGGANGenerator
+from .models.huggan import FastGANGenerator, GeneratorUNet, HugGANDCGAN, PGGANGenerator
 
 CACHE_ENV = "GAN_DEMO_CACHE"
 MIRROR_ENV = "GAN_DEMO_HUB_MIRROR"
@@ -59,7 +59,12 @@ ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
     # Made at its full 1024 x 1024 and shown at 256: the lower levels' toRGB layers were left behind
     # as progressive growing moved on, so stopping there would show stale colours.
     "pggan-1024": lambda: PGGANGenerator(1024, display_res=256),
+    "fastgan-1024": lambda: FastGANGenerator(256, 3, display_res=256),
 }
+
+FASTGAN_SOURCE = ("silentz/Towards-Faster-And-Stabilized-GAN-Training-For-High-Fidelity-Few-Shot-Image-Synthesis "
+                  "src/models.py @ 083431f8, src/layers.py @ b645a15c (the Hub repos ship a renamed copy)")
+FASTGAN_LICENCE = "MIT (the model card); the generator code's repository declares none"
 
 REGISTRY: dict[str, HubModel] = {m.name: m for m in (
     HubModel(
@@ -88,6 +93,23 @@ REGISTRY: dict[str, HubModel] = {m.name: m for m in (
                     "1024 x 1024 and shown at 256. No mapping network: truncation pulls its first 4 x 4 "
                     "features toward their mean.", dataset="celebahq (1024 x 1024)",
         config=(("latent_dim", 512), ("image_size", 256), ("channels", 3)), request_ms=1100, max_grid=4),
+    HubModel(
+        name="hub-fastgan-anime-face", repo="huggan/fastgan-few-shot-anime-face",
+        revision="1215d6bb570f1e96962f24cb50f1398a62e12ff7", filename="pytorch_model.bin", licence=FASTGAN_LICENCE,
+        architecture="fastgan-1024", kind="sample", size_mb=117.0, source=FASTGAN_SOURCE,
+        description="FastGAN (Liu et al. 2021), trained from few images (huggan/few-shot-anime-face): 256 noise "
+                    "numbers -> an anime face, made at 1024 x 1024 and shown at 256. Its per-pixel noise is "
+                    "drawn once and kept, so a seed always gives the same face.",
+        dataset="few-shot anime faces (1024 x 1024)",
+        config=(("latent_dim", 256), ("image_size", 256), ("channels", 3)), request_ms=600, max_grid=4),
+    HubModel(
+        name="hub-fastgan-shells", repo="huggan/fastgan-few-shot-shells",
+        revision="698843e8a0c88fb7384898ca5f09f82b55b26a93", filename="pytorch_model.bin", licence=FASTGAN_LICENCE,
+        architecture="fastgan-1024", kind="sample", size_mb=117.0, source=FASTGAN_SOURCE,
+        description="FastGAN (Liu et al. 2021), trained from few images (huggan/few-shot-shells): 256 noise "
+                    "numbers -> a sea shell, made at 1024 x 1024 and shown at 256.",
+        dataset="few-shot shells (1024 x 1024)",
+        config=(("latent_dim", 256), ("image_size", 256), ("channels", 3)), request_ms=600, max_grid=4),
 )}
 
 

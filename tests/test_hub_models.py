@@ -17,7 +17,10 @@ from gan_demo.models.huggan import GeneratorUNet, HugGANDCGAN, PGGANGenerator
 # 218 MB, dcgan-mnist 14.3 MB; and their numbers of tensors (hub_research: keys read from the source).
 RELEASED = {"hub-pix2pix-edges2shoes": (54_404_099, 17), "hub-dcgan-mnist": (3_578_624, 25),
             # pggan-celebahq-1024: 92.3 MB; 23,079,115 weights and the scalar `lod` (sefa's buffer)
-            "hub-pggan-celebahq": (23_079_116, 55)}
+            "hub-pggan-celebahq": (23_079_116, 55),
+            # fastgan-few-shot-*: 117 MB; 29,176,512 weights plus batch norm's statistics and spectral
+            # norm's u and v vectors (the legacy spectral_norm's keys)
+            "hub-fastgan-anime-face": (29_255_438, 142), "hub-fastgan-shells": (29_255_438, 142)}
 
 
 @pytest.fixture()
@@ -210,3 +213,24 @@ def test_pggan_has_sefas_keys_and_draws_faces_at_256_with_truncation_in_its_firs
     assert grid.shape[0] < 2 * 256 + 20 and grid.shape[1] < 2 * 256 + 20  # 2 x 2 faces, not 4 x 4
     summary = h.describe_model("hub-pggan-celebahq")
     assert "CC BY-NC" in summary and "up to 4 at a time" in summary
+
+
+def test_fastgan_has_the_few_shot_repos_keys_and_the_same_seed_gives_the_same_picture(cache, tmp_path, monkeypatch):
+    import warnings
+
+    from gan_demo import sampling
+    from gan_demo.models.huggan import FastGANGenerator
+
+    keys = list(FastGANGenerator().state_dict())
+    assert keys[:3] == ["_init._layers.0._conv.weight_orig", "_init._layers.0._conv.weight_u",
+                        "_init._layers.0._conv.weight_v"]
+    assert "_upsample_8._layers.2._weight" in keys and "_out_1024.0._conv.weight_orig" in keys
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        monkeypatch.setenv(hub_models.MIRROR_ENV, str(_stand_in(tmp_path / "hub", "hub-fastgan-shells")))
+        m = hub_models.load("hub-fastgan-shells")
+    assert isinstance(m.generator, FastGANGenerator) and m.latent_dim == 256 and not m.generator.training
+    z = sampling.latents(m, 2, 0)
+    a, b = sampling.render(m, z), sampling.render(m, z)
+    assert a.shape == (2, 256, 256, 3) and (a == b).all()  # the noise maps are fixed, not redrawn
+    assert not (a[0] == a[1]).all()

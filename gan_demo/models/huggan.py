@@ -15,6 +15,13 @@ loaded with ``strict=False``, which would hide a wrong key; we never do). Source
   ``state_dict()`` with ``PyTorchModelHubMixin``): 55 tensors, ``lod`` and ``layer0..17`` /
   ``output0..8``, 23,079,116 numbers (the file's 92.3 MB). Pixel norm before every convolution (the
   toRGB ones too), weights scaled at run time (equalised learning rate), no tanh at the end.
+* ``FastGANGenerator``: silentz/Towards-Faster-And-Stabilized-GAN-Training-For-High-Fidelity-Few-Shot-Image-Synthesis,
+  ``src/models.py`` @ 083431f891b71774a0ec74ce2e1dd92b346fa979 and ``src/layers.py`` @
+  b645a15c3f5293d74d04713be3565ca9611a5c23; the ``huggan/fastgan-few-shot-*`` repos ship a copy with
+  ``Conv2d`` renamed ``SpectralConv2d`` and an ``InitLayer`` (spectral transposed convolution, batch
+  norm, GLU: the GLU is every FastGAN's, though the stored page of the Hub's file broke off before
+  it). 142 tensors, 29,176,512 weights, 117.02 MB: the files' 117 MB. Which of the original's two
+  outputs comes first differs between its versions; we compute the 1024 x 1024 one by name.
 
 The mixins the originals inherit add no parameters; here they are plain ``nn.Module``s.
 """
@@ -214,6 +221,129 @@ class PGGANGenerator(nn.Module):
             x = getattr(self, f"layer{2 * i + 1}")(getattr(self, f"layer{2 * i}")(x))
         image = getattr(self, f"output{self.out_res.bit_length() - 3}")(x)
         if self.display_res and self.display_res < self.out_res:
+            from torch.nn import functional as F
+
+            image = F.adaptive_avg_pool2d(image, self.display_res)
+        return image
+
+
+# ---- FastGAN (Liu et al. 2021) as the huggan fastgan-few-shot repos ship it ----------------------
+
+def _spectral(module: nn.Module) -> nn.Module:
+    # The legacy spectral norm: its keys (weight_orig, weight_u, weight_v) are the released files'.
+    return nn.utils.spectral_norm(module)
+
+
+class SpectralConv2d(nn.Module):
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        self._conv = _spectral(nn.Conv2d(*args, **kwargs))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._conv(x)
+
+
+class SpectralConvTranspose2d(nn.Module):
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        self._conv = _spectral(nn.ConvTranspose2d(*args, **kwargs))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._conv(x)
+
+
+class FixedNoise(nn.Module):
+    """FastGAN's per-pixel noise (``_weight`` x N(0, 1)), drawn once per size from a fixed seed
+    and shared by every sample: the same z always gives the same picture (a slider moves it
+    smoothly, where fresh noise on every call flickered), and no request touches the global RNG."""
+
+    def __init__(self):
+        super().__init__()
+        self._weight = nn.Parameter(torch.zeros(1))
+        self._maps: dict[tuple, torch.Tensor] = {}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        key = (x.shape[2], x.shape[3], x.device, x.dtype)
+        if key not in self._maps:
+            gen = torch.Generator().manual_seed(x.shape[2])
+            self._maps[key] = torch.randn(1, 1, x.shape[2], x.shape[3], generator=gen).to(x.device, x.dtype)
+        return x + self._weight * self._maps[key]
+
+
+def _up_t1(i: int, o: int) -> nn.Sequential:
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
+                         SpectralConv2d(i, o * 2, 3, 1, padding="same", bias=False), nn.BatchNorm2d(o * 2),
+                         nn.GLU(dim=1))
+
+
+def _up_t2(i: int, o: int) -> nn.Sequential:
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
+                         SpectralConv2d(i, o * 2, 3, 1, padding="same", bias=False), FixedNoise(),
+                         nn.BatchNorm2d(o * 2), nn.GLU(dim=1),
+                         SpectralConv2d(o, o * 2, 3, 1, padding="same", bias=False), FixedNoise(),
+                         nn.BatchNorm2d(o * 2), nn.GLU(dim=1))
+
+
+class _Layers(nn.Module):
+    """A block whose layers sit under ``_layers`` (the released keys' prefix)."""
+
+    def __init__(self, layers: nn.Sequential):
+        super().__init__()
+        self._layers = layers
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._layers(x)
+
+
+class SLEBlock(nn.Module):
+    """Skip-layer excitation: a low-resolution map gates a high-resolution one's channels."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self._layers = nn.Sequential(nn.AdaptiveAvgPool2d(4), SpectralConv2d(in_channels, out_channels, 4, 1, 0, bias=False),
+                                     nn.SiLU(), SpectralConv2d(out_channels, out_channels, 1, 1, 0, bias=False),
+                                     nn.Sigmoid())
+
+    def forward(self, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
+        return high * self._layers(low)
+
+
+class FastGANGenerator(nn.Module):
+    """FastGAN's generator with the keys of huggan's ``fastgan-few-shot-*`` files: noise [B, 256]
+    -> a 1024 x 1024 RGB picture in [-1, 1] (the 128 x 128 side output, a training aid, is not
+    computed), area-averaged to ``display_res`` for the screen. Eval mode: batch norm's running
+    statistics, spectral norm's stored vectors."""
+
+    CHANNELS = {4: 1024, 8: 512, 16: 256, 32: 128, 64: 128, 128: 64, 256: 32, 512: 16, 1024: 8}
+
+    def __init__(self, in_channels: int = 256, out_channels: int = 3, display_res: int | None = None):
+        super().__init__()
+        c = self.CHANNELS
+        self.latent_dim = in_channels
+        self.display_res = display_res
+        self._init = _Layers(nn.Sequential(SpectralConvTranspose2d(in_channels, c[4] * 2, 4, 1, 0, bias=False),
+                                           nn.BatchNorm2d(c[4] * 2), nn.GLU(dim=1)))
+        for res in (8, 16, 32, 64, 128, 256, 512, 1024):
+            block = _up_t2 if res in (8, 32, 128, 512) else _up_t1
+            self.add_module(f"_upsample_{res}", _Layers(block(c[res // 2], c[res])))
+        for low, res in ((4, 64), (8, 128), (16, 256), (32, 512)):
+            self.add_module(f"_sle_{res}", SLEBlock(c[low], c[res]))
+        self._out_128 = nn.Sequential(SpectralConv2d(c[128], out_channels, 1, 1, padding="same", bias=False),
+                                      nn.Tanh())
+        self._out_1024 = nn.Sequential(SpectralConv2d(c[1024], out_channels, 3, 1, padding="same", bias=False),
+                                       nn.Tanh())
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        x4 = self._init(z.reshape(len(z), self.latent_dim, 1, 1))
+        x8 = self._upsample_8(x4)
+        x16 = self._upsample_16(x8)
+        x32 = self._upsample_32(x16)
+        x64 = self._sle_64(x4, self._upsample_64(x32))
+        x128 = self._sle_128(x8, self._upsample_128(x64))
+        x256 = self._sle_256(x16, self._upsample_256(x128))
+        x512 = self._sle_512(x32, self._upsample_512(x256))
+        image = self._out_1024(self._upsample_1024(x512))
+        if self.display_res and self.display_res < image.shape[-1]:
             from torch.nn import functional as F
 
             image = F.adaptive_avg_pool2d(image, self.display_res)
