@@ -234,3 +234,24 @@ def test_fastgan_has_the_few_shot_repos_keys_and_the_same_seed_gives_the_same_pi
     a, b = sampling.render(m, z), sampling.render(m, z)
     assert a.shape == (2, 256, 256, 3) and (a == b).all()  # the noise maps are fixed, not redrawn
     assert not (a[0] == a[1]).all()
+
+
+def test_hub_models_work_through_the_api(app_url, cache, tmp_path, monkeypatch):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    mirror = tmp_path / "hub"
+    for name in ("hub-dcgan-mnist", "hub-fastgan-shells"):
+        _stand_in(mirror, name)
+    monkeypatch.setenv(hub_models.MIRROR_ENV, str(mirror))
+    import numpy as np
+    from PIL import Image
+
+    for name, side in (("hub-dcgan-mnist", 64), ("hub-fastgan-shells", 256)):
+        path = client.predict(model=name, seed=3, truncation=1.0, grid_size=4, api_name="/explore")
+        grid = np.asarray(Image.open(path))
+        assert grid.shape[0] >= 2 * side and grid.shape[-1] == 3, (name, grid.shape)
+        assert name in client.predict(name, api_name="/describe_model")
+    strip, gif, _ = client.predict(model="hub-dcgan-mnist", seed_a=0, seed_b=1, steps=3, mode="slerp",
+                                   truncation=1.0, api_name="/interpolate")
+    assert np.asarray(Image.open(strip)).shape[-1] == 3 and str(gif).endswith(".gif")
