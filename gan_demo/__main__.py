@@ -469,12 +469,15 @@ def _parser_train(sub) -> None:
     # One command for three trainers; each one's flags come from its config (settings.py), and
     # --help shows them under its own heading.
     top = sub.add_parser("train", help="train an image GAN (or a CycleGAN, or pix2pix) and write weights + card")
-    p = top.add_argument_group("every trainer")
+    p = top.add_argument_group("shared flags (one that only some trainers read says which)")
     groups = {"image GANs": top.add_argument_group("image GANs (dcgan, cgan, vaegan, stylegan)"),
               "cyclegan": top.add_argument_group("cyclegan"), "pix2pix": top.add_argument_group("pix2pix")}
-    top.add_argument("family", choices=[*image_families(), "cyclegan", "pix2pix"])
+    top.add_argument("family", choices=[*image_families(), "cyclegan", "pix2pix"],
+                     help="what to train: an image GAN family, a CycleGAN (photo to photo) or pix2pix (drawing "
+                          "to garment)")
     p.add_argument("--dataset", choices=["fashion", "mnist", "horse2zebra"], default=None,
-                   help="default: fashion; horse2zebra for cyclegan")
+                   help="fashion or mnist for image GANs and pix2pix (default fashion); horse2zebra for cyclegan "
+                        "(its default)")
     settings.add_trainer_flags(p, groups, train_flag_sources(),
                                notes={"--lr": "image GANs: both D's and G's (--lr-d, --lr-g set one)"})
     groups["cyclegan"].add_argument("--any-size", action="store_true",

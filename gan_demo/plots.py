@@ -145,29 +145,52 @@ def view_2d(bounds: tuple[float, float], real: np.ndarray | None, fake: np.ndarr
 
 def view_1d(bounds: tuple[float, float], real: np.ndarray, fake: np.ndarray, d_curve: np.ndarray,
             probability: bool = True, width: int = 420, height: int = 280, bins: int = 60) -> np.ndarray:
-    """Histograms of real (green) and fake (purple) samples, and D's curve (black) over x."""
+    """Histograms of real (green) and fake (purple) samples and D's curve (black) over x, with the
+    x axis numbered and a legend: a bare picture did not say where the data sits or what the
+    curve is."""
+    from PIL import Image, ImageDraw, ImageFont
+
     img = np.full((height, width, 3), 250, np.uint8)
+    top_pad, axis = 30, 26  # the legend above, the numbered axis below
+    plot_h = height - top_pad - axis
     lo, hi = bounds
     edges = np.linspace(lo, hi, bins + 1)
     hr, _ = np.histogram(np.asarray(real).ravel(), edges, density=True)
     hf, _ = np.histogram(np.nan_to_num(np.asarray(fake).ravel(), nan=lo - 1), edges, density=True)
-    top = max(hr.max(initial=0), hf.max(initial=0), 1e-9)
+    peak = max(hr.max(initial=0), hf.max(initial=0), 1e-9)
     bar_w = width / bins
+    base = top_pad + plot_h
     for i in range(bins):
         c0, c1 = int(i * bar_w), max(int(i * bar_w) + 1, int((i + 1) * bar_w) - 1)
         for h, color, alpha in ((hr[i], REAL, 0.55), (hf[i], FAKE, 0.55)):
-            r = int((1 - h / top) * (height - 20)) + 10
-            img[r:height - 10, c0:c1] = (img[r:height - 10, c0:c1] * (1 - alpha) + color * alpha).astype(np.uint8)
+            r = int((1 - h / peak) * plot_h) + top_pad
+            img[r:base, c0:c1] = (img[r:base, c0:c1] * (1 - alpha) + color * alpha).astype(np.uint8)
     d = np.asarray(d_curve, np.float64)
     dlo, dhi = score_range(d, probability)
-    rows = (1 - (np.clip(np.nan_to_num(d, nan=dlo), dlo, dhi) - dlo) / max(dhi - dlo, 1e-9)) * (height - 20) + 10
+    rows = (1 - (np.clip(np.nan_to_num(d, nan=dlo), dlo, dhi) - dlo) / max(dhi - dlo, 1e-9)) * plot_h + top_pad
     cols = np.linspace(0, width - 1, len(d))
     px = np.stack([cols, rows], 1)
     _lines(img, px[:-1], px[1:], np.array([20, 20, 20], np.uint8), samples=12)
     if probability:  # the 0.5 line where D cannot tell
-        half = int(0.5 * (height - 20) + 10)
+        half = int(0.5 * plot_h + top_pad)
         img[half, ::6] = (90, 90, 90)
-    return img
+    img[base, :] = (120, 120, 120)
+    pil = Image.fromarray(img)
+    draw = ImageDraw.Draw(pil)
+    font = ImageFont.load_default(size=12)
+    for tick in range(int(np.ceil(lo)), int(np.floor(hi)) + 1):
+        x = int((tick - lo) / (hi - lo) * (width - 1))
+        draw.line([(x, base), (x, base + 4)], fill=(120, 120, 120))
+        label = str(tick)
+        w = draw.textlength(label, font=font)
+        draw.text((min(max(x - w / 2, 0), width - w), base + 7), label, fill=(60, 60, 60), font=font)
+    x = 6
+    for text, colour in (("real data", tuple(REAL)), ("G's samples", tuple(FAKE)),
+                         ("D's output" + (" (dotted: 0.5)" if probability else ""), (20, 20, 20))):
+        draw.rectangle([x, 9, x + 10, 19], fill=colour)
+        draw.text((x + 14, 7), text, fill=(40, 40, 40), font=font)
+        x += 14 + draw.textlength(text, font=font) + 14
+    return np.asarray(pil)
 
 
 def downsample(history: dict[str, np.ndarray], max_points: int = 400) -> dict[str, np.ndarray]:
@@ -336,7 +359,7 @@ def toy_view(gan, phase: dict[str, np.ndarray] | None = None, show_manifold: boo
     fake = gan.samples(n_points)
     if data.dim == 1:
         return view_1d(data.bounds, real, fake, gan.decision_grid(200), probability, width=size,
-                       height=int(size * 0.66))
+                       height=int(size * 0.85))
     phase = phase or {}
     if phase:
         real, fake = phase.get("real"), phase.get("fake")

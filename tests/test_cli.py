@@ -174,5 +174,6 @@ def test_train_flags_come_from_each_trainers_config_and_left_out_ones_keep_their
     text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
     sections = {part.split("\n")[0]: part for part in text.split("\n\n")}
     for heading, flag in (("image GANs (dcgan, cgan, vaegan, stylegan):", "--lr-d"), ("cyclegan:", "--decoder"),
-                          ("pix2pix:", "--drawings"), ("every trainer:", "--g-average")):
+                          ("pix2pix:", "--drawings"),
+                          ("shared flags (one that only some trainers read says which):", "--g-average")):
         assert f"  {flag}" in sections[heading], (heading, flag)

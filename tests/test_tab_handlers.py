@@ -168,3 +168,14 @@ def test_the_lesson_text_says_when_the_settings_on_screen_are_no_longer_the_less
     text = train.lesson_text(key, *{**values, "loss": other, "batch_size": float(values["batch_size"])}.values())
     assert text.startswith("_You changed Loss since this lesson loaded") and text.endswith(lesson.text)
     assert train.lesson_text(None, *values.values()) == train.LESSON_PROMPT
+
+
+def test_switching_versus_to_images_loads_an_image_preset_with_a_difference_images_take():
+    from gan_demo.training.versus import PRESETS, make_pair, base_config
+    from gan_demo.ui.versus import VersusHandlers
+
+    key, text, mode, dataset, model, seed, difference, a, b = VersusHandlers.mode_choices("images")
+    assert mode == "images" and dataset["value"] in ("fashion", "mnist") and model["visible"]
+    assert difference not in ("minibatch_disc", "n_discriminators") and text == PRESETS[key].text
+    make_pair(base_config("images", key, dataset["value"], model["value"], seed), difference, a["value"], b["value"])
+    assert VersusHandlers.mode_choices("toy")[2] == "toy"

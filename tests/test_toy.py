@@ -373,3 +373,15 @@ def test_a_coded_run_draws_one_manifold_sheet_per_code_and_needs_a_reset_to_chan
         gan.set_hyperparameters(noise_codes=4)
     with pytest.raises(UserError, match=r"\(noise_codes\) must be between"):
         ToyGAN(ToyTrainConfig(noise_codes=65, **SMALL))
+
+
+def test_the_1d_view_numbers_its_axis_and_names_its_colours():
+    from gan_demo import plots
+
+    real = np.random.default_rng(0).normal(4, 0.5, 2000)
+    img = plots.view_1d((-2.0, 8.0), real, real - 1, np.full(200, 0.5), width=420, height=357)
+    assert img.shape == (357, 420, 3)
+    legend, axis = img[:24], img[-20:]
+    assert (np.abs(legend.astype(int) - plots.REAL).sum(-1) < 10).sum() > 50  # the legend's swatches
+    assert (np.abs(legend.astype(int) - plots.FAKE).sum(-1) < 10).sum() > 50
+    assert (axis.max(-1) < 120).sum() > 100  # tick numbers under the axis

@@ -82,8 +82,8 @@ class ImageConfig:
     # A GAN's weights keep circling the equilibrium; their average sits nearer it (Yazici et al. 2019).
     g_average: float = setting(0.0, "G weight average", lo=0.0, hi=0.9999, live=True, widget=True,
                                help="0 to 0.9999: an exponential moving average of G's weights with this decay per "
-                                    "step (0.999 averages about 1,000 steps); the grid, the Frechet distance and "
-                                    "a saved model come from it (the command line ships it); 0 = off")
+                                    "step (0.999 averages about 1,000 steps); what is drawn, measured and saved "
+                                    "comes from the average, which sits nearer the equilibrium than G; 0 = off")
     fid_samples: int = setting(500, "Samples per Frechet distance", lo=50, hi=100_000, web=(50, 5000), live=True,
                                cli="")
     # -- what the command line's schedule adds ------------------------------------------------------

@@ -155,6 +155,12 @@ def endpoint(method, names, request: bool = False):
     return with_param_names(user_errors(handler), list(names))
 
 
+def signed(x: float, places: int = 3) -> str:
+    """A status line's number: "0.000", not "-0.000", for a value that rounds to zero."""
+    text = f"{x:.{places}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
 def score_chart(frame, losses, colours: dict[str, str] | None = None) -> gr.LinePlot:
     """The D-score chart's update: data and legend from ``plots.d_scores`` (the 0.5 line only
     where the loss has one)."""
@@ -168,6 +174,8 @@ def score_chart(frame, losses, colours: dict[str, str] | None = None) -> gr.Line
 # plain numbers ("~s" shared one SI prefix over the axis and wrote its first tick "0k"; Vega drops
 # labels that would overlap in the narrow charts).
 STEP_AXIS = dict(x="step", y="value", x_axis_format="~r", x_lim=[0, None])
+# The half-width charts: step numbers slanted, as "1000 1500 2000" ran together there.
+NARROW_STEP_AXIS = dict(STEP_AXIS, x_label_angle=-35)
 
 
 def run_controls(prefix: str, status: str) -> tuple[gr.Markdown, gr.Button, gr.Button, gr.Button]:

@@ -25,7 +25,7 @@ def model_summary(card: dict) -> str:
     if t:
         done = f"{t['epochs_done']} epochs " if "epochs_done" in t else ""
         lines.append(f"trained {done}({t.get('steps', '?')} steps) "
-                     f"in {t.get('wall_time_s', 0) / 60:.0f} min on {t.get('device', '?')}")
+                     f"in {t.get('wall_time_s', 0) / 60:.0f} min on {str(t.get('device', '?')).replace(' 1 threads', ' 1 thread')}")
     m = card.get("metrics", {})
     if "frechet_distance" in m:
         def fid(key: str) -> str:
@@ -149,8 +149,10 @@ class ExploreHandlers:
 
     def edit_encoded(self, model: str, z, *shifts: float):
         """Redraw the encoded image's edit after a slider moves (nothing to do before an upload)."""
+        if z is None:  # before an upload (and without loading a model that may need a network)
+            return gr.skip()
         m = self.model(model)
-        if z is None or not sampling.can_encode(m):
+        if not sampling.can_encode(m):
             return gr.skip()
         return self._encoded_strip(m, None, z, shifts)
 
@@ -168,7 +170,16 @@ class ExploreHandlers:
         if added is not None:
             return model_summary(added.card)
         card = self.cards[validate.as_choice(model, "model", self.names)]
-        return model_summary(hub_models.card(model) if card.get("hub") else card)  # cached by now?
+        if not card.get("hub"):
+            return model_summary(card)
+        card = hub_models.card(model)  # cached by now?
+        if not card["cached"] and not zoo.hub_reachable():
+            # Said where it stays: the picture is empty and a warning fades.
+            return (f"**{model} is not available on this server:** it has to be downloaded once "
+                    f"({card['size_mb']:g} MB) from the Hugging Face Hub, which this server cannot reach. "
+                    "Pick one of the other models (the ones without \"Hub\" in their name work offline).\n\n"
+                    + model_summary(card))
+        return model_summary(card)
 
 
 def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:

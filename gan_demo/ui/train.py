@@ -12,8 +12,8 @@ from .. import settings
 from ..training.toy import ToyTrainConfig, check_config
 from ..errors import UserError
 from ..validate import as_float
-from .common import (STEP_AXIS, AppContext, charts_note, endpoint, keep_polling, live_timer, run_controls,
-                     score_chart, show_charts, user_errors, wake_after)
+from .common import (NARROW_STEP_AXIS, STEP_AXIS, AppContext, charts_note, endpoint, keep_polling, live_timer,
+                     run_controls, score_chart, show_charts, signed, user_errors, wake_after)
 from .live_panel import LiveRunHandlers
 from .settings_widgets import rest, setting_widget
 
@@ -53,8 +53,8 @@ def status_text(session: TrainSession | None) -> str:
     h = pub.history
     line = f"**{pub.status}** · step {pub.step:,} · {pub.steps_per_sec:,.0f} steps/s · device `{t.device}`"
     if len(h["step"]):
-        line += (f"  \nD loss {h['d_loss'][-1]:.3f} · G loss {h['g_loss'][-1]:.3f} · "
-                 f"D(x) {h['d_real'][-1]:.3f} · D(G(z)) {h['d_fake'][-1]:.3f}")
+        line += (f"  \nD loss {signed(h['d_loss'][-1])} · G loss {signed(h['g_loss'][-1])} · "
+                 f"D(x) {signed(h['d_real'][-1])} · D(G(z)) {signed(h['d_fake'][-1])}")
         if pub.config.loss.startswith("wgan"):
             line += f" · Wasserstein estimate {h['wasserstein'][-1]:.3f}"
         # The same measures as the quality charts: modes on the ring and the grid, else KL and JS.
@@ -250,11 +250,11 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
             # smaller line lies flat along the bottom. One series each, named by the title (a legend
             # would keep the names of the run before).
             with gr.Row():
-                coverage_plot = gr.LinePlot(**STEP_AXIS, title="Modes covered", height=200, visible=False,
+                coverage_plot = gr.LinePlot(**NARROW_STEP_AXIS, title="Modes covered", height=200, visible=False,
                                             y_title="modes",
                                             label="Modes covered, or KL", show_label=False,
                                             elem_id="train-coverage-plot", min_width=180)
-                hq_plot = gr.LinePlot(**STEP_AXIS, title="High-quality samples %", height=200, visible=False,
+                hq_plot = gr.LinePlot(**NARROW_STEP_AXIS, title="High-quality samples %", height=200, visible=False,
                                       y_title="% of samples",
                                       label="High-quality %, or JS", show_label=False,
                                       elem_id="train-hq-plot", min_width=180)

@@ -13,7 +13,7 @@ from ..validate import as_zoo_name
 from ..training.image_config import ImageConfig, check_image_config, model_loss
 from ..training.session import TrainSession
 from .common import (STEP_AXIS, AppContext, charts_note, endpoint, keep_polling, live_timer, run_controls,
-                     score_chart, show_charts, user_errors, wake_after)
+                     score_chart, show_charts, signed, user_errors, wake_after)
 from .live_panel import LiveRunHandlers
 from .settings_widgets import rest, setting_widget
 
@@ -42,8 +42,8 @@ def status_text(session: TrainSession | None) -> str:
     line = (f"**{pub.status}** · step {pub.step:,} · {images_s:,.0f} images/s · "
             f"{pub.elapsed_s:,.0f} s of training · device `{t.device}`")
     if len(h["step"]):
-        line += (f"  \nD loss {h['d_loss'][-1]:.3f} · G loss {h['g_loss'][-1]:.3f} · "
-                 f"D(x) {h['d_real'][-1]:.3f} · D(G(z)) {h['d_fake'][-1]:.3f}")
+        line += (f"  \nD loss {signed(h['d_loss'][-1])} · G loss {signed(h['g_loss'][-1])} · "
+                 f"D(x) {signed(h['d_real'][-1])} · D(G(z)) {signed(h['d_fake'][-1])}")
         fid = h["frechet"][np.isfinite(h["frechet"])]
         if fid.size:
             line += f" · Frechet distance {fid[-1]:.1f} ({cfg.fid_samples} samples)"
@@ -166,7 +166,8 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
             note = charts_note("**The charts draw here from the first step:** D's and G's losses, D's mean "
                                "score on real and on generated images, and the Frechet distance between "
                                "G's images and real ones (lower is closer).\n\nThe grid shows the start: "
-                               "an untrained G turns its 64 fixed noise vectors into grey noise. Press "
+                               "an untrained G turns each of its 64 fixed noise vectors into a flat grey "
+                               "tile. Press "
                                "**Start** and watch each one become a garment (or a digit).",
                                "img-charts-note")
             losses_plot = gr.LinePlot(**STEP_AXIS, color="series", title="Losses", height=200, visible=False,

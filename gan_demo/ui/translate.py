@@ -114,9 +114,12 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
                     image = gr.Image(label="Your photo", type="filepath", sources=["upload", "clipboard"],
                                      elem_id="translate-upload", height=320)
                     go_btn = gr.Button("Translate", variant="primary", elem_id="translate-go")
-                    examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.jpg"))
+                    # Each example sets the direction its animal goes: a zebra photo run "horse ->
+                    # zebra" came back nearly unchanged and its reconstruction was labelled a horse.
+                    examples = [[str(p), "BtoA" if p.name.startswith("zebra") else "AtoB"]
+                                for p in sorted(EXAMPLES_DIR.glob("*.jpg"))]
                     if examples:
-                        gr.Examples(examples, inputs=image, label="Example photos (test set)",
+                        gr.Examples(examples, inputs=[image, direction], label="Example photos (test set)",
                                     examples_per_page=6)
                 with gr.Column(scale=1):
                     # As tall as the photo box beside it: a 256 px photo scaled to the column's

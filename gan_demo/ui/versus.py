@@ -16,8 +16,8 @@ from ..training.toy import ToyTrainConfig
 from ..training.versus import (DIFFERENCES, IMAGE_DATASETS, PRESETS, TOY_DATASETS, VALUE_CHOICES, Versus,
                                 base_config, get_preset, make_pair, value_text)
 from ..validate import as_int
-from .common import (STEP_AXIS, AppContext, charts_note, endpoint, keep_polling, live_timer, score_chart,
-                     show_charts, wake_after)
+from .common import (NARROW_STEP_AXIS, STEP_AXIS, AppContext, charts_note, endpoint, keep_polling, live_timer,
+                     score_chart, show_charts, wake_after)
 
 # Data sets titled as in the Train tabs (the configs' choice labels).
 TOY_TITLES = settings.spec(ToyTrainConfig, "dataset").choice_labels
@@ -119,11 +119,14 @@ class VersusHandlers:
         choices = value_choices(diff)
         return tuple(gr.update(choices=choices, value=v) for _, v in choices[:2])
 
-    @staticmethod
-    def mode_choices(m):
-        """The data sets of a mode (toy or images), and whether the image model picker shows."""
-        choices = dataset_choices(m)
-        return gr.update(choices=choices, value=choices[0][1]), gr.update(visible=m == "images")
+    @classmethod
+    def mode_choices(cls, m):
+        """Switch to a mode (toy or images) by loading its first preset: its data, model, difference
+        and values, all valid for that mode (a toy-only difference left in place refused Start).
+        Returns (preset, and what ``preset`` returns)."""
+        images = m == "images"
+        key = next(k for k, p in PRESETS.items() if isinstance(p.base, ImageConfig) == images)
+        return key, *cls.preset(key)
 
     def start(self, v, preset_key, mode_value, dataset_value, model_value, seed_value, diff, a, b,
               request: gr.Request = None):
@@ -242,12 +245,12 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                                  height=220, color_map=plots.versus_series(plots.SCORE_SERIES),
                                  y_title="D's mean score", y_axis_format="~g", color_title="", elem_id="versus-d-plot")
             with gr.Row():  # one metric per chart, A and B on the same axis
-                quality_plot = gr.LinePlot(**STEP_AXIS, color="series", visible=False,
+                quality_plot = gr.LinePlot(**NARROW_STEP_AXIS, color="series", visible=False,
                                            title="Modes covered",
                                            height=220, color_map=plots.RUN_SERIES, color_title="run",
                                            label="Modes covered, KL or Frechet distance", show_label=False,
                                            elem_id="versus-quality-plot")
-                quality2_plot = gr.LinePlot(**STEP_AXIS, color="series", visible=False,
+                quality2_plot = gr.LinePlot(**NARROW_STEP_AXIS, color="series", visible=False,
                                             title="High-quality samples %",
                                             height=220, color_map=plots.RUN_SERIES, color_title="run",
                                             label="High-quality % or JS", show_label=False,
@@ -256,7 +259,8 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     settings = [race, preset, mode, dataset, model, seed, difference, value_a, value_b]
     preset.input(on_preset, preset, [preset_text, mode, dataset, model, seed, difference, value_a, value_b],
                  api_name="versus_preset")
-    mode.input(on_mode, mode, [dataset, model], api_visibility="private")
+    mode.input(on_mode, mode, [preset, preset_text, mode, dataset, model, seed, difference, value_a, value_b],
+               api_visibility="private")
     difference.input(on_difference, difference, [value_a, value_b], api_visibility="private")
     timer = live_timer(REFRESH_S)
     started = start.click(on_start, settings, [race, status], api_name="versus_start", preprocess=False)
