@@ -235,7 +235,9 @@ def _cyclegan_config(args):
     cfg = _flags_for("cyclegan", args, dataset=args.dataset or "horse2zebra", data_root=args.data_root,
                      device=args.device)
     cfg = settings.check(cfg, by_flag=True)  # the limits the config declares, named by flag
-    if cfg.size not in (128, 256) and not (args.any_size and cfg.size % 4 == 0):
+    if args.any_size and cfg.size % 4:
+        raise UserError(f"--size must be a multiple of 4, got {cfg.size}.")
+    if cfg.size not in (128, 256) and not args.any_size:
         raise UserError(f"--size must be 128 or 256, got {cfg.size} (--any-size allows other multiples of 4).")
     if cfg.decay_from is not None and not 0 <= cfg.decay_from <= cfg.epochs:
         raise UserError(f"--decay-from must be between 0 and --epochs, got {cfg.decay_from}.")
