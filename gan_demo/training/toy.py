@@ -109,7 +109,9 @@ class ToyTrainConfig:
     activation: str = setting("relu", "Activation", choices=tuple(ACTIVATIONS))
     # WGAN-GP's penalty weight. The image critics use the paper's 10; on these toy nets 1 covered the
     # ring best (7-8 of 8 modes over five seeds of the WGAN-GP lesson, against 5-6.5 with 0.1).
-    gp_weight: float = setting(1.0, "Gradient penalty weight", lo=0.0, hi=100.0, live=True)
+    gp_weight: float = setting(1.0, "Gradient penalty weight", lo=0.0, hi=100.0, live=True, widget=True,
+                               help="WGAN-GP's lambda (Gulrajani et al. 2017): how hard the critic's gradient "
+                                    "is held near 1; used with the WGAN-GP loss; applies at once")
     clip: float = setting(0.01, "WGAN weight clip", lo=1e-4, hi=1.0, live=True)
     gman_lambda: float = setting(1.0, "GMAN softmax lambda", lo=0.0, hi=50.0, live=True,
                                  help="lambda of --gman softmax (0 = mean)")
