@@ -93,23 +93,17 @@ REGISTRY: dict[str, HubModel] = {m.name: m for m in (
                     "1024 x 1024 and shown at 256. No mapping network: truncation pulls its first 4 x 4 "
                     "features toward their mean.", dataset="celebahq (1024 x 1024)",
         config=(("latent_dim", 512), ("image_size", 256), ("channels", 3)), request_ms=1100, max_grid=4),
-    HubModel(
-        name="hub-fastgan-anime-face", repo="huggan/fastgan-few-shot-anime-face",
-        revision="1215d6bb570f1e96962f24cb50f1398a62e12ff7", filename="pytorch_model.bin", licence=FASTGAN_LICENCE,
-        architecture="fastgan-1024", kind="sample", size_mb=117.0, source=FASTGAN_SOURCE,
-        description="FastGAN (Liu et al. 2021), trained from few images (huggan/few-shot-anime-face): 256 noise "
-                    "numbers -> an anime face, made at 1024 x 1024 and shown at 256. Its per-pixel noise is "
-                    "drawn once and kept, so a seed always gives the same face.",
-        dataset="few-shot anime faces (1024 x 1024)",
-        config=(("latent_dim", 256), ("image_size", 256), ("channels", 3)), request_ms=600, max_grid=4),
-    HubModel(
-        name="hub-fastgan-shells", repo="huggan/fastgan-few-shot-shells",
-        revision="698843e8a0c88fb7384898ca5f09f82b55b26a93", filename="pytorch_model.bin", licence=FASTGAN_LICENCE,
-        architecture="fastgan-1024", kind="sample", size_mb=117.0, source=FASTGAN_SOURCE,
-        description="FastGAN (Liu et al. 2021), trained from few images (huggan/few-shot-shells): 256 noise "
-                    "numbers -> a sea shell, made at 1024 x 1024 and shown at 256.",
-        dataset="few-shot shells (1024 x 1024)",
-        config=(("latent_dim", 256), ("image_size", 256), ("channels", 3)), request_ms=600, max_grid=4),
+    *(HubModel(
+        name=f"hub-fastgan-{subject}", repo=f"huggan/fastgan-few-shot-{subject}", revision=revision,
+        filename="pytorch_model.bin", licence=FASTGAN_LICENCE, architecture="fastgan-1024", kind="sample",
+        size_mb=117.0, source=FASTGAN_SOURCE,
+        description=f"FastGAN (Liu et al. 2021), trained from few images (huggan/few-shot-{subject}): 256 noise "
+                    f"numbers -> {what}, made at 1024 x 1024 and shown at 256. Its per-pixel noise is drawn once "
+                    "and kept, so a seed always gives the same picture.",
+        dataset=f"huggan/few-shot-{subject} (1024 x 1024)",
+        config=(("latent_dim", 256), ("image_size", 256), ("channels", 3)), request_ms=600, max_grid=4)
+      for subject, revision, what in (("anime-face", "1215d6bb570f1e96962f24cb50f1398a62e12ff7", "an anime face"),
+                                      ("shells", "698843e8a0c88fb7384898ca5f09f82b55b26a93", "a sea shell"))),
 )}
 
 

@@ -229,24 +229,13 @@ class PGGANGenerator(nn.Module):
 
 # ---- FastGAN (Liu et al. 2021) as the huggan fastgan-few-shot repos ship it ----------------------
 
-def _spectral(module: nn.Module) -> nn.Module:
-    # The legacy spectral norm: its keys (weight_orig, weight_u, weight_v) are the released files'.
-    return nn.utils.spectral_norm(module)
+class Spectral(nn.Module):
+    """A convolution (or transposed one) under the legacy spectral norm, kept as ``_conv``: the
+    released keys are ``..._conv.weight_orig``, ``weight_u`` and ``weight_v``."""
 
-
-class SpectralConv2d(nn.Module):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, conv: nn.Module):
         super().__init__()
-        self._conv = _spectral(nn.Conv2d(*args, **kwargs))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._conv(x)
-
-
-class SpectralConvTranspose2d(nn.Module):
-    def __init__(self, *args, **kwargs):
-        super().__init__()
-        self._conv = _spectral(nn.ConvTranspose2d(*args, **kwargs))
+        self._conv = nn.utils.spectral_norm(conv)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._conv(x)
@@ -272,15 +261,15 @@ class FixedNoise(nn.Module):
 
 def _up_t1(i: int, o: int) -> nn.Sequential:
     return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
-                         SpectralConv2d(i, o * 2, 3, 1, padding="same", bias=False), nn.BatchNorm2d(o * 2),
+                         Spectral(nn.Conv2d(i, o * 2, 3, 1, padding="same", bias=False)), nn.BatchNorm2d(o * 2),
                          nn.GLU(dim=1))
 
 
 def _up_t2(i: int, o: int) -> nn.Sequential:
     return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
-                         SpectralConv2d(i, o * 2, 3, 1, padding="same", bias=False), FixedNoise(),
+                         Spectral(nn.Conv2d(i, o * 2, 3, 1, padding="same", bias=False)), FixedNoise(),
                          nn.BatchNorm2d(o * 2), nn.GLU(dim=1),
-                         SpectralConv2d(o, o * 2, 3, 1, padding="same", bias=False), FixedNoise(),
+                         Spectral(nn.Conv2d(o, o * 2, 3, 1, padding="same", bias=False)), FixedNoise(),
                          nn.BatchNorm2d(o * 2), nn.GLU(dim=1))
 
 
@@ -300,8 +289,8 @@ class SLEBlock(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int):
         super().__init__()
-        self._layers = nn.Sequential(nn.AdaptiveAvgPool2d(4), SpectralConv2d(in_channels, out_channels, 4, 1, 0, bias=False),
-                                     nn.SiLU(), SpectralConv2d(out_channels, out_channels, 1, 1, 0, bias=False),
+        self._layers = nn.Sequential(nn.AdaptiveAvgPool2d(4), Spectral(nn.Conv2d(in_channels, out_channels, 4, 1, 0, bias=False)),
+                                     nn.SiLU(), Spectral(nn.Conv2d(out_channels, out_channels, 1, 1, 0, bias=False)),
                                      nn.Sigmoid())
 
     def forward(self, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
@@ -321,16 +310,16 @@ class FastGANGenerator(nn.Module):
         c = self.CHANNELS
         self.latent_dim = in_channels
         self.display_res = display_res
-        self._init = _Layers(nn.Sequential(SpectralConvTranspose2d(in_channels, c[4] * 2, 4, 1, 0, bias=False),
+        self._init = _Layers(nn.Sequential(Spectral(nn.ConvTranspose2d(in_channels, c[4] * 2, 4, 1, 0, bias=False)),
                                            nn.BatchNorm2d(c[4] * 2), nn.GLU(dim=1)))
         for res in (8, 16, 32, 64, 128, 256, 512, 1024):
             block = _up_t2 if res in (8, 32, 128, 512) else _up_t1
             self.add_module(f"_upsample_{res}", _Layers(block(c[res // 2], c[res])))
         for low, res in ((4, 64), (8, 128), (16, 256), (32, 512)):
             self.add_module(f"_sle_{res}", SLEBlock(c[low], c[res]))
-        self._out_128 = nn.Sequential(SpectralConv2d(c[128], out_channels, 1, 1, padding="same", bias=False),
+        self._out_128 = nn.Sequential(Spectral(nn.Conv2d(c[128], out_channels, 1, 1, padding="same", bias=False)),
                                       nn.Tanh())
-        self._out_1024 = nn.Sequential(SpectralConv2d(c[1024], out_channels, 3, 1, padding="same", bias=False),
+        self._out_1024 = nn.Sequential(Spectral(nn.Conv2d(c[1024], out_channels, 3, 1, padding="same", bias=False)),
                                        nn.Tanh())
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
