@@ -57,10 +57,11 @@ def sheet(model, path) -> None:
     canvas.save(path)
 
 
-def model_from_state(stem: Path, folder: Path) -> str:
+def model_from_state(stem: Path, folder: Path, raw: bool = False) -> str:
     """A CycleGAN training state (``STEM.ckpt.*``) as a zoo entry in ``folder``: its generators'
-    weight average when the state has one, else the generators. Returns the entry's name, so a run
-    in progress can be measured between sessions without finishing it."""
+    weight average when the state has one (``raw``: the generators themselves), else the
+    generators. Returns the entry's name, so a run in progress can be measured between sessions
+    without finishing it."""
     from dataclasses import asdict, replace
 
     from gan_demo import zoo
@@ -73,9 +74,9 @@ def model_from_state(stem: Path, folder: Path) -> str:
     model_cfg = replace(SMALL if cfg["small"] else REFERENCE, generator=cfg.get("generator", "resnet"),
                         decoder=cfg.get("decoder", "resize"))
     pair = CycleGANPair(model_cfg)
-    net = "G_avg" if meta.get("g_average_since") is not None else "G"  # as the trainer saved it
+    net = "G_avg" if meta.get("g_average_since") is not None and not raw else "G"  # as the trainer saved it
     load_checkpoint(stem, {net: pair}, {})
-    name = f"{stem.name}-step{meta['step']}"
+    name = f"{stem.name}-step{meta['step']}{'-raw' if net == 'G' else ''}"
     card = {"family": "cyclegan", "config": asdict(model_cfg), "dataset": cfg["dataset"],
             "domains": {"A": "horse", "B": "zebra"}, "work_size": load_size(cfg["size"]),
             "description": f"the training state of {stem.name} at step {meta['step']} "
@@ -95,6 +96,7 @@ def main() -> None:
     ap.add_argument("--checkpoint", default=None, metavar="STEM",
                     help="measure a training state instead, e.g. runs/att/training/cyclegan-horse2zebra "
                          "(its G weight average when it has one)")
+    ap.add_argument("--raw", action="store_true", help="with --checkpoint: the generators, not their average")
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--work", type=int, default=None, help="working size (default: the model's own)")
     ap.add_argument("--repeats", type=int, default=20)
@@ -106,7 +108,7 @@ def main() -> None:
         import tempfile
 
         args.weights_dir = tempfile.mkdtemp(prefix="translate_quality_")
-        args.model = model_from_state(Path(args.checkpoint), Path(args.weights_dir))
+        args.model = model_from_state(Path(args.checkpoint), Path(args.weights_dir), raw=args.raw)
     model = zoo.load(args.model, "cpu", **({"weights_dir": Path(args.weights_dir)} if args.weights_dir else {}))
     folder = unpaired_folder("horse2zebra", args.data_root)
     clf, clf_card = load_photo_classifier("horse2zebra")

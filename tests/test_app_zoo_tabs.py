@@ -206,7 +206,7 @@ def test_translate_keeps_the_photo_size_and_reports_the_cycle(client, tmp_path):
     before, after = (Image.open(p["path"] if isinstance(p, dict) else p) for p in pair)
     assert before.size == after.size == (300, 180)
     assert image_of(rec).shape[:2] == image_of(err).shape[:2] == (180, 300)
-    assert "300 x 180 input, translated at 184 x 112" in stats and "PSNR" in stats  # its 144 scale
+    assert "300 x 180 input, its change computed at 184 x 112 and laid onto the photo" in stats and "PSNR" in stats
 
 
 @pytest.mark.parametrize("content, message", [

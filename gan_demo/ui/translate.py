@@ -46,7 +46,9 @@ class TranslateHandlers:
             return None, None, None, note
         t = translation.translate(m, upload_path(image), self.direction(direction))
         h, w = t.input.shape[:2]
-        stats = (f"{w} x {h} input, translated at {t.work_size[0]} x {t.work_size[1]} and resized back. "
+        how = ("its change computed at {} x {} and laid onto the photo" if hasattr(m.generator.G_AB, "lay_onto")
+               else "translated at {} x {} and resized back").format(*t.work_size)
+        stats = (f"{w} x {h} input, {how}. "
                  f"Cycle: mean |input − reconstruction| {100 * t.cycle_l1:.1f} % of full scale, "
                  f"PSNR {t.cycle_psnr:.1f} dB.")
         return (t.input, t.output), t.reconstruction, t.error, stats
@@ -116,8 +118,11 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
                     go_btn = gr.Button("Translate", variant="primary", elem_id="translate-go")
                     # Each example sets the direction its animal goes: a zebra photo run "horse ->
                     # zebra" came back nearly unchanged and its reconstruction was labelled a horse.
+                    # The brown horses in daylight first: they show what the model does best (dark
+                    # horses mostly keep their coat; the card says so).
+                    first = EXAMPLES_DIR / "horse_n02381460_120.jpg"
                     examples = [[str(p), "BtoA" if p.name.startswith("zebra") else "AtoB"]
-                                for p in sorted(EXAMPLES_DIR.glob("*.jpg"))]
+                                for p in sorted(EXAMPLES_DIR.glob("*.jpg"), key=lambda p: (p != first, p.name))]
                     if examples:
                         gr.Examples(examples, inputs=[image, direction], label="Example photos (test set)",
                                     examples_per_page=6)
