@@ -56,8 +56,7 @@ class HubModel:
 ARCHITECTURES: dict[str, Callable[[], nn.Module]] = {
     "huggan-dcgan": HugGANDCGAN,
     "pix2pix-unet": GeneratorUNet,
-    # Made at its full 1024 x 1024 and shown at 256: the lower levels' toRGB layers were left behind
-    # as progressive growing moved on, so stopping there would show stale colours.
+    # Made at its full 1024 x 1024 (see PGGANGenerator) and shown at 256.
     "pggan-1024": lambda: PGGANGenerator(1024, display_res=256),
     "fastgan-1024": lambda: FastGANGenerator(256, 3, display_res=256),
 }

@@ -167,25 +167,21 @@ class PGGANGenerator(nn.Module):
     z [B, 512] (pixel-normalised inside) -> RGB in about [-1, 1], two convolutions per resolution
     from 4 x 4 up, channels min(16384 / res, 512).
 
-    ``out_res`` stops the pass at a lower resolution, through that level's own toRGB layer: the
-    image progressive growing had made at that stage (sefa's ``lod``), at a fraction of the cost.
-    ``psi`` < 1 pulls the 4 x 4 features toward their mean over many z: the truncation trick
+    It always runs to full resolution (sefa's ``lod`` 0): the lower levels' toRGB layers were left
+    behind as growing moved on. ``psi`` < 1 pulls the 4 x 4 features toward their mean over many z: the truncation trick
     (Karras et al. 2019) in the first layer's space, since a pixel-normalised z has no length to
     shrink (PGGAN itself has none).
     """
 
     takes_psi = True  # sampling.render passes the truncation to G instead of scaling z
 
-    def __init__(self, resolution: int = 1024, z_dim: int = 512, out_res: int | None = None,
-                 display_res: int | None = None, fmaps_base: int = 16 << 10, fmaps_max: int = 512):
+    def __init__(self, resolution: int = 1024, z_dim: int = 512, display_res: int | None = None,
+                 fmaps_base: int = 16 << 10, fmaps_max: int = 512):
         super().__init__()
         self.latent_dim = z_dim
         self.display_res = display_res  # area-downsampled to this for the screen (None: as made)
         self.resolution = resolution
         self.levels = resolution.bit_length() - 2  # 4, 8, ..., resolution
-        self.out_res = out_res or resolution
-        if self.out_res not in [4 << i for i in range(self.levels)]:
-            raise ValueError(f"out_res must be a power of two from 4 to {resolution}, got {out_res}")
         self.register_buffer("lod", torch.zeros(()))
 
         def nf(res: int) -> int:
@@ -217,10 +213,10 @@ class PGGANGenerator(nn.Module):
             mean = self.mean_features()
             x = mean + psi * (x - mean)
         x = self.layer1(x)
-        for i in range(1, self.out_res.bit_length() - 2):
+        for i in range(1, self.levels):
             x = getattr(self, f"layer{2 * i + 1}")(getattr(self, f"layer{2 * i}")(x))
-        image = getattr(self, f"output{self.out_res.bit_length() - 3}")(x)
-        if self.display_res and self.display_res < self.out_res:
+        image = getattr(self, f"output{self.levels - 1}")(x)
+        if self.display_res and self.display_res < self.resolution:
             from torch.nn import functional as F
 
             image = F.adaptive_avg_pool2d(image, self.display_res)

@@ -120,11 +120,6 @@ class ImageConfig:
     def family(self) -> str:
         return MODELS[self.model]["family"]
 
-    @property
-    def lr(self) -> float:
-        """The one learning rate of a run whose D and G share it (the command line's --lr)."""
-        return self.lr_g
-
 
 def resolved(cfg: ImageConfig) -> ImageConfig:
     """``cfg`` with its "the model's default" settings (None) filled in: D's normalisation, mode

@@ -24,6 +24,21 @@ class Lesson:
     def config(self, base: ToyTrainConfig | None = None) -> ToyTrainConfig:
         return replace(base or ToyTrainConfig(), **self.settings)
 
+    def changed(self, values: dict[str, Any]) -> list[str]:
+        """The settings among ``values`` (as widgets hold them: 256.0 for 256) that are no longer
+        the lesson's; the seed may differ (Reset moves it)."""
+        cfg = self.config()
+        return [f for f, v in values.items() if f != "seed" and not _same(v, getattr(cfg, f))]
+
+
+def _same(a, b) -> bool:
+    if a == b:
+        return True
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return False
+
 
 # The mode-collapse lessons share one setting, so each one differs from it in one switch only: the
 # ring, with D learning ten times faster than G. G then settles on 2 or 3 of the 8 modes (5 on one

@@ -141,25 +141,16 @@ LESSON_PROMPT = "Pick a lesson: it sets the data, the loss and the settings for 
 
 def lesson_text(key, *values):
     """The lesson's text, told when the settings on screen are no longer the lesson's (its text
-    would describe another run): which ones differ, and how to get them back. The seed may differ."""
+    would describe another run): which ones differ, and how to get them back."""
     if not key or key not in LESSONS:
         return LESSON_PROMPT
     lesson = get_lesson(key)
-    cfg = lesson.config()
-    changed = [settings.spec(ToyTrainConfig, f).label for f, v in zip(FIELDS, values)
-               if f != "seed" and v != getattr(cfg, f) and not _same_number(v, getattr(cfg, f))]
+    changed = [settings.spec(ToyTrainConfig, f).label for f in lesson.changed(dict(zip(FIELDS, values)))]
     if not changed:
         return lesson.text
     return (f"_You changed {', '.join(changed[:3])}{' and more' if len(changed) > 3 else ''} since this lesson "
             f"loaded: what follows describes its own settings (**Load lesson again** restores them)._\n\n"
             + lesson.text)
-
-
-def _same_number(a, b) -> bool:
-    try:
-        return float(a) == float(b)
-    except (TypeError, ValueError):
-        return False
 
 
 def on_draw(value):
