@@ -230,3 +230,18 @@ def test_the_weight_average_is_a_live_setting_the_grid_and_the_frechet_distance_
     assert gan.G_avg is None and np.array_equal(gan.fixed_grid(), gan.grid.render(gan.G))
     gan.set_hyperparameters(g_average=0.99)  # on mid-run: the average starts from G as it is
     assert all(torch.equal(a, b) for a, b in zip(gan.G_avg.parameters(), gan.G.parameters()))
+
+
+def test_d_and_g_share_one_draw_of_g_per_step():
+    # G is nearly all of a step's work at 28 x 28: D's last step and G's step use one G(z).
+    from gan_demo.training.image_live import ImageGAN
+
+    for d_steps in (1, 3):
+        gan = ImageGAN(replace(TINY, d_steps=d_steps))
+        calls = []
+        gan.G.register_forward_hook(lambda *a: calls.append(1))
+        gan.step()
+        assert len(calls) == d_steps
+        calls.clear()
+        gan.step("g")
+        assert len(calls) == 1

@@ -157,3 +157,51 @@ def test_a_decay_started_in_a_later_piece_scales_the_rates_the_run_trained_at(tm
     per_epoch = card["training"]["schedule_steps"] / 2
     factor = 1 - (15 / per_epoch - 1)  # the rate step 16 trained at, part way down from epoch 1 to 2
     assert 0 < factor < 1 and all(abs(a - factor * b) < 1e-9 for a, b in zip(after, before))
+
+
+def test_mixed_precision_follows_the_device_unless_told(monkeypatch):
+    import pytest
+
+    from gan_demo.errors import UserError
+    from gan_demo.training import steps
+
+    cpu = torch.device("cpu")
+    assert steps.use_amp("on", cpu) and not steps.use_amp("off", cpu)
+    for native in (True, False):
+        monkeypatch.setattr(steps, "bf16_native", lambda device, native=native: native)
+        assert steps.use_amp("auto", cpu) is native
+    with pytest.raises(UserError, match="auto, on or off"):
+        steps.use_amp("fp8", cpu)
+
+
+def test_a_bf16_run_on_the_cpu_trains_and_ships_float32_weights_in_the_usual_layout(tmp_path, data_root):
+    from gan_demo.training.image_live import ImageGAN
+    from gan_demo.training.image_config import ImageConfig
+
+    base = dict(dataset="mnist", width=8, latent_dim=8, batch_size=32, data_root=str(data_root), device="cpu",
+                checkpoint_every=1000, max_steps=4)
+    card = train_image_gan(recipe(**base, amp="on"), tmp_path / "bf16", progress=False)
+    assert card["training"]["precision"] == "bf16 autocast" and card["training"]["amp"] == "on"
+    assert all(v > -1e9 and v < 1e9 for v in card["metrics"]["last_100_steps_mean"].values())
+    assert train_image_gan(recipe(**base, amp="off"), tmp_path / "fp32",
+                           progress=False)["training"]["precision"] == "float32"
+    G = zoo.load("bf16", weights_dir=tmp_path).generator
+    assert all(p.dtype == torch.float32 for p in G.parameters())
+    out = G(torch.randn(5, 8))
+    assert out.dtype == torch.float32 and out.shape == (5, 1, 28, 28) and torch.isfinite(out).all()
+    # The Images tab's trainer takes the same setting.
+    live = ImageGAN(ImageConfig(dataset="mnist", width=8, batch_size=8, data_root=str(data_root), amp="on"))
+    assert live.step_config().amp
+    assert not ImageGAN(ImageConfig(dataset="mnist", width=8, batch_size=8, data_root=str(data_root),
+                                    amp="off")).step_config().amp
+
+
+def test_the_trainer_draws_g_once_per_step(tmp_path, data_root, monkeypatch):
+    from gan_demo.models.dcgan import DCGANGenerator
+
+    calls = []
+    forward = DCGANGenerator.forward
+    monkeypatch.setattr(DCGANGenerator, "forward", lambda self, *a: calls.append(1) or forward(self, *a))
+    train_image_gan(recipe(dataset="mnist", width=8, latent_dim=8, batch_size=32, data_root=str(data_root),
+                           device="cpu", max_steps=3, checkpoint_every=1000), tmp_path / "run", progress=False)
+    assert len(calls) == 3

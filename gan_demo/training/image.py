@@ -27,7 +27,8 @@ from .image_config import ImageConfig, resolved
 from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint, save_checkpoint,
                          state_stem)
 from .preview import FixedGrid
-from .steps import StepConfig, discriminator_step, generator_step, update_average, vaegan_step
+from .steps import (StepConfig, discriminator_step, generator_step, shared_fake, update_average, use_amp,
+                    vaegan_step)
 
 
 def lr_factor(epoch: float, epochs: int, decay_from: float) -> float:
@@ -81,19 +82,20 @@ def _train(cfg: ImageConfig, out: Path, resume: bool, progress: bool,
     model_cfg = config_from_dict(family, {"latent_dim": cfg.latent_dim, "width": cfg.width,
                                           "num_classes": len(data.classes), "d_norm": cfg.d_norm})
     torch.manual_seed(cfg.seed)
-    G = family.generator(model_cfg).to(device)
-    D = family.discriminator(model_cfg).to(device)
+    # channels_last: oneDNN's convolutions run faster in it on the CPU (and cuDNN's with bf16).
+    G = family.generator(model_cfg).to(device, memory_format=torch.channels_last)
+    D = family.discriminator(model_cfg).to(device, memory_format=torch.channels_last)
     # A generator may ask for per-part learning rates (StyleGAN's slow mapping network).
     g_params = G.param_groups(cfg.lr_g) if hasattr(G, "param_groups") else G.parameters()
     opt_g = torch.optim.Adam(g_params, cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(D.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
-    step_cfg = StepConfig(loss=cfg.loss, amp=device.type == "cuda", mode_seeking=cfg.mode_seeking,
+    step_cfg = StepConfig(loss=cfg.loss, amp=use_amp(cfg.amp, device), mode_seeking=cfg.mode_seeking,
                           r1=cfg.r1)
 
     if ddp.enabled and family.name == "vaegan":
         raise UserError("VAE-GAN trains in one process; run it without torchrun.")
     images, labels = data.tensors()
-    images, labels = images.to(device), labels.to(device)
+    images, labels = images.to(device, memory_format=torch.channels_last), labels.to(device)
     n_batches = len(images) // ddp.world // cfg.batch_size  # per rank; cfg.batch_size is per process
     if n_batches == 0:
         raise UserError(f"Batch size {cfg.batch_size} is larger than the data set ({len(images)}).")
@@ -170,10 +172,13 @@ def _train(cfg: ImageConfig, out: Path, resume: bool, progress: bool,
         if family.name == "vaegan":
             return vaegan_step(G, D, opt_g, opt_d, real, noise(), step_cfg, cfg.kl_weight,
                                cfg.feature_weight)
-        for _ in range(cfg.d_steps):
-            metrics = discriminator_step(G, D_ddp, opt_d, real, noise(), step_cfg, real_y,
-                                         fake_classes(len(real)))
-        metrics.update(generator_step(G_ddp, D, opt_g, noise(), step_cfg, fake_classes(len(real))))
+        for _ in range(cfg.d_steps - 1):
+            discriminator_step(G, D_ddp, opt_d, real, noise(), step_cfg, real_y, fake_classes(len(real)))
+        # The last D step and G's share one G(z), drawn through G's DDP wrapper (its gradients are G's).
+        z = noise()
+        fake, fake_y = shared_fake(G_ddp, z, step_cfg, fake_classes(len(real)))
+        metrics = discriminator_step(G, D_ddp, opt_d, real, z, step_cfg, real_y, fake_y, fake=fake)
+        metrics.update(generator_step(G_ddp, D, opt_g, z, step_cfg, fake_y, fake=fake))
         return metrics
 
     start = time.perf_counter() - wall
@@ -251,6 +256,7 @@ def _train(cfg: ImageConfig, out: Path, resume: bool, progress: bool,
             "schedule_steps": schedule,
             "pieces": pieces,
             "device": _device_name(device) + (f" x {ddp.world} processes (DDP)" if ddp.enabled else ""),
+            "precision": "bf16 autocast" if step_cfg.amp else "float32",
             "data_source": data.source,
             "train_images": len(images),
             "torch": torch.__version__,

@@ -112,6 +112,9 @@ class ImageConfig:
                                        help="write the fixed-z sample grid (64 noise vectors) to DIR every "
                                             "--preview-every steps")
     preview_every: int = setting(100, "Preview every K steps", lo=1, hi=10**9, help="steps between live-preview grids")
+    amp: str = setting("auto", "Mixed precision", choices=("auto", "on", "off"),
+                       help="bf16 autocast: auto = where the device computes bf16 in hardware (CUDA, a CPU "
+                            "with AVX-512 BF16 or AMX), off = float32 throughout")
     data_root: str | None = None  # the server's setting, not the user's (see data.data_root)
     device: str = "auto"
     checkpoint_every: int = 500  # steps

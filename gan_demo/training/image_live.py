@@ -25,7 +25,8 @@ from ..metrics import frechet_distance
 from ..models import FAMILIES, config_from_dict
 from .image_config import MODEL_TITLES, ImageConfig, check_image_config, resolved
 from .preview import FixedGrid
-from .steps import StepConfig, discriminator_step, generator_step, take_live_settings, update_average
+from .steps import (StepConfig, discriminator_step, generator_step, shared_fake, take_live_settings,
+                    update_average, use_amp)
 from .toy import WEAKER_HI, WEAKER_LO
 
 HISTORY_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "wasserstein", "updated", "frechet",
@@ -54,8 +55,10 @@ class ImageGAN:
                                                    "num_classes": len(self.classes),
                                                    "d_norm": resolved(self.cfg).d_norm})
         torch.manual_seed(self.cfg.seed)
-        self.G = family.generator(self.model_cfg).to(self.device)
-        self.D = None if view_only else family.discriminator(self.model_cfg).to(self.device)
+        # channels_last and bf16 (``use_amp``) as the command line's trainer (image.py)
+        self.G = family.generator(self.model_cfg).to(self.device, memory_format=torch.channels_last)
+        self.D = None if view_only else family.discriminator(self.model_cfg).to(self.device,
+                                                                                  memory_format=torch.channels_last)
         # The moving average of G's weights, when asked for: the grid, the Frechet distance and a
         # saved model come from it; training goes on with G itself.
         self.G_avg = copy.deepcopy(self.G) if self.cfg.g_average else None
@@ -87,7 +90,7 @@ class ImageGAN:
     def step_config(self) -> StepConfig:
         # Conditional generators ignore z without mode seeking (see steps.py): the cgan model's default is 1.
         full = resolved(self.cfg)
-        return StepConfig(loss=full.loss, amp=self.device.type == "cuda", mode_seeking=full.mode_seeking, r1=full.r1)
+        return StepConfig(loss=full.loss, amp=use_amp(self.cfg.amp, self.device), mode_seeking=full.mode_seeking, r1=full.r1)
 
     def set_hyperparameters(self, **changes: Any) -> None:
         take_live_settings(self, settings.live_change(self.cfg, changes, check_image_config))
@@ -131,14 +134,19 @@ class ImageGAN:
             acc = self._last["d_acc"]
             do_d, do_g = acc <= WEAKER_HI, acc >= WEAKER_LO
         metrics = dict(self._last)
+        z, fake, fake_y = None, None, None
         if do_d:
-            for _ in range(cfg.d_steps):
+            for i in range(cfg.d_steps):
                 real, labels = self._batch()
-                metrics.update(discriminator_step(self.G, self.D, self.opt_d, real, self._noise(len(real)),
-                                                  step_cfg, labels, self._fake_classes(len(real))))
+                z, fake_y = self._noise(len(real)), self._fake_classes(len(real))
+                if do_g and i == cfg.d_steps - 1:  # D's last step and G's share one G(z) (steps.shared_fake)
+                    fake, fake_y = shared_fake(self.G, z, step_cfg, fake_y)
+                metrics.update(discriminator_step(self.G, self.D, self.opt_d, real, z, step_cfg, labels, fake_y,
+                                                  fake=fake))
         if do_g:
-            metrics.update(generator_step(self.G, self.D, self.opt_g, self._noise(cfg.batch_size), step_cfg,
-                                          self._fake_classes(cfg.batch_size)))
+            if fake is None:
+                z, fake_y = self._noise(cfg.batch_size), self._fake_classes(cfg.batch_size)
+            metrics.update(generator_step(self.G, self.D, self.opt_g, z, step_cfg, fake_y, fake=fake))
             if self.G_avg is not None:
                 update_average(self.G_avg, self.G, cfg.g_average)
         self._last = metrics

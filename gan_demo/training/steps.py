@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from ..errors import UserError
 from ..losses import d_output_to_score, get_loss, gradient_penalty, mode_seeking_ratio, r1_penalty
 
 
@@ -48,12 +49,33 @@ class StepConfig:
     loss: str = "ns"
     gp_weight: float = 10.0  # lambda of WGAN-GP, the paper's value
     clip: float = 0.01  # weight clipping of the original WGAN, the paper's value
-    amp: bool = False  # bf16 autocast; only worth it on CUDA
+    amp: bool = False  # bf16 autocast (``use_amp``)
     # Mode seeking (Mao et al. 2019, MSGAN): reward G for making two latents of the same class
     # look different. Conditional G's easily learn to ignore z (one image per class); this cures it.
     mode_seeking: float = 0.0
     # R1 (Mescheder et al. 2018): gamma/2 * |grad D(x)|^2 on real images; StyleGAN's only D regulariser.
     r1: float = 0.0
+
+
+def bf16_native(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 in hardware: a CUDA GPU that says so, or a CPU with
+    AVX-512 BF16 or AMX (oneDNN's check). Elsewhere bf16 is emulated and slower than float32."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            return False
+    return False
+
+
+def use_amp(setting: str, device: torch.device) -> bool:
+    """The ``amp`` setting ("auto", "on", "off") on ``device``. On this project's 2-core AVX-512 BF16
+    CPU, bf16 autocast took DCGAN's step from 67 to 41 ms (34 with channels_last), batch 64, one thread."""
+    if setting not in ("auto", "on", "off"):
+        raise UserError(f"Mixed precision must be auto, on or off, got {str(setting)[:20]!r}.")
+    return setting == "on" or (setting == "auto" and bf16_native(device))
 
 
 def _autocast(device: torch.device, amp: bool):
@@ -84,13 +106,16 @@ def _call(net: nn.Module, x: Tensor, labels: Tensor | None) -> Tensor:
 
 def discriminator_step(G: nn.Module, D: nn.Module, opt: torch.optim.Optimizer, real: Tensor,
                        z: Tensor, cfg: StepConfig, labels: Tensor | None = None,
-                       fake_labels: Tensor | None = None) -> dict[str, float]:
-    """Update D once on a real batch and G(z); returns its loss, mean D(x) and mean D(G(z))."""
+                       fake_labels: Tensor | None = None, fake: Tensor | None = None) -> dict[str, float]:
+    """Update D once on a real batch and G(z); returns its loss, mean D(x) and mean D(G(z)).
+    ``fake``: G(z) already drawn (``shared_fake``), which D sees detached."""
     loss_fn = get_loss(cfg.loss)
     fake_labels = labels if fake_labels is None else fake_labels
     with _autocast(real.device, cfg.amp):
-        with torch.no_grad():
-            fake = _call(G, z, fake_labels)
+        if fake is None:
+            with torch.no_grad():
+                fake = _call(G, z, fake_labels)
+        fake = fake.detach()
         if cfg.r1 > 0:
             real = real.detach().requires_grad_(True)
         d_real = _call(D, real, labels).float()
@@ -115,17 +140,40 @@ def discriminator_step(G: nn.Module, D: nn.Module, opt: torch.optim.Optimizer, r
     }
 
 
-def generator_step(G: nn.Module, D: nn.Module, opt: torch.optim.Optimizer, z: Tensor,
-                   cfg: StepConfig, labels: Tensor | None = None) -> dict[str, float]:
-    """Update G once through a frozen D; returns G's loss (and the mode-seeking ratio when on)."""
-    loss_fn = get_loss(cfg.loss)
+def _seeking(cfg: StepConfig, z: Tensor) -> bool:
+    return cfg.mode_seeking > 0 and len(z) // 2 > 0
+
+
+def _paired(labels: Tensor | None, cfg: StepConfig, z: Tensor) -> Tensor | None:
+    """Mode seeking compares the two halves of a batch pair by pair: each pair shares a class."""
+    if labels is None or not _seeking(cfg, z):
+        return labels
     half = len(z) // 2
-    seeking = cfg.mode_seeking > 0 and half > 0
-    if seeking and labels is not None:
-        labels = torch.cat([labels[:half], labels[:half], labels[2 * half:]])  # pairs share a class
+    return torch.cat([labels[:half], labels[:half], labels[2 * half:]])
+
+
+def shared_fake(G: nn.Module, z: Tensor, cfg: StepConfig,
+                labels: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+    """G(z) drawn once for D's step (detached) and G's (through it), as pytorch/examples' DCGAN
+    does: G is most of a step's work at 28 x 28 (its forward 19 ms against D's 1 ms, batch 64,
+    one CPU thread), so drawing it twice cost a fifth of the step. Returns the fakes and their
+    labels, paired for mode seeking."""
+    labels = _paired(labels, cfg, z)
+    with _autocast(z.device, cfg.amp):
+        return _call(G, z, labels), labels
+
+
+def generator_step(G: nn.Module, D: nn.Module, opt: torch.optim.Optimizer, z: Tensor,
+                   cfg: StepConfig, labels: Tensor | None = None,
+                   fake: Tensor | None = None) -> dict[str, float]:
+    """Update G once through a frozen D; returns G's loss (and the mode-seeking ratio when on).
+    ``fake``, ``labels``: what ``shared_fake(G, z, cfg, ...)`` returned, D's step already done."""
+    loss_fn = get_loss(cfg.loss)
+    seeking = _seeking(cfg, z)
+    if fake is None:
+        fake, labels = shared_fake(G, z, cfg, labels)
     with frozen(D):
         with _autocast(z.device, cfg.amp):
-            fake = _call(G, z, labels)
             d_fake = _call(D, fake, labels).float()
             loss = loss_fn(None, d_fake, "g")
             total = loss
