@@ -65,7 +65,7 @@ def _first_activation(G: nn.Module, z: torch.Tensor, labels: torch.Tensor | None
         raise _Captured  # the rest of the forward pass would be wasted work
 
     handles = [m.register_forward_hook(hook) for m in G.modules()
-               if isinstance(m, (nn.ReLU, nn.LeakyReLU, nn.SiLU, nn.GELU))]
+               if isinstance(m, (nn.ReLU, nn.LeakyReLU, nn.SiLU, nn.GELU, nn.GLU))]  # GLU: FastGAN's
     try:
         G(z, labels)
     except _Captured:

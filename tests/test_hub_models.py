@@ -255,3 +255,46 @@ def test_hub_models_work_through_the_api(app_url, cache, tmp_path, monkeypatch):
     strip, gif, _ = client.predict(model="hub-dcgan-mnist", seed_a=0, seed_b=1, steps=3, mode="slerp",
                                    truncation=1.0, api_name="/interpolate")
     assert np.asarray(Image.open(strip)).shape[-1] == 3 and str(gif).endswith(".gif")
+
+
+def test_latent_tools_find_pca_directions_in_hub_models_with_a_smaller_sweep_for_slow_ones(cache, tmp_path,
+                                                                                            monkeypatch):
+    import warnings
+
+    from gan_demo import zoo
+    from gan_demo.training.live import TrainerPool
+    from gan_demo.ui.common import AppContext
+    from gan_demo.ui.latent_tools import N_COMPONENTS, SLOW, LatentToolsHandlers
+
+    names = ["hub-dcgan-mnist", "hub-pggan-celebahq", "hub-fastgan-shells"]
+    h = LatentToolsHandlers(AppContext(models=zoo.ModelCache(), pool=TrainerPool(0)),
+                            [hub_models.card(n) for n in names])
+    # Offline: the caption says so (one warning), and the other controls draw nothing.
+    monkeypatch.setattr(zoo, "hub_reachable", lambda timeout_s=3.0: False)
+    with pytest.warns(UserWarning, match="needs a network"):
+        table, caption, *_ = h.pca_components("hub-fastgan-shells")
+    assert table is None and "needs a network" in caption
+    assert h.pca_edit("hub-fastgan-shells", 0, 1.0, None, *[0.0] * N_COMPONENTS) == (None, None)
+    assert h.arithmetic_grid("hub-fastgan-shells", 0, 1.0) == ([], "", "", "")
+    mirror = tmp_path / "hub"
+    for name in names:
+        _stand_in(mirror, name)
+    monkeypatch.setenv(hub_models.MIRROR_ENV, str(mirror))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the legacy spectral-norm keys of FastGAN's files
+        # PGGAN: PCA on its first 4 x 4 features (LeakyReLU); FastGAN: after its first GLU.
+        for name, width in (("hub-pggan-celebahq", 4 * 4 * 512), ("hub-fastgan-shells", None)):
+            table, caption, *_ = h.pca_components(name)
+            assert len(table) == 10 and (table["share of variance %"] > 0).all()
+            assert "first hidden layer" in caption and "first 2 components in 3 steps" in caption
+            if width:
+                assert f"{width} activations" in caption
+        assert h.budget("hub-fastgan-shells") == SLOW and h.budget("hub-dcgan-mnist")["grid"] == 40
+        edited, sweep = h.pca_edit("hub-fastgan-shells", 0, 1.0, None, 2.0, *[0.0] * (N_COMPONENTS - 1))
+        plain, _ = h.pca_edit("hub-fastgan-shells", 0, 1.0, None, *[0.0] * N_COMPONENTS)
+        assert 256 <= edited.shape[0] < 270 and not (edited == plain).all()  # the slider moves the picture
+        assert 2 * 256 <= sweep.shape[0] < 2 * 256 + 30 and 3 * 256 <= sweep.shape[1] < 3 * 256 + 30  # 2 x 3
+        grid, *_ = h.arithmetic_grid("hub-fastgan-shells", 0, 1.0)
+        assert len(grid) == SLOW["grid"]
+        result = h.vector_arithmetic("hub-fastgan-shells", 0, 1.0, "0, 1", "2", "3")
+        assert [cap for _, cap in result][3] == "= result" and len(result) == 4 + SLOW["variants"]

@@ -87,7 +87,7 @@ def build_app(ctx: AppContext | None = None) -> gr.Blocks:
             with gr.Tab("Conditional", id="conditional"):
                 conditional.build(demo, ctx, cards)
             with gr.Tab("Latent tools", id="latent"):
-                latent_tools.build(demo, ctx, cards)
+                latent_tools.build(demo, ctx, cards + hub_cards)
             with gr.Tab("Translate", id="translate"):
                 translate.build(demo, ctx, zoo.list_models(ctx.models.weights_dir, kind="translation"))
             with gr.Tab("Sketch", id="sketch"):

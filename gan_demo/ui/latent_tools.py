@@ -8,13 +8,19 @@ import gradio as gr
 import pandas as pd
 
 from .. import arithmetic, directions, sampling, validate
+from ..errors import Unavailable
 from .common import AppContext, endpoint, fresh_seed
+from .explore import choices, load_model
 
 N_COMPONENTS = 6  # sliders; the table lists more
 TABLE_COMPONENTS = 10
 SWEEP_SPAN = 2.0
 SWEEP_STEPS = 5
 GRID = 40  # samples to pick from (5 rows of 8)
+VARIANTS = 8  # the arithmetic result with noise added, as in Radford et al. 2016
+# A Hub model that takes about a second a picture (card's max_grid below 16: PGGAN, FastGAN) draws
+# a smaller sweep and grid, so a request stays near ten seconds instead of forty.
+SLOW = dict(components=2, steps=3, grid=8, variants=2)
 NO_PICKS = ("", "", "")
 TARGETS = ["A", "B", "C"]
 
@@ -49,7 +55,24 @@ class LatentToolsHandlers:
         self.names = list(self.cards)
 
     def model(self, name):
-        return self.ctx.models.get(validate.as_choice(name, "model", self.names))
+        name = validate.as_choice(name, "model", self.names)
+        return load_model(self.ctx, name, self.cards[name])
+
+    def available(self, name):
+        """The model, or None for a Hub model this server cannot download (``pca_components``, which
+        runs first when a model is picked, says so; the other controls then draw nothing)."""
+        try:
+            return self.model(name)
+        except Unavailable:
+            return None
+
+    def budget(self, name) -> dict[str, int]:
+        """How many pictures a request draws for this model: its sweep's rows and columns, its pick
+        grid and the arithmetic's noisy variants."""
+        card = self.cards.get(name) or {}
+        if card.get("max_grid", 64) < 16:
+            return dict(SLOW)
+        return dict(components=N_COMPONENTS, steps=SWEEP_STEPS, grid=GRID, variants=VARIANTS)
 
     @staticmethod
     def _class(m, class_name):
@@ -61,21 +84,29 @@ class LatentToolsHandlers:
         """Move one sample along the model's top principal directions (GANSpace): `amounts[i]` units
         (standard deviations) along component i. Returns (edited image, sweep image whose row i walks
         component i from -2 to +2 around the edited sample)."""
-        m = self.model(model)
+        m = self.available(model)
+        if m is None:
+            return None, None
         seed = validate.as_seed(seed)
         psi = validate.as_float(truncation, "Truncation", 0.0, 2.0)
         amounts = [validate.as_float(a, f"Component {i + 1}", -5.0, 5.0) for i, a in enumerate(amounts)]
         label = self._class(m, class_name)
         edited = directions.edit(m, seed, amounts, psi, label, k=TABLE_COMPONENTS)
-        sweep = directions.sweep(m, seed, N_COMPONENTS, SWEEP_SPAN, SWEEP_STEPS, psi, label, amounts,
+        size = self.budget(model)
+        sweep = directions.sweep(m, seed, size["components"], SWEEP_SPAN, size["steps"], psi, label, amounts,
                                  k=TABLE_COMPONENTS)
         return (sampling.grid_image(edited[None], ncol=1),
-                sampling.grid_image(sweep, ncol=SWEEP_STEPS))
+                sampling.grid_image(sweep, ncol=size["steps"]))
 
     def pca_components(self, model: str):
         """The model's principal directions: their share of variance (table), one slider per top
         component (labelled with its share) reset to 0, and the class picker for conditional models."""
-        m = self.model(model)
+        try:
+            m = self.model(model)
+        except Unavailable as exc:  # a Hub model offline: the caption says so where it stays
+            gr.Warning(str(exc))
+            sliders = [gr.Slider(value=0.0, label=f"PC{i + 1}") for i in range(N_COMPONENTS)]
+            return None, f"**{exc}**", self.class_picker(model), *sliders
         dirs = directions.get(m, TABLE_COMPONENTS)
         share = dirs.variance_share.astype(float)
         table = pd.DataFrame({"component": [f"PC{i + 1}" for i in range(len(share))],
@@ -83,9 +114,12 @@ class LatentToolsHandlers:
                               "cumulative %": [round(100 * v, 2) for v in share.cumsum()]})
         sliders = [gr.Slider(value=0.0, label=f"PC{i + 1}: {100 * share[i]:.1f} % of variance",
                              visible=i < len(share)) for i in range(N_COMPONENTS)]
+        size = self.budget(model)
         caption = (f"PCA of {dirs.analysed} ({directions.PCA_SAMPLES} samples). "
                    + ("One slider unit is one standard deviation of w along the component."
-                      if dirs.space == "w" else "One slider unit is one standard deviation of z."))
+                      if dirs.space == "w" else "One slider unit is one standard deviation of z.")
+                   + (f" The sweep shows the first {size['components']} components in {size['steps']} steps "
+                      "(about a second a picture for this model)." if size["components"] < N_COMPONENTS else ""))
         return table, caption, self.class_picker(model), *sliders
 
     def class_picker(self, model):
@@ -97,8 +131,10 @@ class LatentToolsHandlers:
     def arithmetic_grid(self, model: str, seed: float, truncation: float):
         """The numbered samples to pick A, B and C from (`GRID` of them, from `seed`).
         Returns (gallery, A, B, C) with the picks cleared."""
-        m = self.model(model)
-        images = arithmetic.pick_grid(m, GRID, validate.as_seed(seed),
+        m = self.available(model)
+        if m is None:
+            return [], "", "", ""
+        images = arithmetic.pick_grid(m, self.budget(model)["grid"], validate.as_seed(seed),
                                       validate.as_float(truncation, "Truncation", 0.0, 2.0))
         return [(_native(img), str(i)) for i, img in enumerate(images)], "", "", ""
 
@@ -107,8 +143,9 @@ class LatentToolsHandlers:
         numbers of the grid from `seed` (e.g. "3, 7, 12"). Returns a gallery: the three means, the
         result, then the result with +-0.25 noise added (as in Radford et al. 2016)."""
         m = self.model(model)
-        out = arithmetic.combine(m, GRID, validate.as_seed(seed),
-                                 a, b, c, validate.as_float(truncation, "Truncation", 0.0, 2.0))
+        size = self.budget(model)
+        out = arithmetic.combine(m, size["grid"], validate.as_seed(seed), a, b, c,
+                                 validate.as_float(truncation, "Truncation", 0.0, 2.0), variants=size["variants"])
         captions = ["mean(A)", "− mean(B)", "+ mean(C)", "= result"]
         items = [(_native(img), cap) for img, cap in zip([*out.means, out.result[0]], captions)]
         items += [(_native(img), f"+ noise {i + 1}") for i, img in enumerate(out.result[1:])]
@@ -159,7 +196,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     first_classes = list(first.get("classes") or [])
     cond = bool(first.get("conditional"))
     with gr.Row():
-        model = gr.Dropdown(names, value=names[0], label="Model", scale=2)
+        model = gr.Dropdown(choices(cards), value=names[0], label="Model", scale=2)
         seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=validate.MAX_SEED, scale=1)
         truncation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Truncation ψ (1 = none)", scale=2)
         new_btn = gr.Button("New seed", scale=1, elem_id="latent-new-seed")
