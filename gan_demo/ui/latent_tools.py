@@ -106,7 +106,8 @@ class LatentToolsHandlers:
         except Unavailable as exc:  # a Hub model offline: the caption says so where it stays
             gr.Warning(str(exc))
             sliders = [gr.Slider(value=0.0, label=f"PC{i + 1}") for i in range(N_COMPONENTS)]
-            return None, f"**{exc}**", self.class_picker(model), *sliders
+            table = pd.DataFrame(columns=["component", "share of variance %", "cumulative %"])
+            return table, f"**{exc}**", self.class_picker(model), *sliders
         dirs = directions.get(m, TABLE_COMPONENTS)
         share = dirs.variance_share.astype(float)
         table = pd.DataFrame({"component": [f"PC{i + 1}" for i in range(len(share))],
