@@ -255,6 +255,11 @@ def test_hub_models_work_through_the_api(app_url, cache, tmp_path, monkeypatch):
     strip, gif, _ = client.predict(model="hub-dcgan-mnist", seed_a=0, seed_b=1, steps=3, mode="slerp",
                                    truncation=1.0, api_name="/interpolate")
     assert np.asarray(Image.open(strip)).shape[-1] == 3 and str(gif).endswith(".gif")
+    # Latent tools: GANSpace directions and a sweep (FastGAN's smaller one) through the API.
+    table, caption, *_ = client.predict("hub-fastgan-shells", api_name="/pca_components")
+    assert len(table["data"]) == 10 and "first 2 components in 3 steps" in caption
+    edited, sweep = client.predict("hub-fastgan-shells", 0, 1.0, None, 1.5, *([0.0] * 5), api_name="/pca_edit")
+    assert np.asarray(Image.open(sweep)).shape[:2] >= (2 * 256, 3 * 256)
 
 
 def test_latent_tools_find_pca_directions_in_hub_models_with_a_smaller_sweep_for_slow_ones(cache, tmp_path,
