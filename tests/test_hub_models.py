@@ -180,6 +180,12 @@ def test_the_hub_pix2pix_draws_a_shoe_from_a_drawing_in_the_sketch_tab(cache, tm
     with pytest.raises(UserError, match="edges2shoes"):
         h.test_pair("hub-pix2pix-edges2shoes", 0, 0)
     assert h.draw("pix2pix-fashion-sketch", str(drawing), None, 0, 0)[1].shape == (224, 224)  # ours as before
+    # The controls fit the model: a shoe at 256 x 256, no hint, noise, variations or training pairs.
+    hint, seed, extra, button, read, result, gallery, pairs = h.widgets("hub-pix2pix-edges2shoes")
+    assert not any(w.visible for w in (hint, seed, extra, gallery, pairs))
+    assert button.value == "Draw the shoe" and "256 x 256" in read.label and result.label == "Shoe"
+    hint, seed, extra, button, read, result, gallery, pairs = h.widgets("pix2pix-fashion-sketch")
+    assert all(w.visible for w in (hint, seed, extra, gallery, pairs)) and result.label == "Garment"
 
 
 def test_pggan_has_sefas_keys_and_draws_faces_at_256_with_truncation_in_its_first_features(cache, tmp_path,
@@ -271,6 +277,8 @@ def test_latent_tools_find_pca_directions_in_hub_models_with_a_smaller_sweep_for
     from gan_demo.ui.common import AppContext
     from gan_demo.ui.latent_tools import N_COMPONENTS, SLOW, LatentToolsHandlers
 
+    import gradio as gr
+
     names = ["hub-dcgan-mnist", "hub-pggan-celebahq", "hub-fastgan-shells"]
     h = LatentToolsHandlers(AppContext(models=zoo.ModelCache(), pool=TrainerPool(0)),
                             [hub_models.card(n) for n in names])
@@ -298,6 +306,9 @@ def test_latent_tools_find_pca_directions_in_hub_models_with_a_smaller_sweep_for
         edited, sweep = h.pca_edit("hub-fastgan-shells", 0, 1.0, None, 2.0, *[0.0] * (N_COMPONENTS - 1))
         plain, _ = h.pca_edit("hub-fastgan-shells", 0, 1.0, None, *[0.0] * N_COMPONENTS)
         assert 256 <= edited.shape[0] < 270 and not (edited == plain).all()  # the slider moves the picture
+        # A slider moved on a slow model redraws the sample alone; the sweep stays.
+        slid, kept = h.pca_slide("hub-fastgan-shells", 0, 1.0, None, 2.0, *[0.0] * (N_COMPONENTS - 1))
+        assert (slid == edited).all() and kept == gr.skip()
         assert 2 * 256 <= sweep.shape[0] < 2 * 256 + 30 and 3 * 256 <= sweep.shape[1] < 3 * 256 + 30  # 2 x 3
         grid, *_ = h.arithmetic_grid("hub-fastgan-shells", 0, 1.0)
         assert len(grid) == SLOW["grid"]

@@ -80,7 +80,8 @@ class LatentToolsHandlers:
             return None
         return sampling.class_index(m, class_name if class_name not in (None, "") else 0)
 
-    def pca_edit(self, model: str, seed: float, truncation: float, class_name: str | None, *amounts: float):
+    def pca_edit(self, model: str, seed: float, truncation: float, class_name: str | None, *amounts: float,
+                 sweep: bool = True):
         """Move one sample along the model's top principal directions (GANSpace): `amounts[i]` units
         (standard deviations) along component i. Returns (edited image, sweep image whose row i walks
         component i from -2 to +2 around the edited sample)."""
@@ -92,11 +93,21 @@ class LatentToolsHandlers:
         amounts = [validate.as_float(a, f"Component {i + 1}", -5.0, 5.0) for i, a in enumerate(amounts)]
         label = self._class(m, class_name)
         edited = directions.edit(m, seed, amounts, psi, label, k=TABLE_COMPONENTS)
+        if not sweep:
+            return sampling.grid_image(edited[None], ncol=1), None
         size = self.budget(model)
         sweep = directions.sweep(m, seed, size["components"], SWEEP_SPAN, size["steps"], psi, label, amounts,
                                  k=TABLE_COMPONENTS)
         return (sampling.grid_image(edited[None], ncol=1),
                 sampling.grid_image(sweep, ncol=size["steps"]))
+
+    def pca_slide(self, model: str, seed: float, truncation: float, class_name: str | None, *amounts: float):
+        """A slider moved: ``pca_edit``, but a slow model (``budget``) redraws only the edited sample and
+        keeps its sweep (7 pictures, 10-25 s for PGGAN on 2 cores, far too slow to follow a slider)."""
+        if self.budget(model)["components"] < N_COMPONENTS and model in self.names:
+            edited, _ = self.pca_edit(model, seed, truncation, class_name, *amounts, sweep=False)
+            return edited, gr.skip()
+        return self.pca_edit(model, seed, truncation, class_name, *amounts)
 
     def pca_components(self, model: str):
         """The model's principal directions: their share of variance (table), one slider per top
@@ -119,8 +130,9 @@ class LatentToolsHandlers:
         caption = (f"PCA of {dirs.analysed} ({directions.PCA_SAMPLES} samples). "
                    + ("One slider unit is one standard deviation of w along the component."
                       if dirs.space == "w" else "One slider unit is one standard deviation of z.")
-                   + (f" The sweep shows the first {size['components']} components in {size['steps']} steps "
-                      "(about a second a picture for this model)." if size["components"] < N_COMPONENTS else ""))
+                   + (f" This model takes about a second a picture: the sweep shows the first {size['components']} "
+                      f"components in {size['steps']} steps, and a slider redraws only the edited sample (the "
+                      "sweep follows with a new seed or Reset)." if size["components"] < N_COMPONENTS else ""))
         return table, caption, self.class_picker(model), *sliders
 
     def class_picker(self, model):
@@ -174,6 +186,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     names = h.names
     pcs = [f"pc{i + 1}" for i in range(N_COMPONENTS)]
     pca_edit = endpoint(h.pca_edit, ["model", "seed", "truncation", "class_name", *pcs])
+    pca_slide = endpoint(h.pca_slide, ["model", "seed", "truncation", "class_name", *pcs])
     pca_components = endpoint(h.pca_components, ["model"])
     arithmetic_grid = endpoint(h.arithmetic_grid, ["model", "seed", "truncation"])
     vector_arithmetic = endpoint(h.vector_arithmetic, ["model", "seed", "truncation", "a", "b", "c"])
@@ -246,7 +259,8 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     def forget_picks():
         return NO_PICKS
     for i, control in enumerate((seed, truncation, class_name, *sliders)):
-        control.input(pca_edit, pca_inputs, pca_outputs, api_name="pca_edit" if i == 0 else None,
+        control.input(pca_edit if i < 3 else pca_slide, pca_inputs, pca_outputs,
+                      api_name="pca_edit" if i == 0 else None,
                       api_visibility="public" if i == 0 else "undocumented",
                       trigger_mode="always_last", show_progress="hidden", preprocess=False)
     for control in (seed, truncation):
@@ -257,12 +271,14 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
             forget_picks, None, picked, api_visibility="private")
     compute_btn.click(vector_arithmetic, [model, seed, truncation, a_box, b_box, c_box], result,
                       api_name="vector_arithmetic", preprocess=False)
-    model.input(pca_components, model, [table, caption, class_name, *sliders], api_name="pca_components",
-                preprocess=False).then(
-        pca_edit, pca_inputs, pca_outputs, api_visibility="private", show_progress="hidden",
+    # The last model's pictures go at once: a Hub model can take seconds to load and draw.
+    model.input(lambda: (None, None, []), None, [edited, sweep, result], api_visibility="private",
+                show_progress="hidden").then(
+        pca_components, model, [table, caption, class_name, *sliders], api_name="pca_components",
         preprocess=False).then(
+        pca_edit, pca_inputs, pca_outputs, api_visibility="private", preprocess=False).then(
         arithmetic_grid, [model, seed, truncation], grid_outputs, api_visibility="private",
-        show_progress="hidden", preprocess=False).then(forget_picks, None, picked, api_visibility="private")
+        preprocess=False).then(forget_picks, None, picked, api_visibility="private")
     new_btn.click(new_seed, [model, truncation, class_name, *sliders],
                   [seed, *pca_outputs, *grid_outputs], api_name="latent_new_seed", preprocess=False).then(
         forget_picks, None, picked, api_visibility="private")

@@ -93,6 +93,18 @@ class SketchHandlers:
             return gr.skip()
         return self.draw(model, drawing, hint, seed, extra)
 
+    def widgets(self, model: str):
+        """The controls as they fit the model: the Hub's edges2shoes draws one 256 x 256 shoe with
+        no class hint, noise or variations, and this app holds none of its training pairs. Returns
+        updates for (hint, seed, variations slider, draw button, lines, result, variations gallery,
+        the training-pairs accordion)."""
+        hub = self.is_hub(model)
+        thing = "shoe" if hub else "garment"
+        return (gr.Dropdown(visible=not hub), gr.Number(visible=not hub), gr.Slider(visible=not hub),
+                gr.Button(value=f"Draw the {thing}"),
+                gr.Image(label=f"Lines it reads, {'256 x 256' if hub else '28 x 28'}"),
+                gr.Image(label=thing.capitalize()), gr.Gallery(visible=not hub), gr.Accordion(visible=not hub))
+
     def test_pair(self, model: str, index: float, seed: float):
         """A real Fashion-MNIST test image (by index, 0-9999): its edge map as the model was trained
         on, the model's garment from that edge map, and the real image. Returns the three (8x enlarged)
@@ -123,7 +135,8 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
 
     gr.Markdown(
         "**pix2pix** (Isola et al. 2017) learns to turn one kind of image into another from pairs: here "
-        "a line drawing into a Fashion-MNIST garment. Its generator is a U-Net whose skip connections "
+        "a line drawing into a Fashion-MNIST garment (ours), or into a shoe photo (the Hub's edges2shoes "
+        "model). Its generator is a U-Net whose skip connections "
         "carry the drawing's lines straight to the output; its discriminator judges (drawing, garment) "
         "pairs patch by patch, so the garment must fit your lines. Draw an outline with a few inner "
         "lines, the result updates when the stroke ends. The only randomness is dropout, so "
@@ -189,9 +202,13 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     auto_btn.click(when_drawn, inputs, outputs, api_visibility="private", preprocess=False,
                    trigger_mode="always_last", show_progress="minimal", **HEAVY)
     pad.input(None, None, None, js="() => { document.querySelector('#sketch-auto')?.click(); }")
-    for widget in (model, hint, seed, extra):
+    for widget in (hint, seed, extra):
         widget.input(when_drawn, inputs, outputs, api_visibility="private", preprocess=False,
                      trigger_mode="always_last", **HEAVY)
+    model.input(h.widgets, model, [hint, seed, extra, go_btn, read, garment, variations, trained_on],
+                api_visibility="private", show_progress="hidden").then(
+        when_drawn, inputs, outputs, api_visibility="private", preprocess=False, trigger_mode="always_last",
+        **HEAVY)
     # No progress overlay: on the canvas it outlived the (instant) event and left a grey, spinning
     # pad that took no strokes until an example was clicked.
     clear_btn.click(lambda: (None, None, None, [], ""), None, [pad, read, garment, variations, caption],
