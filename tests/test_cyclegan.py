@@ -250,6 +250,11 @@ def test_trainer_runs_checkpoints_resumes_and_writes_a_card(tmp_path):
     assert m.generator.G_AB.config == SMALL
     assert translation.translate_only(m, np.zeros((30, 50, 3), np.uint8)).shape == (30, 50, 3)
     assert isinstance(PatchDiscriminator(SMALL)(torch.zeros(1, 3, 64, 64)), torch.Tensor)
+    # Mixed precision as the image trainers: the card says which ran; the weights stay float32.
+    for amp, precision in (("on", "bf16 autocast"), ("off", "float32")):
+        card = train_cyclegan(dataclasses.replace(cfg, amp=amp, max_steps=2), tmp_path / "w" / f"cg_{amp}", progress=False)
+        assert card["training"]["precision"] == precision and np.isfinite(card["metrics"]["last_200_steps_mean"]["G_AB"])
+    assert all(p.dtype == torch.float32 for p in zoo.load("cg_on", "cpu", out.parent).generator.parameters())
 
 
 def _cli(*args, env_extra=None, cwd=ROOT):

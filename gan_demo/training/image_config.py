@@ -21,6 +21,8 @@ from ..settings import setting
 # The help of the settings every trainer has (training/cyclegan.py and pix2pix.py say the same).
 MAX_MINUTES_HELP = "stop after this much training time in this run and write the model (--resume goes on)"
 DECAY_HELP = "epoch where the learning rate starts its linear decay to 0 at --epochs"
+AMP_HELP = ("bf16 autocast: auto = where the device computes bf16 in hardware (CUDA, a CPU with AVX-512 BF16 "
+            "or AMX), off = float32 throughout")
 
 # The model menu: the family each entry builds, and what makes it that model. Batch norm couples a
 # batch's samples, which breaks the per-sample gradient penalty (Gulrajani et al. 2017, section 4):
@@ -112,9 +114,7 @@ class ImageConfig:
                                        help="write the fixed-z sample grid (64 noise vectors) to DIR every "
                                             "--preview-every steps")
     preview_every: int = setting(100, "Preview every K steps", lo=1, hi=10**9, help="steps between live-preview grids")
-    amp: str = setting("auto", "Mixed precision", choices=("auto", "on", "off"),
-                       help="bf16 autocast: auto = where the device computes bf16 in hardware (CUDA, a CPU "
-                            "with AVX-512 BF16 or AMX), off = float32 throughout")
+    amp: str = setting("auto", "Mixed precision", choices=("auto", "on", "off"), help=AMP_HELP)
     data_root: str | None = None  # the server's setting, not the user's (see data.data_root)
     device: str = "auto"
     checkpoint_every: int = 500  # steps
