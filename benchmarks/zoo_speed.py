@@ -66,6 +66,7 @@ def live_trainer_speed(steps: int, amp: str = "auto") -> dict:
     from gan_demo.data import load_images
     from gan_demo.training.image_config import ImageConfig
     from gan_demo.training.image_live import ImageGAN
+    from gan_demo.training.steps import precision
 
     cfg = ImageConfig(eval_every=100_000, amp=amp)  # the web limit's "never" within this run
     data, labels = load_images(cfg.dataset).tensors()
@@ -83,7 +84,7 @@ def live_trainer_speed(steps: int, amp: str = "auto") -> dict:
     return {"model": cfg.model, "batch": cfg.batch_size, "width": cfg.width, "steps": steps,
             "threads": torch.get_num_threads(), "plain_loop_images_per_s": round(plain, 1),
             "ours_images_per_s": round(ours, 1), "ours_vs_plain": round(ours / plain, 3),
-            "ours_precision": "bf16 autocast" if gan.step_config().amp else "float32"}
+            "ours_precision": precision(gan.step_config().amp)}
 
 
 def main() -> None:

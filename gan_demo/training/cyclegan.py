@@ -30,7 +30,7 @@ from ..models.cyclegan import REFERENCE, SMALL, CycleGANConfig, CycleGANPair, Pa
 from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint,
                          load_checkpoint_extras, load_checkpoint_meta, save_checkpoint, state_stem)
 from .progress import StepLog
-from .steps import update_average, use_amp
+from .steps import precision, update_average, use_amp
 from .image import _device_name, lr_factor, pick_device
 from .image_config import AMP_HELP, DECAY_HELP, MAX_MINUTES_HELP
 
@@ -459,7 +459,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
             "steps": step,
             "wall_time_s": round(wall, 1),
             "device": _device_name(device),
-            "precision": "bf16 autocast" if amp else "float32",
+            "precision": precision(amp),
             "data_source": data.source,
             "train_images": {"A": len(photos_a), "B": len(photos_b)},
             "torch": torch.__version__,

@@ -27,8 +27,8 @@ from .image_config import ImageConfig, resolved
 from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint, save_checkpoint,
                          state_stem)
 from .preview import FixedGrid
-from .steps import (StepConfig, discriminator_step, generator_step, shared_fake, update_average, use_amp,
-                    vaegan_step)
+from .steps import (StepConfig, discriminator_step, generator_step, precision, shared_fake, update_average,
+                    use_amp, vaegan_step)
 
 
 def lr_factor(epoch: float, epochs: int, decay_from: float) -> float:
@@ -256,7 +256,7 @@ def _train(cfg: ImageConfig, out: Path, resume: bool, progress: bool,
             "schedule_steps": schedule,
             "pieces": pieces,
             "device": _device_name(device) + (f" x {ddp.world} processes (DDP)" if ddp.enabled else ""),
-            "precision": "bf16 autocast" if step_cfg.amp else "float32",
+            "precision": precision(step_cfg.amp),
             "data_source": data.source,
             "train_images": len(images),
             "torch": torch.__version__,

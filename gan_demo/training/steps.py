@@ -78,6 +78,11 @@ def use_amp(setting: str, device: torch.device) -> bool:
     return setting == "on" or (setting == "auto" and bf16_native(device))
 
 
+def precision(amp: bool) -> str:
+    """What a card records of a run's arithmetic."""
+    return "bf16 autocast" if amp else "float32"
+
+
 def _autocast(device: torch.device, amp: bool):
     return torch.autocast(device.type, dtype=torch.bfloat16) if amp else nullcontext()
 

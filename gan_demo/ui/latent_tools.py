@@ -69,7 +69,7 @@ class LatentToolsHandlers:
     def budget(self, name) -> dict[str, int]:
         """How many pictures a request draws for this model: its sweep's rows and columns, its pick
         grid and the arithmetic's noisy variants."""
-        card = self.cards.get(name) or {}
+        card = (self.cards.get(name) if isinstance(name, str) else None) or {}
         if card.get("max_grid", 64) < 16:
             return dict(SLOW)
         return dict(components=N_COMPONENTS, steps=SWEEP_STEPS, grid=GRID, variants=VARIANTS)
@@ -81,7 +81,7 @@ class LatentToolsHandlers:
         return sampling.class_index(m, class_name if class_name not in (None, "") else 0)
 
     def pca_edit(self, model: str, seed: float, truncation: float, class_name: str | None, *amounts: float,
-                 sweep: bool = True):
+                 with_sweep: bool = True):
         """Move one sample along the model's top principal directions (GANSpace): `amounts[i]` units
         (standard deviations) along component i. Returns (edited image, sweep image whose row i walks
         component i from -2 to +2 around the edited sample)."""
@@ -93,7 +93,7 @@ class LatentToolsHandlers:
         amounts = [validate.as_float(a, f"Component {i + 1}", -5.0, 5.0) for i, a in enumerate(amounts)]
         label = self._class(m, class_name)
         edited = directions.edit(m, seed, amounts, psi, label, k=TABLE_COMPONENTS)
-        if not sweep:
+        if not with_sweep:
             return sampling.grid_image(edited[None], ncol=1), None
         size = self.budget(model)
         sweep = directions.sweep(m, seed, size["components"], SWEEP_SPAN, size["steps"], psi, label, amounts,
@@ -104,8 +104,8 @@ class LatentToolsHandlers:
     def pca_slide(self, model: str, seed: float, truncation: float, class_name: str | None, *amounts: float):
         """A slider moved: ``pca_edit``, but a slow model (``budget``) redraws only the edited sample and
         keeps its sweep (7 pictures, 10-25 s for PGGAN on 2 cores, far too slow to follow a slider)."""
-        if self.budget(model)["components"] < N_COMPONENTS and model in self.names:
-            edited, _ = self.pca_edit(model, seed, truncation, class_name, *amounts, sweep=False)
+        if self.budget(model)["components"] < N_COMPONENTS:
+            edited, _ = self.pca_edit(model, seed, truncation, class_name, *amounts, with_sweep=False)
             return edited, gr.skip()
         return self.pca_edit(model, seed, truncation, class_name, *amounts)
 
