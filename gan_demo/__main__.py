@@ -481,7 +481,8 @@ def _parser_train(sub) -> None:
                    help="fashion or mnist for image GANs and pix2pix (default fashion); horse2zebra for cyclegan "
                         "(its default)")
     settings.add_trainer_flags(p, groups, train_flag_sources(),
-                               notes={"--lr": "image GANs: both D's and G's (--lr-d, --lr-g set one)"})
+                               notes={"--lr": "image GANs: both D's and G's (--lr-d, --lr-g set one)",
+                                      "--width": "cyclegan: 16 with --small, else 64"})
     groups["cyclegan"].add_argument("--any-size", action="store_true",
                                     help="allow other crop sizes than 128 and 256 (multiples of 4)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")

