@@ -104,6 +104,25 @@ def _pick_model(page, name: str) -> None:
     page.get_by_role("option", name=name, exact=True).click()
 
 
+def test_picking_a_model_draws_its_samples_once(page, monkeypatch):
+    """Gradio 6.31's dropdown sends `input` twice for one pick: Explore drew every model switch twice
+    (a Hub model's second or two each time) and showed each warning twice. The app runs in this
+    process, so the drawing function can be counted."""
+    from gan_demo import sampling
+
+    calls = []
+    original = sampling.explore_grid
+    monkeypatch.setattr(sampling, "explore_grid", lambda m, *a: calls.append(m.name) or original(m, *a))
+    page.get_by_role("tab", name="Explore").click()
+    before = _image_src(page)
+    page.wait_for_timeout(1000)
+    calls.clear()  # the first page's own first drawing
+    _pick_model(page, "wgan-gp-fashion")
+    _src_changes(page, "#explore-image", before)
+    page.wait_for_timeout(3000)  # the second event came about 0.4 s after the first
+    assert calls == ["wgan-gp-fashion"]
+
+
 def test_stylegan_shows_a_style_mixing_table(page, artifacts):
     page.get_by_role("tab", name="Explore").click()
     before = _image_src(page)

@@ -140,6 +140,17 @@ def with_param_names(fn, names):
     return fn
 
 
+def edits(component):
+    """The event of a person's edit of ``component``, to bind a listener to. Gradio 6.31's
+    single-choice dropdown sends ``input`` twice for one pick (on the pick, then again as its list
+    closes; a two-line app shows it), so every listener ran twice: Explore drew each model switch
+    twice and showed each warning twice. Its ``select`` comes once, and only from a person. A
+    dropdown that takes typed values keeps ``input``: typing selects nothing."""
+    if isinstance(component, gr.Dropdown) and not component.multiselect and not component.allow_custom_value:
+        return component.select
+    return component.input
+
+
 def endpoint(method, names, request: bool = False):
     """A handler method as a Gradio handler: one sentence for a ``UserError``, parameters named
     ``names``, and a name (``toy_start``, ``images_step``, ``explore``...) that MCP clients see as

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from .. import sampling, validate
-from .common import AppContext, endpoint, fresh_seed
+from .common import AppContext, edits, endpoint, fresh_seed
 
 MAX_SAMPLES = 64
 MAX_ROWS = 10
@@ -93,14 +93,14 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     sample_inputs = [model, class_name, n, seed, truncation]
     grid_inputs = [model, seed, rows, truncation]
     for i, control in enumerate((class_name, n, seed, truncation)):
-        control.input(conditional, sample_inputs, samples, api_name="conditional" if i == 0 else None,
+        edits(control)(conditional, sample_inputs, samples, api_name="conditional" if i == 0 else None,
                       api_visibility="public" if i == 0 else "undocumented",
                       trigger_mode="always_last", show_progress="hidden", preprocess=False)
     for i, control in enumerate((seed, rows, truncation)):
-        control.input(class_grid, grid_inputs, grid, api_name="class_grid" if i == 0 else None,
+        edits(control)(class_grid, grid_inputs, grid, api_name="class_grid" if i == 0 else None,
                       api_visibility="public" if i == 0 else "undocumented",
                       trigger_mode="always_last", show_progress="hidden", preprocess=False)
-    model.input(model_classes, model, [class_name, columns], api_name="conditional_classes",
+    edits(model)(model_classes, model, [class_name, columns], api_name="conditional_classes",
                 preprocess=False).then(
         conditional, sample_inputs, samples, api_visibility="private", show_progress="hidden",
         preprocess=False).then(

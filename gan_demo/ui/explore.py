@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import hub_models, images, sampling, validate, zoo
 from ..errors import Unavailable, UserError
-from .common import AppContext, endpoint, fresh_seed, upload_path
+from .common import AppContext, edits, endpoint, fresh_seed, upload_path
 
 N_SLIDERS = 16
 MAX_GRID = 64
@@ -260,32 +260,32 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
                      wrap=True, elem_id="zoo-table")
 
     controls = [model, seed, truncation, grid_size, *sliders]
-    model.input(describe_model, model, info, api_name="describe_model")
+    edits(model)(describe_model, model, info, api_name="describe_model")
     if has_encoder:
-        model.input(lambda m: gr.Accordion(visible=h.family(m) == "vaegan"), model,
+        edits(model)(lambda m: gr.Accordion(visible=h.family(m) == "vaegan"), model,
                     encoding, api_visibility="private")
         upload.upload(encode_image, [model, upload, *sliders], [encoded_z, encoded_view], api_name="encode_image",
                       preprocess=False)
         for s in sliders:
-            s.input(edit_encoded, [model, encoded_z, *sliders], encoded_view, api_visibility="private",
+            edits(s)(edit_encoded, [model, encoded_z, *sliders], encoded_view, api_visibility="private",
                     trigger_mode="always_last", show_progress="hidden", preprocess=False)
     mix_inputs = [model, coarse, fine, crossover, truncation]
     if has_style:
-        model.input(lambda m: gr.Accordion(visible=h.family(m) == "stylegan"), model, mixing,
+        edits(model)(lambda m: gr.Accordion(visible=h.family(m) == "stylegan"), model, mixing,
                     api_visibility="private").then(
             style_mix_if_style, mix_inputs, mix_image, api_visibility="private", show_progress="hidden",
             preprocess=False)
         for i, control in enumerate((coarse, fine, crossover, truncation)):
             # Truncation belongs to every model: for one without style layers it leaves the table alone.
-            control.input(style_mix if control is not truncation else style_mix_if_style, mix_inputs,
+            edits(control)(style_mix if control is not truncation else style_mix_if_style, mix_inputs,
                           mix_image, api_name="style_mix" if i == 0 else None,
                           api_visibility="public" if i == 0 else "undocumented",
                           trigger_mode="always_last", show_progress="hidden", preprocess=False)
-    # .input fires on a person's edits only, so the buttons' own updates never re-trigger a render.
+    # edits() fires on a person's edits only, so the buttons' own updates never re-trigger a render.
     # preprocess=False hands our validators the raw values: NaN or a string sent to the API gets
     # our sentence instead of Gradio's conversion error.
     for i, control in enumerate((model, seed, truncation, grid_size, *sliders)):
-        control.input(explore, controls, image, api_name="explore" if i == 0 else None,
+        edits(control)(explore, controls, image, api_name="explore" if i == 0 else None,
                       api_visibility="public" if i == 0 else "undocumented",
                       trigger_mode="always_last", show_progress="hidden", preprocess=False)
     new_seed_btn.click(new_seed, [model, truncation, grid_size, *sliders], [seed, image],

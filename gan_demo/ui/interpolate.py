@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import plots, sampling, validate
 from ..errors import Unavailable
-from .common import HEAVY, AppContext, endpoint, fresh_seed
+from .common import HEAVY, AppContext, edits, endpoint, fresh_seed
 from .explore import choices, load_model
 
 MAX_STEPS = 64
@@ -103,11 +103,11 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     inputs = [model, seed_a, seed_b, steps, mode, truncation, class_a, class_b, fps]
     outputs = [strip, animation, download]
     for i, control in enumerate((seed_a, seed_b, steps, mode, truncation, class_a, class_b, fps)):
-        control.input(interpolate, inputs, outputs, api_name="interpolate" if i == 0 else None,
+        edits(control)(interpolate, inputs, outputs, api_name="interpolate" if i == 0 else None,
                       api_visibility="public" if i == 0 else "undocumented",
                       trigger_mode="always_last", show_progress="hidden", preprocess=False, **HEAVY)
     # The last model's frames go at once (a Hub model can take seconds to load), and the new ones show progress.
-    model.input(lambda: (None, None, None), None, outputs, api_visibility="private", show_progress="hidden").then(
+    edits(model)(lambda: (None, None, None), None, outputs, api_visibility="private", show_progress="hidden").then(
         model_classes, model, [class_a, class_b], api_name="interpolate_classes", preprocess=False).then(
         interpolate, inputs, outputs, api_visibility="private", preprocess=False, **HEAVY)
     new_btn.click(new_seeds, inputs, [seed_a, seed_b, *outputs], api_name="interpolate_new_seeds",

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import arithmetic, directions, sampling, validate
 from ..errors import Unavailable
-from .common import AppContext, endpoint, fresh_seed
+from .common import AppContext, edits, endpoint, fresh_seed
 from .explore import choices, load_model
 
 N_COMPONENTS = 6  # sliders; the table lists more
@@ -259,12 +259,12 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     def forget_picks():
         return NO_PICKS
     for i, control in enumerate((seed, truncation, class_name, *sliders)):
-        control.input(pca_edit if i < 3 else pca_slide, pca_inputs, pca_outputs,
+        edits(control)(pca_edit if i < 3 else pca_slide, pca_inputs, pca_outputs,
                       api_name="pca_edit" if i == 0 else None,
                       api_visibility="public" if i == 0 else "undocumented",
                       trigger_mode="always_last", show_progress="hidden", preprocess=False)
     for control in (seed, truncation):
-        control.input(arithmetic_grid, [model, seed, truncation], grid_outputs,
+        edits(control)(arithmetic_grid, [model, seed, truncation], grid_outputs,
                       api_name="arithmetic_grid" if control is seed else None,
                       api_visibility="public" if control is seed else "undocumented",
                       trigger_mode="always_last", show_progress="hidden", preprocess=False).then(
@@ -272,7 +272,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     compute_btn.click(vector_arithmetic, [model, seed, truncation, a_box, b_box, c_box], result,
                       api_name="vector_arithmetic", preprocess=False)
     # The last model's pictures go at once: a Hub model can take seconds to load and draw.
-    model.input(lambda: (None, None, []), None, [edited, sweep, result], api_visibility="private",
+    edits(model)(lambda: (None, None, []), None, [edited, sweep, result], api_visibility="private",
                 show_progress="hidden").then(
         pca_components, model, [table, caption, class_name, *sliders], api_name="pca_components",
         preprocess=False).then(
@@ -292,7 +292,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     clear_btn.click(lambda gallery: ("", "", "", [], NO_PICKS, marked(gallery, NO_PICKS)), picks,
                     [a_box, b_box, c_box, result, picked, picks], api_visibility="private")
     for box in (a_box, b_box, c_box):  # typing in a box is a pick too
-        box.input(lambda a, b, c: (a, b, c), [a_box, b_box, c_box], picked, api_visibility="private")
+        edits(box)(lambda a, b, c: (a, b, c), [a_box, b_box, c_box], picked, api_visibility="private")
     demo.load(pca_components, model, [table, caption, class_name, *sliders], api_visibility="private",
               preprocess=False).then(
         pca_edit, pca_inputs, pca_outputs, api_visibility="private", show_progress="hidden",

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import hub_models, sketch, validate
 from ..errors import Unavailable, UserError
-from .common import HEAVY, AppContext, endpoint, fresh_seed, upload_path
+from .common import HEAVY, AppContext, edits, endpoint, fresh_seed, upload_path
 from .explore import choices, load_model
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "sketches"
@@ -201,11 +201,11 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     auto_btn = gr.Button("redraw", visible="hidden", elem_id="sketch-auto")
     auto_btn.click(when_drawn, inputs, outputs, api_visibility="private", preprocess=False,
                    trigger_mode="always_last", show_progress="minimal", **HEAVY)
-    pad.input(None, None, None, js="() => { document.querySelector('#sketch-auto')?.click(); }")
+    edits(pad)(None, None, None, js="() => { document.querySelector('#sketch-auto')?.click(); }")
     for widget in (hint, seed, extra):
-        widget.input(when_drawn, inputs, outputs, api_visibility="private", preprocess=False,
+        edits(widget)(when_drawn, inputs, outputs, api_visibility="private", preprocess=False,
                      trigger_mode="always_last", **HEAVY)
-    model.input(h.widgets, model, [hint, seed, extra, go_btn, read, garment, variations, trained_on],
+    edits(model)(h.widgets, model, [hint, seed, extra, go_btn, read, garment, variations, trained_on],
                 api_visibility="private", show_progress="hidden").then(
         when_drawn, inputs, outputs, api_visibility="private", preprocess=False, trigger_mode="always_last",
         **HEAVY)

@@ -12,7 +12,7 @@ from .. import settings
 from ..training.toy import ToyTrainConfig, check_config
 from ..errors import UserError
 from ..validate import as_float
-from .common import (NARROW_STEP_AXIS, STEP_AXIS, AppContext, charts_note, endpoint, keep_polling, live_timer,
+from .common import (NARROW_STEP_AXIS, STEP_AXIS, AppContext, charts_note, edits, endpoint, keep_polling, live_timer,
                      run_controls, score_chart, show_charts, signed, user_errors, wake_after)
 from .live_panel import LiveRunHandlers
 from .settings_widgets import rest, setting_widget
@@ -297,7 +297,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     demo.load(on_preview, config_inputs, view, api_visibility="private", **raw)
     speed.release(on_speed, [session, speed], None, api_name="train_speed", **raw)
     for live in run.live_widgets(w):
-        live.input(change_fn, config_inputs, status, api_visibility="undocumented", **raw)
+        edits(live)(change_fn, config_inputs, status, api_visibility="undocumented", **raw)
     dataset = w["dataset"]
     dataset.change(lambda d: (gr.update(visible=d == "custom"),) * 2, dataset, [sketch, use_drawing],
                    api_visibility="private")
@@ -312,10 +312,10 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     wake_after(drawn, timer, REFRESH_S)
     show_charts(drawn, charts, note, shown=False)
     lesson_fn = user_errors(on_lesson)
-    lesson.input(lesson_fn, lesson, [lesson_md, *config_widgets, status], api_visibility="private")
+    edits(lesson)(lesson_fn, lesson, [lesson_md, *config_widgets, status], api_visibility="private")
     load_lesson.click(lesson_fn, lesson, [lesson_md, *config_widgets, status], api_name="train_lesson")
     for widget in config_widgets:  # a person's change, not a lesson's loading
-        widget.input(lesson_text, [lesson, *config_widgets], lesson_md, api_visibility="private",
+        edits(widget)(lesson_text, [lesson, *config_widgets], lesson_md, api_visibility="private",
                      show_progress="hidden", queue=False)
     # The download box appears once it holds a file (an API caller gets the file itself).
     reveal = dict(fn=lambda: gr.File(visible=True), inputs=None, outputs=export, api_visibility="private",

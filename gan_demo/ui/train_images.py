@@ -12,7 +12,7 @@ from ..errors import UserError
 from ..validate import as_zoo_name
 from ..training.image_config import ImageConfig, check_image_config, model_loss
 from ..training.session import TrainSession
-from .common import (STEP_AXIS, AppContext, charts_note, endpoint, keep_polling, live_timer, run_controls,
+from .common import (STEP_AXIS, AppContext, charts_note, edits, endpoint, keep_polling, live_timer, run_controls,
                      score_chart, show_charts, signed, user_errors, wake_after)
 from .live_panel import LiveRunHandlers
 from .settings_widgets import rest, setting_widget
@@ -226,10 +226,10 @@ def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
     for name in ("dataset", "model", "width", "latent_dim", "seed"):
         w[name].change(on_preview, inputs, view, api_visibility="private", show_progress="hidden", **raw)
     # Picking a model selects the loss it is usually trained with (it can be changed after).
-    w["model"].input(user_errors(model_loss), w["model"], w["loss"], api_visibility="private").then(
+    edits(w["model"])(user_errors(model_loss), w["model"], w["loss"], api_visibility="private").then(
         change_fn, inputs, status, api_visibility="private", **raw)
     for live in run.live_widgets(w):
-        live.input(change_fn, inputs, status, api_visibility="undocumented", **raw)
+        edits(live)(change_fn, inputs, status, api_visibility="undocumented", **raw)
     reveal = dict(fn=lambda: gr.File(visible=True), inputs=None, outputs=export, api_visibility="private",
                   queue=False, show_progress="hidden")
     export_csv = endpoint(run.export_csv, ["session"])

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import translation, validate
 from ..errors import UserError
-from .common import HEAVY, AppContext, endpoint, upload_path
+from .common import HEAVY, AppContext, edits, endpoint, upload_path
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "horse2zebra"
 MAX_BATCH = 16
@@ -149,7 +149,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
 
     direction.change(lambda d: gr.update(label=RECONSTRUCTION_LABELS.get(d, RECONSTRUCTION_LABELS["AtoB"])),
                      direction, reconstruction, api_visibility="private", queue=False, show_progress="hidden")
-    for event in (image.change, model.input, direction.input):
+    for event in (image.change, edits(model), edits(direction)):
         event(when_there_is_a_photo, single_in, [image, *single_out], api_visibility="private",
               preprocess=False, **HEAVY)
     batch_btn.click(translate_batch, [model, direction, files], [batch_gallery, batch_zip],

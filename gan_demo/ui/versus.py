@@ -16,7 +16,7 @@ from ..training.toy import ToyTrainConfig
 from ..training.versus import (DIFFERENCES, IMAGE_DATASETS, PRESETS, TOY_DATASETS, VALUE_CHOICES, Versus,
                                 base_config, get_preset, make_pair, value_text)
 from ..validate import as_int
-from .common import (NARROW_STEP_AXIS, STEP_AXIS, AppContext, charts_note, endpoint, keep_polling, live_timer,
+from .common import (NARROW_STEP_AXIS, STEP_AXIS, AppContext, charts_note, edits, endpoint, keep_polling, live_timer,
                      score_chart, show_charts, wake_after)
 
 # Data sets titled as in the Train tabs (the configs' choice labels).
@@ -257,11 +257,11 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
                                             elem_id="versus-quality2-plot")
 
     settings = [race, preset, mode, dataset, model, seed, difference, value_a, value_b]
-    preset.input(on_preset, preset, [preset_text, mode, dataset, model, seed, difference, value_a, value_b],
+    edits(preset)(on_preset, preset, [preset_text, mode, dataset, model, seed, difference, value_a, value_b],
                  api_name="versus_preset")
-    mode.input(on_mode, mode, [preset, preset_text, mode, dataset, model, seed, difference, value_a, value_b],
+    edits(mode)(on_mode, mode, [preset, preset_text, mode, dataset, model, seed, difference, value_a, value_b],
                api_visibility="private")
-    difference.input(on_difference, difference, [value_a, value_b], api_visibility="private")
+    edits(difference)(on_difference, difference, [value_a, value_b], api_visibility="private")
     timer = live_timer(REFRESH_S)
     started = start.click(on_start, settings, [race, status], api_name="versus_start", preprocess=False)
     for event in (
