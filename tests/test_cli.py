@@ -168,6 +168,9 @@ def test_train_flags_come_from_each_trainers_config_and_left_out_ones_keep_their
         128, True, "residual", "subpixel", 4, 30, 15, 0.999)
     c = cfg("cyclegan")  # the command has always trained 5 epochs of the reference at 256
     assert (c.epochs, c.size, c.batch_size, c.lambda_identity, c.small, c.generator) == (5, 256, 1, 0.5, False, "resnet")
+    assert c.ngf is None and cfg("cyclegan", "--small", "--width", "24").ngf == 24
+    c = cfg("vaegan", "--kl-weight", "4", "--feature-weight", "0.5")
+    assert (c.kl_weight, c.feature_weight, cfg("vaegan").kl_weight) == (4.0, 0.5, 1.0)
     c = cfg("pix2pix", "--drawings", "mix", "--width", "24")
     assert (c.ngf, c.drawings, c.batch_size, c.lr) == (24, "mix", 64, 2e-4)
     # A flag belongs to the trainers whose configs declare it: --help shows each under its heading.

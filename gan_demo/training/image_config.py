@@ -100,8 +100,10 @@ class ImageConfig:
                                               "(default: 1 for cgan, else 0)")
     r1: float | None = setting(None, "R1 gamma", lo=0.0, hi=100.0, kind=float, optional=True,
                                help="R1 penalty gamma (default: 0.1 for stylegan, else 0)")
-    kl_weight: float = 1.0  # VAE-GAN only: KL per pixel (training/steps.py vaegan_step)
-    feature_weight: float = 1.0  # VAE-GAN only: D-feature reconstruction
+    kl_weight: float = setting(1.0, "KL weight", lo=0.0, hi=1000.0,
+                               help="vaegan: weight of KL(q(z|x) || N(0, I)) per pixel (training/steps.py vaegan_step)")
+    feature_weight: float = setting(1.0, "Feature weight", lo=0.0, hi=1000.0,
+                                    help="vaegan: weight of the reconstruction's distance in D's features")
     # exponential moving average of G's weights (0: off); the shipped G is the average
     max_steps: int | None = setting(None, "Max steps", lo=1, hi=10**9, kind=int, optional=True,
                                     help="stop after this many steps")
