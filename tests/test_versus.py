@@ -145,6 +145,18 @@ def test_a_train_only_the_weaker_run_says_how_often_its_d_sat_out():
         v.close()
 
 
+def test_the_status_of_a_race_closed_between_two_reads_is_the_idle_sentence():
+    """The page polls while a Reset or a closing page takes a run's trainer away: the status said
+    "Something went wrong (AttributeError)" once the race was open but a run had no trainer."""
+    from types import SimpleNamespace
+
+    from gan_demo.ui.versus import status_text
+
+    half_closed = SimpleNamespace(is_open=True, labels={"A": "A", "B": "B"},
+                                  runs={"A": SimpleNamespace(trainer=None), "B": SimpleNamespace(trainer=None)})
+    assert status_text(half_closed).startswith("Pick a preset") and status_text(None).startswith("Pick a preset")
+
+
 def test_versus_charts_tell_the_runs_apart_by_hue():
     """A's lines are blues and B's reds on every shared chart; the two series of a run differ in shade."""
     from gan_demo import plots

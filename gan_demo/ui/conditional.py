@@ -94,14 +94,14 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     grid_inputs = [model, seed, rows, truncation]
     for i, control in enumerate((class_name, n, seed, truncation)):
         edits(control)(conditional, sample_inputs, samples, api_name="conditional" if i == 0 else None,
-                      api_visibility="public" if i == 0 else "undocumented",
-                      trigger_mode="always_last", show_progress="hidden", preprocess=False)
+                       api_visibility="public" if i == 0 else "undocumented",
+                       trigger_mode="always_last", show_progress="hidden", preprocess=False)
     for i, control in enumerate((seed, rows, truncation)):
         edits(control)(class_grid, grid_inputs, grid, api_name="class_grid" if i == 0 else None,
-                      api_visibility="public" if i == 0 else "undocumented",
-                      trigger_mode="always_last", show_progress="hidden", preprocess=False)
+                       api_visibility="public" if i == 0 else "undocumented",
+                       trigger_mode="always_last", show_progress="hidden", preprocess=False)
     edits(model)(model_classes, model, [class_name, columns], api_name="conditional_classes",
-                preprocess=False).then(
+                 preprocess=False).then(
         conditional, sample_inputs, samples, api_visibility="private", show_progress="hidden",
         preprocess=False).then(
         class_grid, grid_inputs, grid, api_visibility="private", show_progress="hidden", preprocess=False)

@@ -263,31 +263,31 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
     edits(model)(describe_model, model, info, api_name="describe_model")
     if has_encoder:
         edits(model)(lambda m: gr.Accordion(visible=h.family(m) == "vaegan"), model,
-                    encoding, api_visibility="private")
+                     encoding, api_visibility="private")
         upload.upload(encode_image, [model, upload, *sliders], [encoded_z, encoded_view], api_name="encode_image",
                       preprocess=False)
         for s in sliders:
             edits(s)(edit_encoded, [model, encoded_z, *sliders], encoded_view, api_visibility="private",
-                    trigger_mode="always_last", show_progress="hidden", preprocess=False)
+                     trigger_mode="always_last", show_progress="hidden", preprocess=False)
     mix_inputs = [model, coarse, fine, crossover, truncation]
     if has_style:
         edits(model)(lambda m: gr.Accordion(visible=h.family(m) == "stylegan"), model, mixing,
-                    api_visibility="private").then(
+                     api_visibility="private").then(
             style_mix_if_style, mix_inputs, mix_image, api_visibility="private", show_progress="hidden",
             preprocess=False)
         for i, control in enumerate((coarse, fine, crossover, truncation)):
             # Truncation belongs to every model: for one without style layers it leaves the table alone.
             edits(control)(style_mix if control is not truncation else style_mix_if_style, mix_inputs,
-                          mix_image, api_name="style_mix" if i == 0 else None,
-                          api_visibility="public" if i == 0 else "undocumented",
-                          trigger_mode="always_last", show_progress="hidden", preprocess=False)
+                           mix_image, api_name="style_mix" if i == 0 else None,
+                           api_visibility="public" if i == 0 else "undocumented",
+                           trigger_mode="always_last", show_progress="hidden", preprocess=False)
     # edits() fires on a person's edits only, so the buttons' own updates never re-trigger a render.
     # preprocess=False hands our validators the raw values: NaN or a string sent to the API gets
     # our sentence instead of Gradio's conversion error.
     for i, control in enumerate((model, seed, truncation, grid_size, *sliders)):
         edits(control)(explore, controls, image, api_name="explore" if i == 0 else None,
-                      api_visibility="public" if i == 0 else "undocumented",
-                      trigger_mode="always_last", show_progress="hidden", preprocess=False)
+                       api_visibility="public" if i == 0 else "undocumented",
+                       trigger_mode="always_last", show_progress="hidden", preprocess=False)
     new_seed_btn.click(new_seed, [model, truncation, grid_size, *sliders], [seed, image],
                        api_name="new_seed", preprocess=False)
     reset_btn.click(reset_latents, [model, seed, truncation, grid_size], [*sliders, image],

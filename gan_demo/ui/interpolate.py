@@ -104,8 +104,8 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     outputs = [strip, animation, download]
     for i, control in enumerate((seed_a, seed_b, steps, mode, truncation, class_a, class_b, fps)):
         edits(control)(interpolate, inputs, outputs, api_name="interpolate" if i == 0 else None,
-                      api_visibility="public" if i == 0 else "undocumented",
-                      trigger_mode="always_last", show_progress="hidden", preprocess=False, **HEAVY)
+                       api_visibility="public" if i == 0 else "undocumented",
+                       trigger_mode="always_last", show_progress="hidden", preprocess=False, **HEAVY)
     # The last model's frames go at once (a Hub model can take seconds to load), and the new ones show progress.
     edits(model)(lambda: (None, None, None), None, outputs, api_visibility="private", show_progress="hidden").then(
         model_classes, model, [class_a, class_b], api_name="interpolate_classes", preprocess=False).then(

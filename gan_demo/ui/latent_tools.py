@@ -260,20 +260,20 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         return NO_PICKS
     for i, control in enumerate((seed, truncation, class_name, *sliders)):
         edits(control)(pca_edit if i < 3 else pca_slide, pca_inputs, pca_outputs,
-                      api_name="pca_edit" if i == 0 else None,
-                      api_visibility="public" if i == 0 else "undocumented",
-                      trigger_mode="always_last", show_progress="hidden", preprocess=False)
+                       api_name="pca_edit" if i == 0 else None,
+                       api_visibility="public" if i == 0 else "undocumented",
+                       trigger_mode="always_last", show_progress="hidden", preprocess=False)
     for control in (seed, truncation):
         edits(control)(arithmetic_grid, [model, seed, truncation], grid_outputs,
-                      api_name="arithmetic_grid" if control is seed else None,
-                      api_visibility="public" if control is seed else "undocumented",
-                      trigger_mode="always_last", show_progress="hidden", preprocess=False).then(
+                       api_name="arithmetic_grid" if control is seed else None,
+                       api_visibility="public" if control is seed else "undocumented",
+                       trigger_mode="always_last", show_progress="hidden", preprocess=False).then(
             forget_picks, None, picked, api_visibility="private")
     compute_btn.click(vector_arithmetic, [model, seed, truncation, a_box, b_box, c_box], result,
                       api_name="vector_arithmetic", preprocess=False)
     # The last model's pictures go at once: a Hub model can take seconds to load and draw.
     edits(model)(lambda: (None, None, []), None, [edited, sweep, result], api_visibility="private",
-                show_progress="hidden").then(
+                 show_progress="hidden").then(
         pca_components, model, [table, caption, class_name, *sliders], api_name="pca_components",
         preprocess=False).then(
         pca_edit, pca_inputs, pca_outputs, api_visibility="private", preprocess=False).then(

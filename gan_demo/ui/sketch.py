@@ -204,9 +204,9 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     edits(pad)(None, None, None, js="() => { document.querySelector('#sketch-auto')?.click(); }")
     for widget in (hint, seed, extra):
         edits(widget)(when_drawn, inputs, outputs, api_visibility="private", preprocess=False,
-                     trigger_mode="always_last", **HEAVY)
+                      trigger_mode="always_last", **HEAVY)
     edits(model)(h.widgets, model, [hint, seed, extra, go_btn, read, garment, variations, trained_on],
-                api_visibility="private", show_progress="hidden").then(
+                 api_visibility="private", show_progress="hidden").then(
         when_drawn, inputs, outputs, api_visibility="private", preprocess=False, trigger_mode="always_last",
         **HEAVY)
     # No progress overlay: on the canvas it outlived the (instant) event and left a grey, spinning

@@ -316,7 +316,7 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
     load_lesson.click(lesson_fn, lesson, [lesson_md, *config_widgets, status], api_name="train_lesson")
     for widget in config_widgets:  # a person's change, not a lesson's loading
         edits(widget)(lesson_text, [lesson, *config_widgets], lesson_md, api_visibility="private",
-                     show_progress="hidden", queue=False)
+                      show_progress="hidden", queue=False)
     # The download box appears once it holds a file (an API caller gets the file itself).
     reveal = dict(fn=lambda: gr.File(visible=True), inputs=None, outputs=export, api_visibility="private",
                   queue=False, show_progress="hidden")

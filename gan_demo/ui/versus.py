@@ -39,12 +39,14 @@ def value_choices(difference: str) -> list[tuple[str, str]]:
 
 
 def status_text(v: Versus | None) -> str:
-    if v is None or not v.is_open:
+    # The trainers are read once: a Reset or a closing page between two reads leaves a run without one.
+    trainers = {key: run.trainer for key, run in v.runs.items()} if v is not None and v.is_open else {}
+    if not trainers or any(t is None for t in trainers.values()):
         return ("Pick a preset (or a mode, a difference and B's value) and press **Start both**. The two runs "
                 "share data, seed and networks; only the difference differs.")
     lines = []
-    for key, run in v.runs.items():
-        pub = run.trainer.published
+    for key, trainer in trainers.items():
+        pub = trainer.published
         h = pub.history
         line = f"**{v.labels[key]}**: {pub.status}, step {pub.step:,}, {pub.steps_per_sec:,.0f} steps/s"
         if len(h["step"]):
@@ -58,7 +60,7 @@ def status_text(v: Versus | None) -> str:
         if pub.message and pub.status == "diverged":
             line += f" · _{pub.message}_"
         lines.append(line)
-    if any(run.trainer.parked for run in v.runs.values()):
+    if any(trainer.parked for trainer in trainers.values()):
         lines.append("_Paused long enough that its slots went to other visitors; **Start both** takes two again._")
     return "  \n".join(lines)
 
@@ -258,9 +260,9 @@ def build(demo: gr.Blocks, ctx: AppContext) -> None:
 
     settings = [race, preset, mode, dataset, model, seed, difference, value_a, value_b]
     edits(preset)(on_preset, preset, [preset_text, mode, dataset, model, seed, difference, value_a, value_b],
-                 api_name="versus_preset")
+                  api_name="versus_preset")
     edits(mode)(on_mode, mode, [preset, preset_text, mode, dataset, model, seed, difference, value_a, value_b],
-               api_visibility="private")
+                api_visibility="private")
     edits(difference)(on_difference, difference, [value_a, value_b], api_visibility="private")
     timer = live_timer(REFRESH_S)
     started = start.click(on_start, settings, [race, status], api_name="versus_start", preprocess=False)
