@@ -492,7 +492,7 @@ def test_a_residual_run_resumes_exactly_and_its_state_goes_once_the_schedule_is_
 
     root = _photo_folder(tmp_path / "data")
     cfg = CycleGANTrainConfig(size=32, epochs=1, small=True, generator="residual", lambda_change=0.1,
-                              batch_size=1, data_root=str(root), device="cpu", max_steps=4)
+                              batch_size=1, data_root=str(root), device="cpu", max_steps=4, compact_state=False)
     whole = train_cyclegan(cfg, tmp_path / "whole", progress=False)
     assert "change" in whole["metrics"]["last_200_steps_mean"]
     cfg.max_steps = 2
@@ -706,3 +706,71 @@ def test_a_weight_average_starts_where_a_state_without_one_resumes_and_is_what_s
     assert any(not torch.equal(avg[k], live[k]) for k in avg)
     cfg.max_steps = 6  # and it resumes with its average
     assert train_cyclegan(cfg, out, resume=True, progress=False)["training"]["g_average_since_step"] == 2
+
+
+def test_patch_nce_prefers_the_patch_at_the_same_place_over_the_pictures_other_patches():
+    from gan_demo.models.cyclegan import patch_nce_loss
+
+    torch.manual_seed(0)
+    k = nn.functional.normalize(torch.randn(2 * 64, 32), dim=1)
+    same = patch_nce_loss(k.clone(), k, batch=2)
+    shuffled = patch_nce_loss(k[torch.randperm(len(k))], k, batch=2)
+    # a query at its own key's place wins its 64-way choice; a shuffled one does no better than chance
+    assert float(same) < 0.05 and float(shuffled) > np.log(64) - 1.0
+    q = k.clone().requires_grad_(True)
+    patch_nce_loss(q, k.clone().requires_grad_(True), batch=2).backward()
+    assert q.grad is not None and torch.isfinite(q.grad).all()
+
+
+def test_the_nce_heads_read_the_encoder_layers_cut_reads():
+    from gan_demo.models.cyclegan import RESIDUAL, PatchNCEHeads, ResidualGenerator, nce_layers, run_with_features
+
+    assert nce_layers(CycleGANConfig()) == (0, 4, 8, 12, 16)  # resnet_9blocks, as CUT's --nce_layers
+    assert nce_layers(RESIDUAL) == (0, 4, 8, 12, 15)  # six blocks: the last block in place of the seventh
+    G, heads = ResidualGenerator(RESIDUAL), PatchNCEHeads(RESIDUAL)
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    out, feats = run_with_features(G, x, heads.layers)
+    assert torch.equal(out, G(x))
+    assert [f.shape[1] for f in feats] == [3, 32, 64, 64, 64]  # padded RGB, ngf * 2, ngf * 4 ...
+    none, early = run_with_features(G, x, heads.layers, full=False)
+    assert none is None and all(torch.equal(a, b) for a, b in zip(early, feats))
+    ids = [torch.arange(5)] * len(feats)
+    vectors = heads(feats, ids)
+    assert all(v.shape == (2 * 5, 256) for v in vectors)
+    assert all(torch.allclose(v.norm(dim=1), torch.ones(10), atol=1e-5) for v in vectors)
+
+
+def test_a_contrastive_run_trains_both_directions_resumes_and_ships_a_pair(tmp_path):
+    from gan_demo.training.checkpoint import checkpoint_paths, state_stem
+
+    root = _photo_folder(tmp_path / "data")
+    cfg = CycleGANTrainConfig(size=32, epochs=1, small=True, generator="residual", decoder="subpixel",
+                              objective="contrastive", lambda_identity=0.0, batch_size=2, data_root=str(root),
+                              device="cpu", max_steps=2)
+    out = tmp_path / "w" / "cut"
+    card = train_cyclegan(cfg, out, progress=False)
+    logged = card["metrics"]["last_200_steps_mean"]
+    assert {"nce_A", "nce_B", "G_AB", "G_BA", "D_A", "D_B", "change"} <= set(logged)
+    assert not any(k.startswith("cycle") for k in logged)
+    assert all(np.isfinite(v) for v in logged.values())
+    assert card["training"]["objective"] == "contrastive" and "lambda_cycle" not in card["training"]
+    assert "PatchNCE" in card["description"]
+    tensors = load_file(str(checkpoint_paths(state_stem(out))[0]))
+    assert any(k.startswith("net.F.AB.mlps.") for k in tensors) and any(k.startswith("net.F.BA.") for k in tensors)
+    moments = [v for k, v in tensors.items() if ".exp_avg" in k]
+    assert moments and all(v.dtype == torch.bfloat16 for v in moments)  # a compact state: under 40 MB committed
+    cfg.max_steps = None
+    done = train_cyclegan(cfg, out, resume=True, progress=False)
+    assert done["training"]["steps"] == done["training"]["schedule_steps"] == 3  # 6 B photos, batch 2
+    assert [p["steps"] for p in done["training"]["pieces"]] == [2, 1]
+    m = zoo.load("cut", "cpu", out.parent)  # only the generators ship; the app loads it as any pair
+    assert set(load_file(str(out) + ".safetensors")) == set(CycleGANPair(m.generator.config).state_dict())
+    assert translation.translate_only(m, np.full((40, 60, 3), 128, np.uint8)).shape == (40, 60, 3)
+
+
+def test_contrastive_needs_a_generator_without_masks(tmp_path):
+    root = _photo_folder(tmp_path / "data")
+    cfg = CycleGANTrainConfig(size=32, epochs=1, small=True, generator="attention", objective="contrastive",
+                              data_root=str(root), device="cpu", max_steps=1)
+    with pytest.raises(UserError, match="--objective contrastive needs"):
+        train_cyclegan(cfg, tmp_path / "x", progress=False)

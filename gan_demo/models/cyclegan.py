@@ -225,6 +225,78 @@ class PatchDiscriminator(nn.Module):
         return self.model(x)
 
 
+class PatchNCEHeads(nn.Module):
+    """CUT's ``PatchSampleF`` (Park, Efros, Zhang, Zhu 2020, "Contrastive Learning for Unpaired
+    Image-to-Image Translation"; taesungp/contrastive-unpaired-translation): for each of G's encoder
+    layers in ``NCE_LAYERS``, a two-layer MLP (to 256, ReLU, 256) that maps a feature vector at one
+    spatial position to a unit vector. A patch of the translated picture and the patch of the input
+    at the same place should map close together, and far from the input's other patches: that keeps
+    the photo's content without asking G to undo its own change, as a cycle loss does."""
+
+    def __init__(self, config: CycleGANConfig, dim: int = 256):
+        super().__init__()
+        self.layers = nce_layers(config)
+        channels = {i: c for i, c in zip(self.layers, encoder_channels(config, self.layers))}
+        self.mlps = nn.ModuleList(nn.Sequential(nn.Linear(channels[i], dim), nn.ReLU(), nn.Linear(dim, dim))
+                                  for i in self.layers)
+        for mlp in self.mlps:  # the reference's init_net(init_type='normal', init_gain=0.02)
+            for m in mlp:
+                if isinstance(m, nn.Linear):
+                    nn.init.normal_(m.weight, 0.0, 0.02)
+                    nn.init.zeros_(m.bias)
+
+    def forward(self, feats: list[torch.Tensor], ids: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Features [B, C, H, W] per layer, positions (indices into H * W) per layer -> [B * P, dim]
+        unit vectors per layer, the same positions in every picture of the batch."""
+        out = []
+        for mlp, f, idx in zip(self.mlps, feats, ids):
+            picked = f.flatten(2).transpose(1, 2)[:, idx].flatten(0, 1)  # [B * P, C]
+            out.append(F.normalize(mlp(picked), dim=1))
+        return out
+
+
+def nce_layers(config: CycleGANConfig) -> tuple[int, ...]:
+    """CUT's ``--nce_layers 0,4,8,12,16`` for resnet_9blocks: the padded input, the two downsampling
+    convolutions, the third residual block and the seventh (here the last, with fewer blocks)."""
+    last_block = 9 + config.n_blocks
+    return (0, 4, 8, min(12, last_block), min(16, last_block))
+
+
+def encoder_channels(config: CycleGANConfig, layers) -> list[int]:
+    """Channels of ``model[i]``'s output in the encoder of a resnet / residual generator."""
+    ngf = config.ngf
+    return [config.channels if i < 1 else ngf if i < 4 else ngf * 2 if i < 7 else ngf * 4 for i in layers]
+
+
+def run_with_features(G: nn.Module, x: torch.Tensor, layers, full: bool = True
+                      ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+    """``G.model(x)`` and the outputs of its layers in ``layers``; with ``full=False`` it stops after
+    the last of them (CUT's ``encode_only``) and returns None for the picture."""
+    feats, h, last = [], x, max(layers)
+    for i, layer in enumerate(G.model):
+        h = layer(h)
+        if i in layers:
+            feats.append(h)
+        if i == last and not full:
+            return None, feats
+    return h, feats
+
+
+def patch_nce_loss(q: torch.Tensor, k: torch.Tensor, batch: int, temperature: float = 0.07) -> torch.Tensor:
+    """CUT's ``PatchNCELoss`` for one layer: each query patch [B * P, D] against the key patch at
+    the same place (positive) and the other P - 1 key patches of its own picture (negatives),
+    cross-entropy at temperature 0.07. The keys carry no gradient."""
+    k = k.detach()
+    d = q.shape[1]
+    positive = (q * k).sum(1, keepdim=True)
+    q_, k_ = q.view(batch, -1, d), k.view(batch, -1, d)
+    n = q_.shape[1]
+    negative = torch.bmm(q_, k_.transpose(1, 2))
+    negative = negative.masked_fill(torch.eye(n, dtype=torch.bool, device=q.device)[None], -10.0).view(-1, n)
+    logits = torch.cat([positive, negative], dim=1) / temperature
+    return F.cross_entropy(logits, torch.zeros(len(logits), dtype=torch.long, device=q.device))
+
+
 def init_weights(module: nn.Module) -> None:
     """The reference's ``init_type='normal'``: N(0, 0.02) weights, zero biases (ICNR for ours)."""
     if isinstance(module, SubpixelConv):

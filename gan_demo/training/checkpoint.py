@@ -34,9 +34,13 @@ def delete_checkpoint(stem: str | Path) -> None:
 
 def save_checkpoint(stem: str | Path, nets: dict[str, nn.Module],
                     optimizers: dict[str, torch.optim.Optimizer], meta: dict[str, Any],
-                    extra: dict[str, torch.Tensor] | None = None) -> Path:
+                    extra: dict[str, torch.Tensor] | None = None, compact_moments: bool = False) -> Path:
     """Write the state atomically: a run killed mid-write keeps the previous one whole. ``extra``
-    holds other tensors of the run (an image pool), read back by ``load_checkpoint_extras``."""
+    holds other tensors of the run (an image pool), read back by ``load_checkpoint_extras``.
+    ``compact_moments`` stores the optimisers' float32 moments in bf16 (float32's exponent range,
+    8 bits of mantissa): two thirds of a state are Adam's two moments, and a state committed
+    between sessions must fit in 40 MB. Loading casts them back to the parameters' dtype, as
+    ``Optimizer.load_state_dict`` does for every state tensor but ``step``."""
     stem = Path(stem)
     tensors: dict[str, torch.Tensor] = {f"extra.{k}": v.detach().cpu().contiguous() for k, v in (extra or {}).items()}
     groups: dict[str, Any] = {}
@@ -48,7 +52,10 @@ def save_checkpoint(stem: str | Path, nets: dict[str, nn.Module],
         groups[name] = sd["param_groups"]
         for idx, state in sd["state"].items():
             for k, v in state.items():
-                tensors[f"opt.{name}.state.{idx}.{k}"] = torch.as_tensor(v).detach().cpu().contiguous()
+                v = torch.as_tensor(v).detach().cpu()
+                if compact_moments and k != "step" and v.dtype == torch.float32:
+                    v = v.to(torch.bfloat16)
+                tensors[f"opt.{name}.state.{idx}.{k}"] = v.contiguous()
     weights, meta_path = checkpoint_paths(stem)
     weights.parent.mkdir(parents=True, exist_ok=True)
     tmp = weights.with_name(weights.name + ".tmp")

@@ -26,7 +26,8 @@ from ..errors import UserError
 from ..losses import cycle_loss
 from ..settings import setting
 from ..translation import load_size
-from ..models.cyclegan import REFERENCE, SMALL, CycleGANConfig, CycleGANPair, PatchDiscriminator
+from ..models.cyclegan import (REFERENCE, SMALL, CycleGANConfig, CycleGANPair, PatchDiscriminator, PatchNCEHeads,
+                               patch_nce_loss, run_with_features)
 from .checkpoint import (checkpoint_paths, delete_checkpoint, has_checkpoint, load_checkpoint,
                          load_checkpoint_extras, load_checkpoint_meta, save_checkpoint, state_stem)
 from .progress import StepLog
@@ -74,6 +75,16 @@ class CycleGANTrainConfig:
     lr: float = setting(2e-4, "Learning rate", lo=1e-8, hi=1.0, help="Adam learning rate")
     beta1: float = setting(0.5, "Adam beta1", lo=0.0, hi=0.9999)
     lambda_cycle: float = 10.0
+    # CUT (Park et al. 2020) in place of the cycle: each direction on its own, with PatchNCE
+    objective: str = setting("cycle", "Objective", choices=("cycle", "contrastive"),
+                             help="cycle (CycleGAN's: each G must undo the other's change) or contrastive "
+                                  "(CUT's PatchNCE: a patch of the output must match the input's patch at the "
+                                  "same place, not its other patches; no G has to undo a change)")
+    lambda_nce: float = setting(1.0, "PatchNCE weight", lo=0.0, hi=1000.0, help="contrastive: weight of PatchNCE")
+    nce_identity: bool = setting(True, "PatchNCE identity",
+                                 help="contrastive: also PatchNCE between a target-domain photo and G's output "
+                                      "on it (CUT's nce_idt; FastCUT leaves it out)")
+    nce_patches: int = 256  # CUT's --num_patches: positions sampled per layer and picture
     lambda_identity: float = setting(0.5, "Identity weight", lo=0.0, hi=1000.0,
                                      help="identity loss weight, times the cycle weight (the reference's 0.5)")
     pool_size: int = 50
@@ -83,6 +94,10 @@ class CycleGANTrainConfig:
     data_root: str | None = None
     device: str = "auto"
     checkpoint_minutes: float = 10.0
+    # Adam's moments in bf16 in the training state: a small pair with CUT's heads is 49 MB in
+    # float32, 36 in bf16, and a state committed between sessions must stay under 40. The cost: a
+    # resumed run is exact up to that rounding (off: bit for bit, as the tests check).
+    compact_state: bool = True
     max_steps: int | None = setting(None, "Max steps", lo=1, hi=10**9, kind=int, optional=True)
     # stop (and write the model) after this much training time
     max_minutes: float | None = setting(None, "Max minutes", lo=1e-6, hi=1e7, kind=float, optional=True,
@@ -248,9 +263,19 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
                                         ngf=cfg.ngf or base.ngf)
     pair = CycleGANPair(model_cfg).to(device)
     D_A, D_B = PatchDiscriminator(model_cfg).to(device), PatchDiscriminator(model_cfg).to(device)
-    opt_g = torch.optim.Adam(pair.parameters(), cfg.lr, betas=(cfg.beta1, 0.999))
+    if cfg.objective not in ("cycle", "contrastive"):
+        raise UserError(f"--objective must be cycle or contrastive, got {cfg.objective!r}.")
+    contrastive = cfg.objective == "contrastive"
+    if contrastive and model_cfg.generator == "attention":
+        raise UserError("--objective contrastive needs --generator resnet or residual.")
+    # one set of heads per direction: G_AB's encoder reads horses and its own zebras, G_BA's zebras
+    heads = torch.nn.ModuleDict({"AB": PatchNCEHeads(model_cfg), "BA": PatchNCEHeads(model_cfg)}).to(device) \
+        if contrastive else None
+    opt_g = torch.optim.Adam([*pair.parameters(), *(heads.parameters() if heads is not None else ())],
+                             cfg.lr, betas=(cfg.beta1, 0.999))
     opt_d = torch.optim.Adam([*D_A.parameters(), *D_B.parameters()], cfg.lr, betas=(cfg.beta1, 0.999))
-    nets, opts = {"G": pair, "D_A": D_A, "D_B": D_B}, {"G": opt_g, "D": opt_d}
+    nets, opts = {"G": pair, "D_A": D_A, "D_B": D_B, **({"F": heads} if heads is not None else {})}, \
+        {"G": opt_g, "D": opt_d}
 
     step, wall, saved, teacher, sessions, distilled = 0, 0.0, None, None, [], None
     # Yazici et al. 2019: an average of G's weights over the last steps draws better than G at any
@@ -305,6 +330,39 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
 
     guided = {"since_step": saved.get("attention_d_since") if saved else None}
 
+    def nce(G, mlps: PatchNCEHeads, source_feats: list[torch.Tensor], output: torch.Tensor) -> torch.Tensor:
+        """PatchNCE between ``output`` (read by G's own encoder) and the input G made it from, in
+        float32: at temperature 0.07, bf16's 8-bit mantissa blurs the logits."""
+        out_feats = run_with_features(G, output, mlps.layers, full=False)[1]
+        ids = [torch.randperm(f.shape[2] * f.shape[3], device=device)[:cfg.nce_patches] for f in source_feats]
+        with torch.autocast(device.type, enabled=False):
+            qs = mlps([f.float() for f in out_feats], ids)
+            ks = mlps([f.float() for f in source_feats], ids)
+            return sum(patch_nce_loss(q, k, output.shape[0]) for q, k in zip(qs, ks)) / len(qs)
+
+    def contrastive_generators(real_a: torch.Tensor, real_b: torch.Tensor):
+        """CUT's generator loss for both directions at once (two independent one-sided models)."""
+        layers = heads["AB"].layers
+        fake_b, feats_a = run_with_features(pair.G_AB, real_a, layers)
+        fake_a, feats_b = run_with_features(pair.G_BA, real_b, layers)
+        g_ab, g_ba = mse_to(D_B(fake_b), 1.0), mse_to(D_A(fake_a), 1.0)
+        nce_a, nce_b = nce(pair.G_AB, heads["AB"], feats_a, fake_b), nce(pair.G_BA, heads["BA"], feats_b, fake_a)
+        idt_a = idt_b = torch.zeros((), device=device)
+        if cfg.nce_identity or lam_id > 0:
+            same_b, feats_bb = run_with_features(pair.G_AB, real_b, layers)
+            same_a, feats_aa = run_with_features(pair.G_BA, real_a, layers)
+            if cfg.nce_identity:  # CUT: (NCE(X) + NCE(Y)) / 2
+                nce_a = 0.5 * (nce_a + nce(pair.G_AB, heads["AB"], feats_bb, same_b))
+                nce_b = 0.5 * (nce_b + nce(pair.G_BA, heads["BA"], feats_aa, same_a))
+            if lam_id > 0:
+                idt_b = F.l1_loss(same_b.float(), real_b) * lam_id
+                idt_a = F.l1_loss(same_a.float(), real_a) * lam_id
+        change = 0.5 * ((fake_a - real_b).float().abs().mean() + (fake_b - real_a).float().abs().mean())
+        loss = g_ab + g_ba + cfg.lambda_nce * (nce_a + nce_b) + idt_a + idt_b + cfg.lambda_change * change
+        metrics = {"G_AB": g_ab, "G_BA": g_ba, "nce_A": nce_a, "nce_B": nce_b, "idt_A": idt_a, "idt_B": idt_b,
+                   **({"change": change} if residual else {})}
+        return fake_a, fake_b, loss, metrics
+
     def seen_by_d(mask: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
         # Mejjati et al. 2018, "Unsupervised Attention-guided Image-to-Image Translation": once the
         # masks have found the animal, D judges only the masked region (mask above 0.1, the rest
@@ -321,6 +379,10 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         for p in [*D_A.parameters(), *D_B.parameters()]:
             p.requires_grad_(False)
         change = torch.zeros((), device=device)
+        if contrastive:
+            with autocast():
+                fake_a, fake_b, loss_g, g_metrics = contrastive_generators(real_a, real_b)
+            return finish(real_a, real_b, fake_a, fake_b, loss_g, g_metrics)
         with autocast():
             if attention:
                 (paint_b, mask_b), (paint_a, mask_a) = pair.G_AB.parts(real_a), pair.G_BA.parts(real_b)
@@ -360,6 +422,13 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
                                   + pair.G_BA.parts(real_a)[1].float().mean())
             loss_g = (g_ab + g_ba + cyc_a + cyc_b + idt_a + idt_b + cfg.lambda_change * change
                       + cfg.lambda_mask_identity * mask_idt)
+        return finish(shown_a, shown_b, judged_a, judged_b, loss_g, {
+            "G_AB": g_ab, "G_BA": g_ba, "cycle_A": cyc_a, "cycle_B": cyc_b, "idt_A": idt_a, "idt_B": idt_b,
+            **({"change": change} if residual else {}),
+            **({"mask_idt": mask_idt} if cfg.lambda_mask_identity > 0 else {})})
+
+    def finish(shown_a, shown_b, judged_a, judged_b, loss_g, g_metrics) -> dict[str, float]:
+        """G's step on ``loss_g``, then both discriminators' on real photos and pooled fakes."""
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -374,10 +443,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         opt_d.zero_grad(set_to_none=True)
         (d_a + d_b).backward()
         opt_d.step()
-        return {"D_A": d_a.item(), "D_B": d_b.item(), "G_AB": g_ab.item(), "G_BA": g_ba.item(),
-                "cycle_A": cyc_a.item(), "cycle_B": cyc_b.item(), "idt_A": idt_a.item(), "idt_B": idt_b.item(),
-                **({"change": change.item()} if residual else {}),
-                **({"mask_idt": mask_idt.item()} if cfg.lambda_mask_identity > 0 else {})}
+        return {"D_A": d_a.item(), "D_B": d_b.item(), **{k: v.item() for k, v in g_metrics.items()}}
 
     def checkpoint() -> None:
         piece = {"started_at_step": piece_start_step, "steps": step - piece_start_step,
@@ -388,7 +454,7 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
             "distilled": distilled, "attention_d_since": guided["since_step"], "g_average_since": avg_since,
             "rng": {"python": rng.getstate(), "crop": crop_gen.get_state().tolist(),
                     "torch": torch.get_rng_state().tolist()}},
-            extra={"pool.A": pool_a.state(), "pool.B": pool_b.state()})
+            extra={"pool.A": pool_a.state(), "pool.B": pool_b.state()}, compact_moments=cfg.compact_state)
 
     log = StepLog(total, step, progress)
     start = time.perf_counter() - wall
@@ -441,6 +507,8 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         "work_size": load_size(cfg.size),  # whole photos at the training scale
         "description": (f"CycleGAN (Zhu et al. 2017) trained by GAN Playground on {cfg.dataset}: "
                         f"G_AB turns a {a} into a {b}, G_BA back"
+                        + (", each trained on its own with CUT's PatchNCE (Park et al. 2020) in place of the "
+                           "cycle loss" if contrastive else "")
                         + (" (an attention generator: paint laid onto the photo through a mask, at the photo's size)."
                            if attention else
                            " (our residual generator: a change laid onto the photo at its own size)." if residual else
@@ -449,9 +517,11 @@ def train_cyclegan(cfg: CycleGANTrainConfig, out: str | Path, resume: bool = Fal
         "training": {
             **{k: v for k, v in asdict(cfg).items()
                if k not in ("data_root", "max_steps", "checkpoint_minutes", "max_minutes", "init_from",
-                            "distill_steps")
+                            "distill_steps", "compact_state")
                and (residual or k not in ("generator", "lambda_change", "decoder"))
-               and (attention or k not in ("attention_d_from", "lambda_mask_identity"))},
+               and (attention or k not in ("attention_d_from", "lambda_mask_identity"))
+               and (contrastive or k not in ("objective", "lambda_nce", "nce_identity", "nce_patches"))
+               and not (contrastive and k == "lambda_cycle")},
             **({"g_average_since_step": avg_since} if pair_avg is not None else {}),
             **({"attention_d_since_step": guided["since_step"]} if guided["since_step"] is not None else {}),
             **({"init_from": Path(cfg.init_from).name} if cfg.init_from else {}),
