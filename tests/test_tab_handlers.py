@@ -179,3 +179,32 @@ def test_switching_versus_to_images_loads_an_image_preset_with_a_difference_imag
     assert difference not in ("minibatch_disc", "n_discriminators") and text == PRESETS[key].text
     make_pair(base_config("images", key, dataset["value"], model["value"], seed), difference, a["value"], b["value"])
     assert VersusHandlers.mode_choices("toy")[2] == "toy"
+
+
+def test_explores_list_keeps_the_hub_models_after_a_save_and_drops_a_fetched_ones_network_mark(ctx, cards,
+                                                                                                 monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from gan_demo import hub_models
+    from gan_demo.ui import train_images
+    from gan_demo.ui.explore import Menu
+
+    hub = [hub_models.card(n) for n in hub_models.names("sample")]
+    menu = Menu(dropdown=None, saved=None, cards=cards + hub)
+    monkeypatch.setattr(hub_models, "is_cached", lambda name: False)
+    offline = {value: label for label, value in menu.entries()}
+    assert all(offline[c["name"]].endswith("(Hub, needs a network)") for c in hub)
+    monkeypatch.setattr(hub_models, "is_cached", lambda name: True)  # fetched since the page opened
+    assert all({v: label for label, v in menu.entries()}[c["name"]] == f"{c['name']} (Hub)" for c in hub)
+
+    # Saving a live run adds it to the list, which keeps every model it had (the Hub ones included).
+    h = train_images.handlers(ctx)
+    h.menu = menu.entries
+    weights = tmp_path / "mine.safetensors"
+    state = SimpleNamespace(trainer=SimpleNamespace(published=SimpleNamespace(config=SimpleNamespace(model="dcgan"))),
+                            save_to_zoo=lambda folder, name: (weights, {}))
+    monkeypatch.setattr(ctx.models, "add_file", lambda *a, **k: None)
+    files, names, update, note = h.save(state, "mine", [])
+    listed = [value for _, value in update["choices"]]
+    assert listed[:len(cards) + len(hub)] == [c["name"] for c in cards + hub] and listed[-1] == names[0]
+    assert names[0].startswith("mine-") and names[0] in note

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import gradio as gr
 
 import numpy as np
@@ -59,9 +61,24 @@ def hub_summary(card: dict) -> str:
             "distance of ours.")
 
 
-def choices(cards: list[dict]) -> list[tuple[str, str]]:
-    """Model list entries: our models by name, Hub models marked (and whether they need a network)."""
-    return [(hub_models.label(c["name"]) if c.get("hub") else c["name"], c["name"]) for c in cards]
+def choices(cards: list[dict], saved: list[str] | tuple = ()) -> list[tuple[str, str]]:
+    """Model list entries: our models by name, Hub models marked (and whether this server still
+    needs a network for them: asked now, so a model fetched since start-up loses the mark), then
+    the models this browser saved from a live run."""
+    return ([(hub_models.label(c["name"]) if c.get("hub") else c["name"], c["name"]) for c in cards]
+            + [(n, n) for n in saved or ()])
+
+
+@dataclass
+class Menu:
+    """Explore's model list and the names this browser saved to it (Train live -> Images adds
+    them); ``entries`` is what the list shows for them, the one place it is worked out."""
+    dropdown: gr.Dropdown
+    saved: gr.State
+    cards: list[dict]
+
+    def entries(self, saved: list[str] | None = None) -> list[tuple[str, str]]:
+        return choices(self.cards, saved or ())
 
 
 def load_model(ctx: AppContext, name: str, card: dict | None):
@@ -182,9 +199,10 @@ class ExploreHandlers:
         return model_summary(card)
 
 
-def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
+def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> Menu:
     """Lay out the Explore tab; returns its model menu, which live runs saved to the zoo join."""
     h = ExploreHandlers(ctx, cards)
+    saved = gr.State([])  # names this browser saved to the zoo (Explore lists them for it alone)
     names = h.names
     shift_names = [f"z{i}" for i in range(N_SLIDERS)]
     explore = endpoint(h.explore, ["model", "seed", "truncation", "grid_size", *shift_names], request=True)
@@ -259,6 +277,14 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
         gr.Dataframe(value=zoo.comparison_rows([c for c in cards if not c.get("hub")]), headers=zoo.COMPARISON_COLUMNS, interactive=False,
                      wrap=True, elem_id="zoo-table")
 
+    menu = Menu(model, saved, cards)
+
+    def relabel(picked, names):
+        # A Hub model fetched just now loses its "needs a network" mark; other picks change nothing.
+        if not h.cards.get(picked, {}).get("hub"):
+            return gr.skip()
+        return gr.Dropdown(choices=menu.entries(names))
+
     controls = [model, seed, truncation, grid_size, *sliders]
     edits(model)(describe_model, model, info, api_name="describe_model")
     if has_encoder:
@@ -285,9 +311,11 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
     # preprocess=False hands our validators the raw values: NaN or a string sent to the API gets
     # our sentence instead of Gradio's conversion error.
     for i, control in enumerate((model, seed, truncation, grid_size, *sliders)):
-        edits(control)(explore, controls, image, api_name="explore" if i == 0 else None,
-                       api_visibility="public" if i == 0 else "undocumented",
-                       trigger_mode="always_last", show_progress="hidden", preprocess=False)
+        drawn = edits(control)(explore, controls, image, api_name="explore" if i == 0 else None,
+                               api_visibility="public" if i == 0 else "undocumented",
+                               trigger_mode="always_last", show_progress="hidden", preprocess=False)
+        if control is model:  # after the drawing, which fetched a Hub model if it could
+            drawn.then(relabel, [model, saved], model, api_visibility="private", show_progress="hidden")
     new_seed_btn.click(new_seed, [model, truncation, grid_size, *sliders], [seed, image],
                        api_name="new_seed", preprocess=False)
     reset_btn.click(reset_latents, [model, seed, truncation, grid_size], [*sliders, image],
@@ -296,7 +324,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> gr.Dropdown:
     if first_style:
         demo.load(style_mix, mix_inputs, mix_image, api_visibility="private", show_progress="hidden",
                   preprocess=False)
-    return model
+    return menu
 
 
 MAX_MIX_SEEDS = 8

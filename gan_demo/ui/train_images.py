@@ -12,6 +12,7 @@ from ..errors import UserError
 from ..validate import as_zoo_name
 from ..training.image_config import ImageConfig, check_image_config, model_loss
 from ..training.session import TrainSession
+from .explore import Menu
 from .common import (STEP_AXIS, AppContext, charts_note, edits, endpoint, keep_polling, live_timer, run_controls,
                      score_chart, show_charts, signed, user_errors, wake_after)
 from .live_panel import LiveRunHandlers
@@ -69,6 +70,10 @@ class ImageRunHandlers(LiveRunHandlers):
     """The image run's controls: Start / Pause / Reset / Step / a changed setting (``LiveRunHandlers``),
     and the polled view, the exports and saving G to the zoo."""
 
+    def menu(self, saved: list[str]) -> list:
+        """Explore's model list with this browser's saved models (``build`` hands in Explore's own)."""
+        return self.ctx.shipped_image_models() + saved
+
     @staticmethod
     def view(state):
         """The fixed-z grid, status and curves of this session's image run (what the page polls)."""
@@ -105,7 +110,7 @@ class ImageRunHandlers(LiveRunHandlers):
         self.ctx.models.add_file(full, weights, owner=getattr(request, "session_hash", None))
         names.append(full)
         return ([str(weights), str(weights.with_suffix(".json"))], names,
-                gr.update(choices=self.ctx.shipped_image_models() + names),
+                gr.update(choices=self.menu(names)),
                 f"Saved as **{full}**: pick it in Explore's model list (in this browser), or download "
                 "its two files to keep it.")
 
@@ -116,10 +121,11 @@ def handlers(ctx: AppContext) -> ImageRunHandlers:
                             step_timeout_s=300.0)
 
 
-def build(demo: gr.Blocks, ctx: AppContext, explore_model: gr.Dropdown) -> None:
+def build(demo: gr.Blocks, ctx: AppContext, explore: Menu) -> None:
     session = gr.State(None, delete_callback=lambda s: s.close() if s is not None else None)
-    saved = gr.State([])  # names this browser saved to the zoo (Explore lists them for it alone)
+    saved, explore_model = explore.saved, explore.dropdown
     run = handlers(ctx)
+    run.menu = explore.entries  # the list keeps the Hub models and their labels after a save
 
     def widget(name, **kwargs):
         return setting_widget(ImageConfig, name, **kwargs)
