@@ -173,6 +173,9 @@ def test_train_flags_come_from_each_trainers_config_and_left_out_ones_keep_their
     assert (c.kl_weight, c.feature_weight, cfg("vaegan").kl_weight) == (4.0, 0.5, 1.0)
     c = cfg("pix2pix", "--drawings", "mix", "--width", "24")
     assert (c.ngf, c.drawings, c.batch_size, c.lr) == (24, "mix", 64, 2e-4)
+    assert (cfg("pix2pix", "--lambda-l1", "30").lambda_l1, cfg("pix2pix").lambda_l1) == (30.0, 100.0)
+    c = cfg("cyclegan", "--objective", "contrastive", "--lambda-nce", "2", "--no-nce-identity")
+    assert (c.objective, c.lambda_nce, c.nce_identity, cfg("cyclegan").objective) == ("contrastive", 2.0, False, "cycle")
     # A flag belongs to the trainers whose configs declare it: --help shows each under its heading.
     text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
     sections = {part.split("\n")[0]: part for part in text.split("\n\n")}

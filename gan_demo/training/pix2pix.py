@@ -41,7 +41,9 @@ class Pix2PixTrainConfig:
     batch_size: int = setting(64, "Batch size", lo=1, hi=4096)
     lr: float = setting(2e-4, "Learning rate", lo=1e-8, hi=1.0)
     beta1: float = setting(0.5, "Adam beta1", lo=0.0, hi=0.9999)
-    lambda_l1: float = 100.0  # the paper's weight of the L1 term
+    lambda_l1: float = setting(100.0, "L1 weight", lo=0.0, hi=10_000.0,
+                               help="weight of the L1 distance to the real garment (the paper's 100); lower "
+                                    "leaves more to D, for sharper and less averaged garments")
     # "ns" (the paper's BCE, non-saturating for G) or "lsgan"
     loss: str = setting("ns", "Loss", choices=("ns", "lsgan"))
     hint_share: float = 0.5  # share of examples that carry their class as a hint
