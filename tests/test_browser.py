@@ -123,6 +123,35 @@ def test_picking_a_model_draws_its_samples_once(page, monkeypatch):
     assert calls == ["wgan-gp-fashion"]
 
 
+def test_a_model_picked_with_the_keyboard_is_drawn_once_and_described(page, monkeypatch):
+    """Gradio sends no `select` for a keyboard pick (a typed filter or the arrows, then Enter): the
+    box showed the new model, the pictures and card stayed the old one's. Both ways, once."""
+    from gan_demo import sampling
+
+    calls = []
+    original = sampling.explore_grid
+    monkeypatch.setattr(sampling, "explore_grid", lambda m, *a: calls.append(m.name) or original(m, *a))
+    page.get_by_role("tab", name="Explore").click()
+    box = page.get_by_label("Model", exact=True).first
+    target = "dcgan-fashion" if box.input_value() != "dcgan-fashion" else "cgan-fashion"
+    # a typed filter, then the arrow up to the model above it (one of ours: the Hub ones come last)
+    for keys, name in ((list(target[:6]), target), (["ArrowUp"], None)):
+        before = _image_src(page)
+        page.wait_for_timeout(1000)
+        calls.clear()
+        box.click()
+        page.keyboard.press("Control+A")
+        for key in keys:
+            page.keyboard.press(key)
+        page.wait_for_timeout(300)
+        page.keyboard.press("Enter")
+        _src_changes(page, "#explore-image", before)
+        page.wait_for_timeout(3000)
+        shown = box.input_value()
+        assert calls == [name or shown] and shown != ""
+        assert page.locator("#explore-card").inner_text().startswith(shown)
+
+
 def test_stylegan_shows_a_style_mixing_table(page, artifacts):
     page.get_by_role("tab", name="Explore").click()
     before = _image_src(page)

@@ -54,6 +54,32 @@ CSS = """
 }
 """ + plots.dashed_run_css("B")  # Versus: run B's lines dashed
 
+# Every listener of a single-choice dropdown binds to its `select` event (common.edits: its `input`
+# comes twice for one mouse pick, and again each time the list merely loses focus). Gradio 6.31
+# sends no `select` for a pick made with the keyboard (arrows or a typed filter, then Enter): the
+# box showed the new model while the pictures stayed the old one's. So Enter on an open list picks
+# the highlighted option the way a click does (the list's own mousedown handler), which sends
+# `select`, then closes the list as a click does.
+KEYBOARD_PICKS_JS = """
+() => {
+  document.addEventListener("keydown", (event) => {
+    const box = event.target;
+    if (event.key !== "Enter" || !(box instanceof HTMLInputElement) || box.getAttribute("role") !== "combobox") {
+      return;
+    }
+    const id = box.getAttribute("aria-activedescendant");
+    const option = id ? document.getElementById(id) : null;
+    if (!option || option.dataset.index === undefined) {
+      return;
+    }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    option.dispatchEvent(new MouseEvent("mousedown", {bubbles: true, cancelable: true}));
+    box.blur();
+  }, true);
+}
+"""
+
 
 def behind_proxy(env=os.environ) -> bool:
     """Whether the app sits behind a proxy that sets X-Forwarded-For (a Space does; SPACE_ID says so)."""
@@ -162,6 +188,6 @@ def mcp_enabled() -> bool:
 
 def launch_kwargs() -> dict:
     """Launch settings; a Space sets GRADIO_SERVER_NAME/PORT, which Gradio reads itself."""
-    return {"max_file_size": MAX_UPLOAD, "show_error": True, "css": CSS,
+    return {"max_file_size": MAX_UPLOAD, "show_error": True, "css": CSS, "js": KEYBOARD_PICKS_JS,
             "server_name": os.environ.get("GRADIO_SERVER_NAME"),
             "footer_links": ["api", "gradio", "settings"], "mcp_server": mcp_enabled()}
