@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pytest
 from PIL import Image
@@ -79,7 +80,11 @@ def test_translate_and_sketch_handlers_give_pictures_and_sentences(ctx, tmp_path
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"not a photo")
     out = t.translate_on_change("cyclegan-horse2zebra", "AtoB", str(bad))
-    assert out[:4] == (None, None, None, None) and isinstance(out[4], str)
+    assert out[:4] == (None, None, None, None) and isinstance(out[4], str) and out[5][0] == str(bad)
+    # the photo box's echo of the same refused file is skipped; the same file later is tried again
+    assert all(v == gr.skip() for v in t.translate_on_change("cyclegan-horse2zebra", "AtoB", str(bad), out[5]))
+    again = t.translate_on_change("cyclegan-horse2zebra", "AtoB", str(bad), (str(bad), out[5][1] - 60))
+    assert again[4] == out[4]
     with pytest.raises(UserError, match="Add one or more photos"):
         t.translate_batch("cyclegan-horse2zebra", "AtoB", [])
     with pytest.raises(UserError, match="direction"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -13,6 +14,7 @@ from .common import HEAVY, AppContext, edits, endpoint, upload_path
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "horse2zebra"
 MAX_BATCH = 16
+REFUSED_AGAIN_S = 3.0  # translate_on_change: the photo box's echo of a refused upload came within about 1 s
 DIRECTIONS = [("Horse → zebra", "AtoB"), ("Zebra → horse", "BtoA")]
 RECONSTRUCTION_LABELS = {"AtoB": "Cycle reconstruction F(G(x)): back to a horse",
                          "BtoA": "Cycle reconstruction G(F(y)): back to a zebra"}
@@ -53,16 +55,24 @@ class TranslateHandlers:
                  f"PSNR {t.cycle_psnr:.1f} dB.")
         return (t.input, t.output), t.reconstruction, t.error, stats
 
-    def translate_on_change(self, model, direction, image):
+    def translate_on_change(self, model, direction, image, refused=None):
         """Translate on upload; an unreadable upload gets its sentence (a toast and the caption)
-        and clears the photo box and the old results, instead of Error badges over them."""
+        and clears the photo box and the old results, instead of Error badges over them.
+
+        ``refused`` (this page's, in a ``gr.State``) is the last refused upload and when: Gradio's
+        photo box sends a change twice for a file it cannot show, about a second apart, and the
+        same sentence came twice in one toast ("Warning (2)"). The same file again within
+        ``REFUSED_AGAIN_S`` is that echo; later it is a person trying again, and gets the sentence."""
         if not image:
-            return (gr.skip(),) * 5  # clearing the photo is not an error
+            return (gr.skip(),) * 6  # clearing the photo is not an error
+        path = str(upload_path(image))
+        if refused and refused[0] == path and time.monotonic() - refused[1] < REFUSED_AGAIN_S:
+            return (gr.skip(),) * 6
         try:
-            return (gr.skip(), *self.translate(model, direction, image))
+            return (gr.skip(), *self.translate(model, direction, image), None)
         except UserError as exc:
             gr.Warning(str(exc))
-            return None, None, None, None, str(exc)
+            return None, None, None, None, str(exc), (path, time.monotonic())
 
     def translate_batch(self, model: str, direction: str, files):
         """Translate several photos at once (at most 16). Returns (gallery of results captioned with
@@ -95,7 +105,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
     translate = endpoint(h.translate, ["model", "direction", "image"])
     translate_batch = endpoint(h.translate_batch, ["model", "direction", "files"])
     download_official = endpoint(h.download_official, [])
-    when_there_is_a_photo = endpoint(h.translate_on_change, ["model", "direction", "image"])
+    when_there_is_a_photo = endpoint(h.translate_on_change, ["model", "direction", "image", "refused"])
 
     gr.Markdown(
         "CycleGAN (Zhu et al. 2017) learns two translations from two piles of unpaired photos: G "
@@ -149,8 +159,9 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
 
     direction.change(lambda d: gr.update(label=RECONSTRUCTION_LABELS.get(d, RECONSTRUCTION_LABELS["AtoB"])),
                      direction, reconstruction, api_visibility="private", queue=False, show_progress="hidden")
+    refused = gr.State(None)  # the last refused upload and when (translate_on_change)
     for event in (image.change, edits(model), edits(direction)):
-        event(when_there_is_a_photo, single_in, [image, *single_out], api_visibility="private",
+        event(when_there_is_a_photo, [*single_in, refused], [image, *single_out, refused], api_visibility="private",
               preprocess=False, **HEAVY)
     batch_btn.click(translate_batch, [model, direction, files], [batch_gallery, batch_zip],
                     api_name="translate_batch", preprocess=False, **HEAVY)
