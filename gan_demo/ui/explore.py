@@ -25,9 +25,10 @@ def model_summary(card: dict) -> str:
              f"family `{card['family']}`, data `{card.get('dataset', '?')}`, "
              f"{cfg['image_size']}x{cfg['image_size']}, latent size {cfg['latent_dim']}"]
     if t:
-        done = f"{t['epochs_done']} epochs " if "epochs_done" in t else ""
-        lines.append(f"trained {done}({t.get('steps', '?')} steps) "
-                     f"in {t.get('wall_time_s', 0) / 60:.0f} min on {str(t.get('device', '?')).replace(' 1 threads', ' 1 thread')}")
+        steps = f"{t['steps']:,} steps" if isinstance(t.get("steps"), int) else "? steps"
+        done = f"{t['epochs_done']:g} epochs ({steps})" if isinstance(t.get("epochs_done"), (int, float)) else steps
+        lines.append(f"trained {done} in {t.get('wall_time_s', 0) / 60:.0f} min on "
+                     f"{str(t.get('device', '?')).replace(' 1 threads', ' 1 thread')}")
     m = card.get("metrics", {})
     if "frechet_distance" in m:
         def fid(key: str) -> str:
