@@ -554,6 +554,12 @@ def test_translate_an_example_photo(page, artifacts, monkeypatch):
     page.wait_for_function("() => !document.querySelector('.toast-body')", timeout=60_000)
 
 
+def _upload_with(page, button: str, path) -> None:
+    with page.expect_file_chooser() as chooser:
+        page.locator(button).click()
+    chooser.value.set_files(str(path))
+
+
 def test_a_drawn_outline_becomes_a_garment_when_the_stroke_ends(page, artifacts):
     page.get_by_role("tab", name="Sketch").click()
     canvas = page.locator("#sketch-pad canvas").first
@@ -582,6 +588,21 @@ def test_a_drawn_outline_becomes_a_garment_when_the_stroke_ends(page, artifacts)
     page.wait_for_function("src => document.querySelector('#sketch-garment img')?.getAttribute('src') !== src",
                            arg=first, timeout=30_000)
     page.screenshot(path=str(artifacts / "sketch_example.png"), full_page=True, timeout=120_000)
+    # A drawing from a file (paper, scanned): it becomes the canvas and is drawn; a file that is no
+    # drawing gets its sentence and leaves the garment shown.
+    second = garment.get_attribute("src")
+    _upload_with(page, "#sketch-upload", ROOT / "examples" / "sketches" / "ankle-boot.png")
+    page.wait_for_function("src => document.querySelector('#sketch-garment img')?.getAttribute('src') !== src",
+                           arg=second, timeout=60_000)
+    page.locator("#sketch-pad img, #sketch-pad canvas").first.wait_for(state="visible", timeout=30_000)
+    third = garment.get_attribute("src")
+    bad = artifacts / "not_a_drawing.png"
+    bad.write_bytes(b"no picture here" * 10)
+    _upload_with(page, "#sketch-upload", bad)
+    page.locator(".toast-body").first.wait_for(state="visible", timeout=30_000)
+    assert "not an image" in page.locator(".toast-body").first.inner_text()
+    assert garment.get_attribute("src") == third
+    page.wait_for_function("() => !document.querySelector('.toast-body')", timeout=60_000)
     # Clear leaves a canvas that takes strokes, with no progress timer left spinning over it.
     page.locator("#sketch-clear").click()
     page.wait_for_function("() => !document.querySelector('#sketch-garment img')", timeout=30_000)

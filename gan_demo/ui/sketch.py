@@ -154,6 +154,8 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
                                brush=gr.Brush(default_size=6, colors=["#000000"], color_mode="fixed"))
             with gr.Row():
                 clear_btn = gr.Button("Clear", elem_id="sketch-clear")
+                # a drawing on paper, photographed or scanned: it becomes the canvas, to draw over
+                upload_btn = gr.UploadButton("Upload a drawing", file_types=["image"], elem_id="sketch-upload")
                 go_btn = gr.Button("Draw the garment", variant="primary", elem_id="sketch-go")
             examples = sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
             example_gallery = gr.Gallery(examples, label="Example sketches: click one", columns=8, height=150,
@@ -220,6 +222,14 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         canvas = {"background": path, "layers": [], "composite": path}  # the example replaces any strokes
         return canvas, *draw(model, path, hint, seed, extra)
 
+    def load_upload(model, upload, hint, seed, extra):
+        # Drawn first, so a file that is not a drawing gets its sentence and leaves the canvas as it was.
+        path = str(canvas_image(upload))
+        result = draw(model, path, hint, seed, extra)
+        return {"background": path, "layers": [], "composite": path}, *result
+
+    upload_btn.upload(load_upload, [model, upload_btn, hint, seed, extra], [pad, *outputs], api_visibility="private",
+                      preprocess=False, show_progress="hidden", **HEAVY)
     example_gallery.select(load_example, [model, hint, seed, extra], [pad, *outputs], api_visibility="private",
                            show_progress="hidden", **HEAVY)  # a progress timer on the canvas could outlive the event
     # Opening the accordion shows the chosen test pair at once instead of three empty boxes.
