@@ -224,7 +224,10 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> Menu:
             with gr.Row():
                 seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=validate.MAX_SEED)
                 new_seed_btn = gr.Button("New seed", elem_id="new-seed")
+            # ψ = 0 drew 16 identical dark tiles, which looked broken to a newcomer: say what it does.
             truncation = gr.Slider(0.0, 2.0, value=1.0, step=0.05, label="Truncation ψ (1 = none)",
+                                   info="below 1 pulls every noise vector towards the centre: more typical, "
+                                        "less varied samples; at 0 every tile is the same G(0), often faint",
                                    elem_id="explore-truncation")
             grid_size = gr.Slider(1, MAX_GRID, value=16, step=1, label="Grid size")
             # Below the controls: a long card (StyleGAN's) pushed Seed and Truncation off the screen.
