@@ -228,7 +228,7 @@ class PatchDiscriminator(nn.Module):
 class PatchNCEHeads(nn.Module):
     """CUT's ``PatchSampleF`` (Park, Efros, Zhang, Zhu 2020, "Contrastive Learning for Unpaired
     Image-to-Image Translation"; taesungp/contrastive-unpaired-translation): for each of G's encoder
-    layers in ``NCE_LAYERS``, a two-layer MLP (to 256, ReLU, 256) that maps a feature vector at one
+    layers that ``nce_layers`` names, a two-layer MLP (to 256, ReLU, 256) that maps a feature vector at one
     spatial position to a unit vector. A patch of the translated picture and the patch of the input
     at the same place should map close together, and far from the input's other patches: that keeps
     the photo's content without asking G to undo its own change, as a cycle loss does."""

@@ -67,7 +67,7 @@ def choices(cards: list[dict], saved: list[str] | tuple = ()) -> list[tuple[str,
     needs a network for them: asked now, so a model fetched since start-up loses the mark), then
     the models this browser saved from a live run."""
     return ([(hub_models.label(c["name"]) if c.get("hub") else c["name"], c["name"]) for c in cards]
-            + [(n, n) for n in saved or ()])
+            + [(n, n) for n in saved])
 
 
 @dataclass

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import hub_models, sketch, validate
 from ..errors import Unavailable, UserError
-from .common import HEAVY, AppContext, edits, endpoint, fresh_seed, upload_path
+from .common import HEAVY, AppContext, edits, endpoint, fresh_seed, upload_path, user_errors
 from .explore import choices, load_model
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "sketches"
@@ -228,7 +228,7 @@ def build(demo: gr.Blocks, ctx: AppContext, cards: list[dict]) -> None:
         result = draw(model, path, hint, seed, extra)
         return {"background": path, "layers": [], "composite": path}, *result
 
-    upload_btn.upload(load_upload, [model, upload_btn, hint, seed, extra], [pad, *outputs], api_visibility="private",
+    upload_btn.upload(user_errors(load_upload), [model, upload_btn, hint, seed, extra], [pad, *outputs], api_visibility="private",
                       preprocess=False, show_progress="hidden", **HEAVY)
     example_gallery.select(load_example, [model, hint, seed, extra], [pad, *outputs], api_visibility="private",
                            show_progress="hidden", **HEAVY)  # a progress timer on the canvas could outlive the event
